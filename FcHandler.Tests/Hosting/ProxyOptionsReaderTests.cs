@@ -1,0 +1,69 @@
+using FcHandler.Hosting;
+
+namespace FcHandler.Tests.Hosting;
+
+public sealed class ProxyOptionsReaderTests
+{
+    private static ProxyOptions Read(params (string Key, string Value)[] settings)
+        => ProxyOptionsReader.Read(new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
+            .Build());
+
+    [Fact]
+    public void Read_NoSettings_UsesDocumentedDefaults()
+    {
+        var options = Read();
+
+        Assert.Equal("https://api.openai.com", options.DestinationPrefix);
+        Assert.Equal(TimeSpan.FromMinutes(8), options.GenerationTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(2), options.DefaultTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.ConnectTimeout);
+        Assert.Empty(options.CorsAllowedOrigins);
+    }
+
+    [Theory]
+    [InlineData("https://gateway.example.com/openai", "https://gateway.example.com/openai")]
+    [InlineData("https://gateway.example.com/openai/", "https://gateway.example.com/openai")]
+    [InlineData("http://127.0.0.1:8080", "http://127.0.0.1:8080")]
+    [InlineData("https://api.openai.com/", "https://api.openai.com")]
+    public void Read_UpstreamBaseUrl_BecomesPrefixWithoutTrailingSlash(string value, string prefix)
+        => Assert.Equal(prefix, Read(("UPSTREAM_BASE_URL", value)).DestinationPrefix);
+
+    [Theory]
+    [InlineData("api.openai.com")]
+    [InlineData("ftp://api.openai.com")]
+    [InlineData("/v1")]
+    [InlineData("https://user:sk-secret-key@api.openai.com")]
+    [InlineData("https://api.openai.com/?x=1")]
+    [InlineData("https://api.openai.com/#frag")]
+    public void Read_InvalidUpstreamBaseUrl_ThrowsNamingTheSetting(string value)
+    {
+        var exception = Assert.Throws<ConfigurationException>(() => Read(("UPSTREAM_BASE_URL", value)));
+        Assert.Contains("UPSTREAM_BASE_URL", exception.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("sk-secret-key", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_OriginList_IsKept()
+        => Assert.Equal(
+            ["https://app.example.com", "http://localhost:3000"],
+            Read(("CORS_ALLOWED_ORIGINS", "https://app.example.com, http://localhost:3000")).CorsAllowedOrigins);
+
+    [Theory]
+    [InlineData("app.example.com")]
+    [InlineData("https://app.example.com/path")]
+    [InlineData("https://app.example.com/")]
+    public void Read_InvalidOrigin_ThrowsNamingTheSetting(string value)
+    {
+        var exception = Assert.Throws<ConfigurationException>(() => Read(("CORS_ALLOWED_ORIGINS", value)));
+        Assert.Contains("CORS_ALLOWED_ORIGINS", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_InvalidUpstream_StopsStartUpWithClearMessage()
+    {
+        var exception = Assert.Throws<ConfigurationException>(() => Program.Build([], builder =>
+            builder.Configuration.AddInMemoryCollection([new("UPSTREAM_BASE_URL", "not a url")])));
+        Assert.Contains("UPSTREAM_BASE_URL must be an absolute http or https URL", exception.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace FcHandler.Tests.Infrastructure;
+
+/// <summary>
+/// An in-process stand-in for api.openai.com on 127.0.0.1:0: records every request it receives and answers with
+/// <see cref="Handler"/>, which defaults to <see cref="FakeResponses.DefaultAsync"/>. One per test: nothing shared.
+/// </summary>
+public sealed class FakeOpenAI : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private int _connections;
+
+    private FakeOpenAI(WebApplication app) => _app = app;
+
+    /// <summary>Answers each request after it has been recorded (its body is already read).</summary>
+    public Func<HttpContext, RecordedRequest, Task> Handler { get; set; } = FakeResponses.DefaultAsync;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IReadOnlyCollection<RecordedRequest> Requests => _requests;
+
+    /// <summary>TCP connections accepted so far.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    public RecordedRequest SingleRequest => Assert.Single(_requests);
+
+    public static async Task<FakeOpenAI> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        FakeOpenAI? fake = null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(next => connection =>
+                {
+                    Interlocked.Increment(ref fake!._connections);
+                    return next(connection);
+                });
+            });
+        });
+
+        var app = builder.Build();
+        fake = new FakeOpenAI(app);
+        app.Run(fake.HandleAsync);
+        await app.StartAsync();
+
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        fake.BaseAddress = new Uri(address);
+        return fake;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+
+        var headers = context.Request.Headers.ToDictionary(
+            h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        var recorded = new RecordedRequest(
+            context.Request.Method,
+            context.Request.Path.Value ?? "",
+            context.Request.QueryString.Value ?? "",
+            context.Request.Host.Value ?? "",
+            headers,
+            body.ToArray());
+        _requests.Enqueue(recorded);
+
+        await Handler(context, recorded);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

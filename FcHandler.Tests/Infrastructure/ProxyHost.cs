@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace FcHandler.Tests.Infrastructure;
+
+/// <summary>
+/// The real proxy application (<see cref="Program.Build"/>) on 127.0.0.1:0, configured in memory exactly as the
+/// environment would configure it, with its logs captured.
+/// </summary>
+public sealed class ProxyHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ProxyHost(WebApplication app, LogCapture logs, Uri baseAddress)
+    {
+        _app = app;
+        Logs = logs;
+        BaseAddress = baseAddress;
+        Client = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.None, UseCookies = false })
+        {
+            BaseAddress = baseAddress,
+        };
+    }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Client { get; }
+
+    public LogCapture Logs { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static Task<ProxyHost> StartAsync(FakeOpenAI upstream, IDictionary<string, string?>? settings = null)
+        => StartAsync(upstream.BaseAddress.ToString(), settings);
+
+    public static async Task<ProxyHost> StartAsync(string upstream, IDictionary<string, string?>? settings = null)
+    {
+        var logs = new LogCapture();
+        var app = Program.Build([], builder =>
+        {
+            var all = new Dictionary<string, string?>
+            {
+                ["UPSTREAM_BASE_URL"] = upstream,
+                ["LISTEN_HOST"] = "127.0.0.1",
+                ["FC_CUSTOM_LISTEN_PORT"] = "0",
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            {
+                all[key] = value;
+            }
+
+            builder.Configuration.AddInMemoryCollection(all);
+            builder.Logging.AddProvider(logs);
+        });
+        await app.StartAsync();
+
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new ProxyHost(app, logs, new Uri(address));
+    }
+
+    /// <summary>The proxy's base URL as an OpenAI client wants it: ending in /v1.</summary>
+    public Uri OpenAIEndpoint => new(BaseAddress, "/v1");
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,28 @@
+using System.Text.Json;
+using FcHandler.Json;
+
+namespace FcHandler.Errors;
+
+/// <summary>Writes a <see cref="ProxyError"/> as the whole response, if the response has not started.</summary>
+internal static class ErrorWriter
+{
+    public static Task WriteAsync(HttpContext context, ProxyError error)
+    {
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            // Too late for a status: only an abort tells the client the response is incomplete.
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        // Drops whatever a failed forward left (status, upstream headers); OnStarting callbacks (CORS) survive.
+        response.Clear();
+        response.StatusCode = error.Status;
+        response.ContentType = "application/json; charset=utf-8";
+        response.Headers.CacheControl = "no-store";
+
+        var envelope = new ErrorEnvelope(new ErrorBody(error.Message, error.Type, null, error.Code, context.TraceIdentifier));
+        return JsonSerializer.SerializeAsync(response.Body, envelope, ProxyJsonContext.Default.ErrorEnvelope, context.RequestAborted);
+    }
+}

@@ -1,0 +1,49 @@
+namespace FcHandler.Errors;
+
+/// <summary>
+/// A failure the proxy answers itself. Each has a fixed status, OpenAI error type and code (listed in the README's
+/// error table) and a message that says what to do. Messages never contain header values or bodies.
+/// </summary>
+internal readonly record struct ProxyError(int Status, string Type, string Code, string Message)
+{
+    private const string InvalidRequest = "invalid_request_error";
+    private const string ProxyFailure = "proxy_error";
+
+    public static ProxyError NotOriginForm() => new(
+        StatusCodes.Status400BadRequest, InvalidRequest, "invalid_request_target",
+        "The request target must be a path such as /v1/chat/completions; this proxy is not a forward proxy.");
+
+    public static ProxyError PathTraversal() => new(
+        StatusCodes.Status400BadRequest, InvalidRequest, "invalid_path",
+        "The path contains a '.' or '..' segment, an encoded slash or a backslash (possibly percent-encoded); send the canonical path.");
+
+    public static ProxyError UnknownUrl(string method, string path) => new(
+        StatusCodes.Status404NotFound, InvalidRequest, "unknown_url",
+        $"Unknown request URL: {method} {path}. This proxy serves the OpenAI API under /v1; set your client's base URL to this host followed by /v1.");
+
+    public static ProxyError MethodNotAllowed(string method) => new(
+        StatusCodes.Status405MethodNotAllowed, InvalidRequest, "method_not_allowed",
+        $"The method {method} is not allowed here.");
+
+    public static ProxyError RequestBodyInvalid() => new(
+        StatusCodes.Status400BadRequest, InvalidRequest, "invalid_request_body",
+        "The request body could not be read (malformed chunked encoding, a body shorter than its Content-Length, or a stalled upload).");
+
+    public static ProxyError RequestBodyTooLarge(long? limitBytes) => new(
+        StatusCodes.Status413PayloadTooLarge, InvalidRequest, "request_too_large",
+        limitBytes is { } limit
+            ? $"The request body exceeds this proxy's limit of {limit / (1024 * 1024)} MB."
+            : "The request body exceeds this proxy's limit.");
+
+    public static ProxyError UpstreamUnreachable() => new(
+        StatusCodes.Status502BadGateway, ProxyFailure, "upstream_unreachable",
+        "The proxy could not reach the upstream API or lost the connection before a response arrived; retry later.");
+
+    public static ProxyError UpstreamTimeout() => new(
+        StatusCodes.Status504GatewayTimeout, ProxyFailure, "upstream_timeout",
+        "The upstream API sent no response within the proxy's timeout for this route; retry, or raise GENERATION_TIMEOUT / DEFAULT_TIMEOUT.");
+
+    public static ProxyError Internal() => new(
+        StatusCodes.Status500InternalServerError, ProxyFailure, "internal_error",
+        "The proxy failed while handling this request; the access log has its request id.");
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Logging.Console;
+
+namespace FcHandler.Hosting;
+
+/// <summary>How the process hosts the proxy: Kestrel's address and limits, and the log output.</summary>
+internal static class HostingExtensions
+{
+    /// <summary>FC's own limit for a synchronous request body (https://help.aliyun.com/document_detail/191345.html).</summary>
+    public const long MaxRequestBodyBytes = 32L * 1024 * 1024;
+
+    public static WebApplicationBuilder UseProxyKestrel(this WebApplicationBuilder builder, ListenEndpoint endpoint)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // FC refuses a Server header from a function, and it tells a scanner what runs here.
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+
+            if (endpoint.Address is null)
+            {
+                kestrel.ListenLocalhost(endpoint.Port);
+            }
+            else
+            {
+                kestrel.Listen(endpoint.Address, endpoint.Port);
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>One line per event on stdout, where FC collects it; the framework's chatter only from warnings up.</summary>
+    public static WebApplicationBuilder UseProxyLogging(this WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.IncludeScopes = false;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            console.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // YARP reports each failed forward at Warning with a stack trace; ProxyEndpoint logs one line for it instead.
+        builder.Logging.AddFilter("Yarp", LogLevel.Error);
+        return builder;
+    }
+
+    /// <summary>Says once, at start, where the proxy listens and where it forwards.</summary>
+    public static WebApplication LogStartup(this WebApplication app, ProxyOptions options)
+    {
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FcHandler");
+            Logging.ProxyLog.Listening(logger, addresses is null ? "?" : string.Join(", ", addresses), options.DestinationPrefix);
+        });
+        return app;
+    }
+}

@@ -1,0 +1,35 @@
+namespace FcHandler.Hosting;
+
+/// <summary>
+/// Everything the proxy's request path needs to know, read once at start-up by <see cref="ProxyOptionsReader"/>.
+/// </summary>
+internal sealed class ProxyOptions
+{
+    /// <summary>
+    /// The one upstream every request goes to (<c>UPSTREAM_BASE_URL</c>). Defaults to <c>https://api.openai.com</c>.
+    /// A path prefix is kept (<c>https://host/openai</c> + <c>/v1/models</c> = <c>https://host/openai/v1/models</c>).
+    /// </summary>
+    public Uri UpstreamBaseUrl { get; init; } = new("https://api.openai.com");
+
+    /// <summary>
+    /// Idle timeout for generation routes (<c>GENERATION_TIMEOUT</c>): the longest the upstream may stay silent,
+    /// before its response headers or between two body chunks. Defaults to 8 minutes, as in the original nginx
+    /// design (<c>proxy_read_timeout 8m</c>), so slow non-streaming completions survive.
+    /// </summary>
+    public TimeSpan GenerationTimeout { get; init; } = TimeSpan.FromMinutes(8);
+
+    /// <summary>Idle timeout for every other <c>/v1</c> route (<c>DEFAULT_TIMEOUT</c>). Defaults to 2 minutes.</summary>
+    public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Time allowed to open a TCP and TLS connection to the upstream (<c>CONNECT_TIMEOUT</c>). Defaults to 10 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Browser origins allowed by CORS (<c>CORS_ALLOWED_ORIGINS</c>, comma-separated). Empty means any origin (<c>*</c>),
+    /// the default.
+    /// </summary>
+    public IReadOnlyList<string> CorsAllowedOrigins { get; init; } = [];
+
+    /// <summary>The upstream base as YARP's destination prefix: no trailing slash.</summary>
+    public string DestinationPrefix => UpstreamBaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/');
+}

@@ -1,0 +1,80 @@
+namespace FcHandler.Hosting;
+
+/// <summary>
+/// Reads and validates <see cref="ProxyOptions"/>. Any bad value stops start-up with a
+/// <see cref="ConfigurationException"/> that names the setting: a proxy half-configured is worse than none.
+/// </summary>
+internal static class ProxyOptionsReader
+{
+    public static ProxyOptions Read(IConfiguration configuration)
+    {
+        var defaults = new ProxyOptions();
+        return new ProxyOptions
+        {
+            UpstreamBaseUrl = ReadUpstream(configuration[ConfigKeys.UpstreamBaseUrl]) ?? defaults.UpstreamBaseUrl,
+            GenerationTimeout = ReadDuration(configuration, ConfigKeys.GenerationTimeout) ?? defaults.GenerationTimeout,
+            DefaultTimeout = ReadDuration(configuration, ConfigKeys.DefaultTimeout) ?? defaults.DefaultTimeout,
+            ConnectTimeout = ReadDuration(configuration, ConfigKeys.ConnectTimeout) ?? defaults.ConnectTimeout,
+            CorsAllowedOrigins = ReadOrigins(configuration[ConfigKeys.CorsAllowedOrigins]),
+        };
+    }
+
+    private static Uri? ReadUpstream(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        const string Example = "such as https://api.openai.com or https://gateway.example.com/openai";
+        if (!Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)
+            || string.IsNullOrEmpty(uri.Host))
+        {
+            throw new ConfigurationException(
+                $"{ConfigKeys.UpstreamBaseUrl} must be an absolute http or https URL {Example}; got '{Redact(value)}'.");
+        }
+
+        // User info would be a credential in the URL (and would end up in logs); a query or fragment could not be
+        // joined with the client's own path and query without ambiguity.
+        if (!string.IsNullOrEmpty(uri.UserInfo) || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            throw new ConfigurationException(
+                $"{ConfigKeys.UpstreamBaseUrl} must have no user info, query or fragment, only scheme, host, port and an optional path, {Example}.");
+        }
+
+        return uri;
+    }
+
+    private static TimeSpan? ReadDuration(IConfiguration configuration, string key)
+    {
+        var value = configuration[key];
+        return string.IsNullOrWhiteSpace(value) ? null : Duration.Parse(key, value);
+    }
+
+    private static string[] ReadOrigins(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value) || value.Trim() == "*")
+        {
+            return [];
+        }
+
+        var origins = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var origin in origins)
+        {
+            // An origin is scheme://host[:port], nothing else; browsers send it exactly so.
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+                || uri.GetLeftPart(UriPartial.Authority) != origin.TrimEnd('/')
+                || origin.EndsWith('/'))
+            {
+                throw new ConfigurationException(
+                    $"{ConfigKeys.CorsAllowedOrigins} must be * or a comma-separated list of origins such as https://app.example.com,http://localhost:3000; '{origin}' is not an origin.");
+            }
+        }
+
+        return origins;
+    }
+
+    // The value may be a mistyped secret; show only its shape.
+    private static string Redact(string value) => value.Length <= 12 ? value : string.Concat(value.AsSpan(0, 12), "...");
+}

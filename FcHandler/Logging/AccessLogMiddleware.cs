@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Globalization;
+using FcHandler.Errors;
+using FcHandler.Proxy;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace FcHandler.Logging;
+
+/// <summary>
+/// Outermost step: one access line per request, after the response completes, and the last line of defence that
+/// turns an unexpected exception into an OpenAI-shaped 500 (or an abort, once the response has started).
+/// Logs method, path (never the query), route class, status, timings, byte counts and the request id; never
+/// headers or bodies.
+/// </summary>
+internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLogMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var start = Stopwatch.GetTimestamp();
+
+        var requestBody = new CountingReadStream(context.Request.Body);
+        context.Request.Body = requestBody;
+        var responseBody = new CountingResponseBodyFeature(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>());
+        context.Features.Set<IHttpResponseBodyFeature>(responseBody);
+
+        try
+        {
+            await next(context);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        {
+            ProxyLog.Unhandled(logger, exception.GetType().Name, context.TraceIdentifier, exception);
+            await ErrorWriter.WriteAsync(context, ProxyError.Internal());
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away; there is nobody to answer.
+        }
+        finally
+        {
+            Log(context, start, requestBody.BytesRead, responseBody.BytesWritten);
+        }
+    }
+
+    private void Log(HttpContext context, long start, long bytesIn, long bytesOut)
+    {
+        if (!logger.IsEnabled(LogLevel.Information))
+        {
+            return;
+        }
+
+        var exchange = context.Features.Get<ProxyExchange>();
+        var upstreamTtfb = exchange is { UpstreamHeadersTimestamp: > 0 }
+            ? Milliseconds(start, exchange.UpstreamHeadersTimestamp)
+            : "-";
+
+        // 499: the client closed the connection before the response completed (nginx's convention).
+        var status = context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode;
+
+        ProxyLog.Access(
+            logger,
+            context.Request.Method,
+            LoggedPath(context),
+            RouteName(exchange?.Route),
+            status,
+            upstreamTtfb,
+            Milliseconds(start, Stopwatch.GetTimestamp()),
+            bytesIn,
+            bytesOut,
+            context.TraceIdentifier);
+    }
+
+    // The path as the client sent it, without the query: Kestrel's decoded, dot-segment-resolved Path would hide
+    // what a refused request really asked for.
+    private static string LoggedPath(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(raw))
+        {
+            return context.Request.Path.Value ?? "/";
+        }
+
+        var query = raw.IndexOf('?');
+        return query < 0 ? raw : raw[..query];
+    }
+
+    private static string Milliseconds(long from, long to)
+        => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static string RouteName(RouteClass? route) => route switch
+    {
+        RouteClass.Generation => "generation",
+        RouteClass.PassThrough => "pass-through",
+        RouteClass.Health => "health",
+        RouteClass.Rejected => "rejected",
+        _ => "local",
+    };
+}

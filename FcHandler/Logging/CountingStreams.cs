@@ -1,0 +1,102 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace FcHandler.Logging;
+
+/// <summary>Counts the request body bytes the app reads, passing them through untouched.</summary>
+internal sealed class CountingReadStream(Stream inner) : Stream
+{
+    public long BytesRead { get; private set; }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        => Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private int Count(int read)
+    {
+        BytesRead += read;
+        return read;
+    }
+}
+
+/// <summary>
+/// Counts the response body bytes the app writes. It wraps the response body feature rather than the stream so that
+/// <see cref="DisableBuffering"/> (which YARP calls for streaming) and the start/complete calls reach Kestrel.
+/// </summary>
+internal sealed class CountingResponseBodyFeature : Stream, IHttpResponseBodyFeature
+{
+    private readonly IHttpResponseBodyFeature _inner;
+    private PipeWriter? _writer;
+
+    public CountingResponseBodyFeature(IHttpResponseBodyFeature inner) => _inner = inner;
+
+    public long BytesWritten { get; private set; }
+
+    Stream IHttpResponseBodyFeature.Stream => this;
+
+    public PipeWriter Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
+
+    public void DisableBuffering() => _inner.DisableBuffering();
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => _inner.StartAsync(cancellationToken);
+
+    public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
+        => SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken);
+
+    public async Task CompleteAsync()
+    {
+        if (_writer is not null)
+        {
+            await _writer.CompleteAsync().ConfigureAwait(false);
+        }
+
+        await _inner.CompleteAsync().ConfigureAwait(false);
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        _inner.Stream.Write(buffer, offset, count);
+        BytesWritten += count;
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await _inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        BytesWritten += buffer.Length;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush() => _inner.Stream.Flush();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.Stream.FlushAsync(cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

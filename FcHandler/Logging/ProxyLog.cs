@@ -1,0 +1,29 @@
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FcHandler.Logging;
+
+/// <summary>
+/// Every log line the proxy writes, source-generated. None takes a header value, a body or a setting's value:
+/// secrets cannot reach a log line through here.
+/// </summary>
+internal static partial class ProxyLog
+{
+    [LoggerMessage(1, LogLevel.Information,
+        "{Method} {Path} {Route} {Status} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B request_id={RequestId}",
+        EventName = "Access")]
+    public static partial void Access(
+        ILogger logger, string method, string path, string route, int status, string upstreamTtfbMs, string totalMs,
+        long bytesIn, long bytesOut, string requestId);
+
+    [LoggerMessage(2, LogLevel.Warning,
+        "Forwarding failed: {Error} ({ExceptionType}: {ExceptionMessage}) request_id={RequestId}",
+        EventName = "ForwardFailed")]
+    public static partial void ForwardFailed(
+        ILogger logger, ForwarderError error, string exceptionType, string exceptionMessage, string requestId);
+
+    [LoggerMessage(3, LogLevel.Error, "Unhandled failure ({ExceptionType}) request_id={RequestId}", EventName = "Unhandled")]
+    public static partial void Unhandled(ILogger logger, string exceptionType, string requestId, Exception exception);
+
+    [LoggerMessage(4, LogLevel.Information, "Proxy listening on {Address}, forwarding /v1 to {Upstream}", EventName = "Listening")]
+    public static partial void Listening(ILogger logger, string address, string upstream);
+}

@@ -1,0 +1,42 @@
+using FcHandler.Hosting;
+using FcHandler.Proxy;
+
+namespace FcHandler;
+
+/// <summary>The proxy's entry point and its composition, in the order a request meets it.</summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (ConfigurationException exception)
+        {
+            await Console.Error.WriteLineAsync($"FcHandler cannot start: {exception.Message}");
+            return 2;
+        }
+
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <summary>Builds the application; <paramref name="configure"/> lets tests add settings and log sinks.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.UseProxyLogging();                                           // one line per event on stdout
+        configure?.Invoke(builder);
+
+        var options = ProxyOptionsReader.Read(builder.Configuration);      // settings, validated or refused
+        builder.UseProxyKestrel(ListenEndpoint.Read(builder.Configuration)); // address, port, limits
+        builder.Services.AddFcProxy(options);                                // forwarder, upstream pool, CORS
+
+        var app = builder.Build();
+        app.MapFcProxy();                                                    // access log, CORS, routes, forwarding
+        app.LogStartup(options);
+        return app;
+    }
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using FcHandler.Errors;
+using FcHandler.Json;
+using FcHandler.Logging;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FcHandler.Proxy;
+
+/// <summary>
+/// The end of the request path: checks the target, classifies the route, then answers locally or forwards.
+/// </summary>
+internal sealed class ProxyEndpoint(IHttpForwarder forwarder, UpstreamClient upstream, ILogger<ProxyEndpoint> logger)
+{
+    private static readonly HealthStatus Healthy = new("ok");
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+
+        // 1. The raw target, before Kestrel's decoding hides anything.
+        var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        var problem = RequestTarget.Check(rawTarget);
+        if (problem != TargetProblem.None)
+        {
+            context.Features.Set(new ProxyExchange(RouteClass.Rejected));
+            return ErrorWriter.WriteAsync(
+                context, problem == TargetProblem.NotOriginForm ? ProxyError.NotOriginForm() : ProxyError.PathTraversal());
+        }
+
+        // 2. The route class decides everything that follows.
+        var route = RouteTable.Classify(request.Path.Value);
+        context.Features.Set(new ProxyExchange(route));
+
+        return route switch
+        {
+            RouteClass.Health => HealthAsync(context),
+            RouteClass.Generation or RouteClass.PassThrough => ForwardAsync(context, route),
+            _ => ErrorWriter.WriteAsync(context, ProxyError.UnknownUrl(request.Method, request.Path.Value ?? "/")),
+        };
+    }
+
+    private static Task HealthAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            return ErrorWriter.WriteAsync(context, ProxyError.MethodNotAllowed(context.Request.Method));
+        }
+
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.ContentType = "application/json";
+        return JsonSerializer.SerializeAsync(context.Response.Body, Healthy, ProxyJsonContext.Default.HealthStatus, context.RequestAborted);
+    }
+
+    private async Task ForwardAsync(HttpContext context, RouteClass route)
+    {
+        // 3. Methods that make no sense through an API proxy: CONNECT would tunnel elsewhere, TRACE would reflect
+        //    headers back. YARP refuses CONNECT too, with an exception.
+        var method = context.Request.Method;
+        if (HttpMethods.IsConnect(method) || HttpMethods.IsTrace(method))
+        {
+            await ErrorWriter.WriteAsync(context, ProxyError.MethodNotAllowed(method));
+            return;
+        }
+
+        // 4. Forward. YARP streams both bodies, applies the route's idle timeout, and cancels the upstream request
+        //    as soon as the client goes away.
+        var error = await forwarder.SendAsync(
+            context, upstream.DestinationPrefix, upstream.Invoker, upstream.ConfigFor(route), ProxyTransformer.Instance);
+
+        if (error == ForwarderError.None)
+        {
+            return;
+        }
+
+        // 5. A failed forward: an OpenAI-shaped error if nothing was sent yet, else an abort (YARP has already
+        //    reset the client connection, so a truncated stream never looks complete).
+        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        ProxyLog.ForwardFailed(logger, error, exception?.GetType().Name ?? "none", exception?.Message ?? "", context.TraceIdentifier);
+        if (ForwarderErrorMap.ToProxyError(context, error) is { } proxyError)
+        {
+            await ErrorWriter.WriteAsync(context, proxyError);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FcHandler.Proxy;
+
+/// <summary>
+/// Applies <see cref="HeaderRules"/> to what YARP copies. It replaces YARP's own header copy rather than
+/// trimming its result: <see cref="HttpTransformer.Default"/> adds X-Forwarded-* and forwards FC's x-fc-*
+/// credentials, <see cref="HttpTransformer.Empty"/> forwards the client's Host.
+/// </summary>
+internal sealed class ProxyTransformer : HttpTransformer
+{
+    public static readonly ProxyTransformer Instance = new();
+
+    private ProxyTransformer()
+    {
+    }
+
+    public override ValueTask TransformRequestAsync(
+        HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        var headers = httpContext.Request.Headers;
+
+        // RFC 9112 section 6.3: with both, Transfer-Encoding wins and Content-Length must not be forwarded, or the
+        // two ends could disagree on where the body stops (request smuggling).
+        var chunked = headers.ContainsKey(HeaderNames.TransferEncoding);
+
+        foreach (var (name, values) in headers)
+        {
+            if (HeaderRules.ForRequest(name) == HeaderAction.Drop
+                || (chunked && name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
+            // Content headers (Content-Type, Content-Length, ...) only fit on the content; YARP has created it
+            // whenever the request has a body.
+            if (!proxyRequest.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
+            {
+                proxyRequest.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+
+        // Host comes from the upstream URL, and with it TLS SNI: never the client's Host.
+        proxyRequest.Headers.Host = null;
+        return default;
+    }
+
+    public override ValueTask<bool> TransformResponseAsync(
+        HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        if (proxyResponse is null)
+        {
+            return new ValueTask<bool>(false);
+        }
+
+        httpContext.Features.Get<ProxyExchange>()?.MarkUpstreamHeaders();
+
+        var destination = httpContext.Response.Headers;
+        Copy(proxyResponse.Headers, destination);
+        Copy(proxyResponse.Content.Headers, destination);
+        return new ValueTask<bool>(true);
+    }
+
+    private static void Copy(System.Net.Http.Headers.HttpHeaders source, IHeaderDictionary destination)
+    {
+        foreach (var (name, values) in source.NonValidated)
+        {
+            var value = values.ToString(); // no copy for the usual single value
+            if (HeaderRules.ForResponse(name, value) == HeaderAction.Drop)
+            {
+                continue;
+            }
+
+            destination[name] = values.Count == 1 ? value : new StringValues([.. values]);
+        }
+    }
+}

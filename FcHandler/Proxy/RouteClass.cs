@@ -1,0 +1,17 @@
+namespace FcHandler.Proxy;
+
+/// <summary>How the proxy treats a request path. See <see cref="RouteTable"/>.</summary>
+internal enum RouteClass
+{
+    /// <summary>Not a path the proxy serves: answered 404 locally, nothing forwarded.</summary>
+    Rejected,
+
+    /// <summary>Model output: streamable, long-running, large bodies. Forwarded with the generation timeout.</summary>
+    Generation,
+
+    /// <summary>Any other OpenAI API path. Forwarded with the default timeout.</summary>
+    PassThrough,
+
+    /// <summary>The health endpoint, answered locally.</summary>
+    Health,
+}

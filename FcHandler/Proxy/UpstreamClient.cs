@@ -1,0 +1,57 @@
+using System.Net;
+using FcHandler.Hosting;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace FcHandler.Proxy;
+
+/// <summary>
+/// The one connection pool to the upstream, and the forwarding policy of each route class. Built once: a warm FC
+/// instance reuses its pooled connections (and their TLS sessions) across invocations.
+/// </summary>
+internal sealed class UpstreamClient : IDisposable
+{
+    public UpstreamClient(ProxyOptions options)
+    {
+        DestinationPrefix = options.DestinationPrefix;
+        Invoker = new HttpMessageInvoker(CreateHandler(options), disposeHandler: true);
+        Generation = CreateConfig(options.GenerationTimeout);
+        PassThrough = CreateConfig(options.DefaultTimeout);
+    }
+
+    /// <summary>The upstream base URL, without a trailing slash; YARP appends the request's path and query.</summary>
+    public string DestinationPrefix { get; }
+
+    public HttpMessageInvoker Invoker { get; }
+
+    public ForwarderRequestConfig Generation { get; }
+
+    public ForwarderRequestConfig PassThrough { get; }
+
+    public ForwarderRequestConfig ConfigFor(RouteClass route) => route == RouteClass.Generation ? Generation : PassThrough;
+
+    /// <summary>The handler settings of YARP's direct-forwarding sample, each for a reason given beside it.</summary>
+    internal static SocketsHttpHandler CreateHandler(ProxyOptions options) => new()
+    {
+        UseProxy = false, // an HTTP(S)_PROXY in the environment must not reroute traffic meant for the fixed upstream
+        AllowAutoRedirect = false, // a redirect is the client's to follow, and could point at another host
+        AutomaticDecompression = DecompressionMethods.None, // bodies pass through encoded, never re-encoded
+        UseCookies = false, // the upstream's cookies are not ours to keep or send
+        EnableMultipleHttp2Connections = true, // many concurrent streams on one instance
+        ConnectTimeout = options.ConnectTimeout,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5), // follow DNS changes of the upstream host
+        // No traceparent/tracestate: the upstream sees nothing about the client or this proxy's tracing.
+        ActivityHeadersPropagator = null,
+    };
+
+    private static ForwarderRequestConfig CreateConfig(TimeSpan idleTimeout) => new()
+    {
+        ActivityTimeout = idleTimeout,
+        // HTTP/2 to an https upstream when it offers it, HTTP/1.1 otherwise.
+        Version = HttpVersion.Version20,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        // Never buffer: server-sent events must reach the client as the upstream writes them.
+        AllowResponseBuffering = false,
+    };
+
+    public void Dispose() => Invoker.Dispose();
+}
