@@ -6,24 +6,53 @@ namespace FcHandler.Tests.Infrastructure;
 public sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<(Func<string, bool> Match, TaskCompletionSource<string> Found)> _waiters = new();
 
     public IReadOnlyCollection<string> Lines => _lines;
 
     public string All => string.Join('\n', _lines);
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
+
+    /// <summary>Completes with the first line, written before or after the call, that matches.</summary>
+    public Task<string> WaitForLineAsync(Func<string, bool> match)
+    {
+        var found = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _waiters.Enqueue((match, found));
+        foreach (var line in _lines)
+        {
+            if (match(line))
+            {
+                found.TrySetResult(line);
+            }
+        }
+
+        return found.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    private void Add(string line)
+    {
+        _lines.Enqueue(line);
+        foreach (var (match, found) in _waiters)
+        {
+            if (match(line))
+            {
+                found.TrySetResult(line);
+            }
+        }
+    }
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    private sealed class Logger(string category, LogCapture capture) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
+            => capture.Add($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
     }
 }

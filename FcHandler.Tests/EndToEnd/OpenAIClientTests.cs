@@ -1,0 +1,144 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Security.Cryptography;
+using FcHandler.Tests.Infrastructure;
+using OpenAI;
+using OpenAI.Chat;
+using OpenAI.Embeddings;
+using OpenAI.Files;
+
+namespace FcHandler.Tests.EndToEnd;
+
+/// <summary>The official OpenAI .NET client, pointed at the proxy exactly as the README tells users to.</summary>
+public sealed class OpenAIClientTests : IAsyncLifetime
+{
+    private FakeOpenAI _upstream = null!;
+    private ProxyHost _proxy = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await FakeOpenAI.StartAsync();
+        _proxy = await ProxyHost.StartAsync(_upstream);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _proxy.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    private OpenAIClientOptions Options => new()
+    {
+        Endpoint = _proxy.OpenAIEndpoint,
+        // Retries would hide a failure (and resend a 429'd request); a test wants the first answer.
+        RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+    };
+
+    private ChatClient Chat => new(FakeResponses.Model, new ApiKeyCredential("sk-test-client-key"), Options);
+
+    [Fact]
+    public async Task ChatCompletion_Plain_Works()
+    {
+        ChatCompletion completion = await Chat.CompleteChatAsync([new UserChatMessage("Say hello")]);
+
+        Assert.Equal("Hello!", completion.Content[0].Text);
+        var upstream = _upstream.SingleRequest;
+        Assert.Equal("/v1/chat/completions", upstream.Path);
+        Assert.Equal("Bearer sk-test-client-key", upstream.Headers["Authorization"]);
+        Assert.Contains("Say hello", upstream.BodyText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChatCompletion_Streaming_ArrivesUpdateByUpdate()
+    {
+        var firstUpdateSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var upstreamSentRest = false;
+        _upstream.Handler = async (context, _) =>
+        {
+            await FakeResponses.StartSseAsync(context);
+            await FakeResponses.WriteEventAsync(context, FakeResponses.ChatChunk("Hel"));
+            await firstUpdateSeen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            upstreamSentRest = true;
+            await FakeResponses.WriteEventAsync(context, FakeResponses.ChatChunk("lo"));
+            await FakeResponses.WriteEventAsync(context, "[DONE]");
+        };
+
+        var texts = new List<string>();
+        await foreach (var update in Chat.CompleteChatStreamingAsync([new UserChatMessage("Say hello")]))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                if (texts.Count == 0)
+                {
+                    Assert.False(upstreamSentRest, "the first update arrived only after the upstream sent the rest");
+                    firstUpdateSeen.SetResult();
+                }
+
+                texts.Add(part.Text);
+            }
+        }
+
+        Assert.Equal(["Hel", "lo"], texts);
+        Assert.Contains("\"stream\":true", _upstream.SingleRequest.BodyText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Embeddings_Work()
+    {
+        var client = new EmbeddingClient("text-embedding-3-small", new ApiKeyCredential("sk-test-client-key"), Options);
+
+        OpenAIEmbedding embedding = await client.GenerateEmbeddingAsync("hello");
+
+        Assert.Equal([0.25f, -0.5f, 0.75f], embedding.ToFloats().ToArray());
+        Assert.Equal("/v1/embeddings", _upstream.SingleRequest.Path);
+    }
+
+    [Fact]
+    public async Task FileUpload_FiveMegabytesMultipart_ArrivesByteExact()
+    {
+        var client = new OpenAIFileClient(new ApiKeyCredential("sk-test-client-key"), Options);
+        var content = RandomNumberGenerator.GetBytes((5 * 1024 * 1024) + 12345);
+
+        OpenAIFile file = await client.UploadFileAsync(BinaryData.FromBytes(content), "data.jsonl", FileUploadPurpose.Assistants);
+
+        // The fake names the file after the SHA-256 of the file part it received.
+        Assert.Equal("file-" + Convert.ToHexStringLower(SHA256.HashData(content)), file.Id);
+        Assert.Equal(content.Length, file.SizeInBytes);
+        Assert.StartsWith("multipart/form-data", _upstream.SingleRequest.Headers["Content-Type"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RateLimited_429_ReachesClientWithRetryAfter()
+    {
+        _upstream.Handler = (context, _) =>
+        {
+            context.Response.Headers.RetryAfter = "7";
+            context.Response.Headers["x-ratelimit-remaining-requests"] = "0";
+            return FakeResponses.JsonAsync(context,
+                """{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}""", 429);
+        };
+
+        var exception = await Assert.ThrowsAsync<ClientResultException>(() => Chat.CompleteChatAsync([new UserChatMessage("hi")]));
+
+        Assert.Equal(429, exception.Status);
+        var response = exception.GetRawResponse()!;
+        Assert.True(response.Headers.TryGetValue("retry-after", out var retryAfter));
+        Assert.Equal("7", retryAfter);
+        Assert.Contains("rate_limit_exceeded", response.Content.ToString(), StringComparison.Ordinal);
+        Assert.Single(_upstream.Requests);
+    }
+
+    [Fact]
+    public async Task ProxySideError_IsReadableByTheClient()
+    {
+        var options = Options;
+        options.Endpoint = new Uri(_proxy.BaseAddress, "/"); // a base URL without /v1: the commonest set-up mistake
+
+        var exception = await Assert.ThrowsAsync<ClientResultException>(() =>
+            new ChatClient(FakeResponses.Model, new ApiKeyCredential("sk-test-client-key"), options).CompleteChatAsync([new UserChatMessage("hi")]));
+
+        Assert.Equal(404, exception.Status);
+        Assert.Contains("/v1", exception.Message, StringComparison.Ordinal);
+        Assert.Empty(_upstream.Requests);
+    }
+}
