@@ -9,14 +9,16 @@ namespace FcHandler.Logging;
 /// <summary>
 /// Outermost step: one access line per request, after the response completes, and the last line of defence that
 /// turns an unexpected exception into an OpenAI-shaped 500 (or an abort, once the response has started).
-/// Logs method, path (never the query), route class, status, timings, byte counts and the request id; never
-/// headers or bodies.
+/// Logs method, path (never the query), route class, status, timings, byte counts, the client's subject (when access
+/// control names one) and the request id; never headers or bodies.
 /// </summary>
 internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLogMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         var start = Stopwatch.GetTimestamp();
+        var exchange = new ProxyExchange();
+        context.Features.Set(exchange);
 
         var requestBody = new CountingReadStream(context.Request.Body);
         context.Request.Body = requestBody;
@@ -38,19 +40,18 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         }
         finally
         {
-            Log(context, start, requestBody.BytesRead, responseBody.BytesWritten);
+            Log(context, exchange, start, requestBody.BytesRead, responseBody.BytesWritten);
         }
     }
 
-    private void Log(HttpContext context, long start, long bytesIn, long bytesOut)
+    private void Log(HttpContext context, ProxyExchange exchange, long start, long bytesIn, long bytesOut)
     {
         if (!logger.IsEnabled(LogLevel.Information))
         {
             return;
         }
 
-        var exchange = context.Features.Get<ProxyExchange>();
-        var upstreamTtfb = exchange is { UpstreamHeadersTimestamp: > 0 }
+        var upstreamTtfb = exchange.UpstreamHeadersTimestamp > 0
             ? Milliseconds(start, exchange.UpstreamHeadersTimestamp)
             : "-";
 
@@ -61,12 +62,13 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
             logger,
             context.Request.Method,
             LoggedPath(context),
-            RouteName(exchange?.Route),
+            RouteName(exchange.Route),
             status,
             upstreamTtfb,
             Milliseconds(start, Stopwatch.GetTimestamp()),
             bytesIn,
             bytesOut,
+            exchange.Subject ?? "-",
             context.TraceIdentifier);
     }
 

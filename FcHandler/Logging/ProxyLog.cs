@@ -9,11 +9,11 @@ namespace FcHandler.Logging;
 internal static partial class ProxyLog
 {
     [LoggerMessage(1, LogLevel.Information,
-        "{Method} {Path} {Route} {Status} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B request_id={RequestId}",
+        "{Method} {Path} {Route} {Status} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B subject={Subject} request_id={RequestId}",
         EventName = "Access")]
     public static partial void Access(
         ILogger logger, string method, string path, string route, int status, string upstreamTtfbMs, string totalMs,
-        long bytesIn, long bytesOut, string requestId);
+        long bytesIn, long bytesOut, string subject, string requestId);
 
     [LoggerMessage(2, LogLevel.Warning,
         "Forwarding failed: {Error} ({ExceptionType}: {ExceptionMessage}) request_id={RequestId}",

@@ -17,20 +17,21 @@ internal sealed class ProxyEndpoint(IHttpForwarder forwarder, UpstreamClient ups
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
+        var exchange = context.Features.Get<ProxyExchange>();
 
         // 1. The raw target, before Kestrel's decoding hides anything.
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         var problem = RequestTarget.Check(rawTarget);
         if (problem != TargetProblem.None)
         {
-            context.Features.Set(new ProxyExchange(RouteClass.Rejected));
+            exchange?.Route = RouteClass.Rejected;
             return ErrorWriter.WriteAsync(
                 context, problem == TargetProblem.NotOriginForm ? ProxyError.NotOriginForm() : ProxyError.PathTraversal());
         }
 
         // 2. The route class decides everything that follows.
         var route = RouteTable.Classify(request.Path.Value);
-        context.Features.Set(new ProxyExchange(route));
+        exchange?.Route = route;
 
         return route switch
         {
