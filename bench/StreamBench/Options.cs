@@ -1,0 +1,42 @@
+using System.Globalization;
+
+namespace StreamBench;
+
+/// <summary>Command-line options of both modes; every value has a default a full bench run uses.</summary>
+internal sealed class Options
+{
+    public string Command { get; private init; } = "";
+    public int Port { get; private init; }
+    public string Path { get; private init; } = "/v1/chat/completions";
+    public int Events { get; private init; } = 20;
+    public int IntervalMs { get; private init; } = 100;
+    public int Streams { get; private init; } = 500;
+    public int RampMs { get; private init; } = 500;
+    public int TimeoutMs { get; private init; } = 30_000;
+    public string Out { get; private init; } = "-";
+
+    public static Options Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            values[args[i].TrimStart('-')] = args[i + 1];
+        }
+
+        int Int(string key, int fallback) =>
+            values.TryGetValue(key, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+        return new Options
+        {
+            Command = args.Length > 0 ? args[0] : "",
+            Port = Int("port", 0),
+            Path = values.GetValueOrDefault("path", "/v1/chat/completions"),
+            Events = Int("events", 20),
+            IntervalMs = Int("interval-ms", 100),
+            Streams = Int("streams", 500),
+            RampMs = Int("ramp-ms", 500),
+            TimeoutMs = Int("timeout-ms", 30_000),
+            Out = values.GetValueOrDefault("out", "-"),
+        };
+    }
+}

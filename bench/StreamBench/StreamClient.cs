@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace StreamBench;
+
+/// <summary>
+/// Opens <see cref="Options.Streams"/> concurrent streaming chat completions (spread over <see cref="Options.RampMs"/>)
+/// and records, per stream, the time to first event, and per event the delay between the upstream's send stamp and
+/// its arrival here. A stream that does not end with <c>[DONE]</c> after every event, or any non-200, is an error.
+/// Writes one JSON object: the raw samples in microseconds, the error count and a few error messages.
+/// </summary>
+internal static class StreamClient
+{
+    public static async Task<int> RunAsync(Options options)
+    {
+        var body = Encoding.ASCII.GetBytes(
+            "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello.\"}]}");
+        var request = Encoding.ASCII.GetBytes(
+            $"POST {options.Path} HTTP/1.1\r\nHost: 127.0.0.1:{options.Port}\r\nAuthorization: Bearer sk-bench\r\n" +
+            $"Content-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: {body.Length}\r\n\r\n")
+            .Concat(body).ToArray();
+
+        var ttfe = new ConcurrentBag<double>();
+        var delays = new ConcurrentBag<double[]>();
+        var errors = new ConcurrentQueue<string>();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, options.Port);
+
+        var tasks = new Task[options.Streams];
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < options.Streams; i++)
+        {
+            var offset = TimeSpan.FromMilliseconds((double)i * options.RampMs / options.Streams);
+            tasks[i] = Task.Run(async () =>
+            {
+                var due = offset - Stopwatch.GetElapsedTime(started);
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due);
+                }
+
+                using var timeout = new CancellationTokenSource(options.TimeoutMs);
+                try
+                {
+                    var (first, samples) = await OneStreamAsync(endpoint, request, options.Events, timeout.Token);
+                    ttfe.Add(first);
+                    delays.Add(samples);
+                }
+                catch (Exception exception)
+                {
+                    errors.Enqueue(exception.GetType().Name + ": " + exception.Message);
+                }
+            });
+        }
+
+        await Task.WhenAll(tasks);
+
+        var json = new StringBuilder();
+        json.Append("{\"streams\":").Append(options.Streams)
+            .Append(",\"ok\":").Append(ttfe.Count)
+            .Append(",\"errors\":").Append(errors.Count)
+            .Append(",\"error_samples\":[")
+            .AppendJoin(',', errors.Take(5).Select(e => "\"" + e.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "'", StringComparison.Ordinal) + "\""))
+            .Append("],\"ttfe_us\":[").AppendJoin(',', ttfe.Select(F))
+            .Append("],\"delay_us\":[").AppendJoin(',', delays.SelectMany(d => d).Select(F))
+            .Append("]}");
+        if (options.Out == "-")
+        {
+            Console.WriteLine(json);
+        }
+        else
+        {
+            await File.WriteAllTextAsync(options.Out, json.ToString());
+        }
+
+        Console.Error.WriteLine($"streams={options.Streams} ok={ttfe.Count} errors={errors.Count} {string.Join(" | ", errors.Take(3))}");
+        return 0;
+    }
+
+    private static string F(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static async Task<(double FirstEventUs, double[] DelaysUs)> OneStreamAsync(
+        IPEndPoint endpoint, byte[] request, int events, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var sent = Stopwatch.GetTimestamp();
+        await socket.ConnectAsync(endpoint, cancellationToken);
+        await socket.SendAsync(request, SocketFlags.None, cancellationToken);
+
+        var parser = new SseResponseParser(events);
+        var buffer = new byte[16 * 1024];
+        while (!parser.Done)
+        {
+            var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+            var arrived = Stopwatch.GetTimestamp();
+            if (read == 0)
+            {
+                throw new IOException($"connection closed after {parser.Delays.Count} of {events} events");
+            }
+
+            parser.Feed(buffer.AsSpan(0, read), arrived);
+        }
+
+        if (parser.Delays.Count != events)
+        {
+            throw new IOException($"[DONE] after {parser.Delays.Count} of {events} events");
+        }
+
+        return (Micros(parser.FirstArrival - sent), [.. parser.Delays]);
+    }
+
+    internal static double Micros(long stopwatchTicks) => stopwatchTicks * 1_000_000.0 / Stopwatch.Frequency;
+}

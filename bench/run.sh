@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One command for the side-by-side benchmark: bench/run.sh [--quick]
+# Installs nginx, wrk and matplotlib from Debian if missing, builds FcHandler (NativeAOT and JIT) and the stream
+# tool, runs bench/harness.py (which starts and stops every process by PID), then prints the table and ratios and
+# writes bench/latest/results.md and bench/latest/results.png. Raw data goes to bench/results/ (git-ignored).
+# Loopback only. A full run takes about 10-15 minutes on 2 cores; --quick is a smoke run of about 3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+quick=()
+[[ "${1:-}" == "--quick" ]] && quick=(--quick)
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+py=/usr/bin/python3 # Debian's python, where python3-matplotlib installs
+
+# 1. Tools. A policy-rc.d that refuses service starts keeps apt from launching a system nginx on port 80.
+need=()
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v wrk >/dev/null || need+=(wrk)
+command -v clang-14 >/dev/null || need+=(clang-14)
+dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
+"$py" -c "import matplotlib" 2>/dev/null || need+=(python3-matplotlib)
+if ((${#need[@]})); then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  policy_added=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod +x /usr/sbin/policy-rc.d
+    policy_added=1
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  [ -z "$policy_added" ] || $sudo rm -f /usr/sbin/policy-rc.d
+fi
+
+# 2. Builds, into bench/results/bin (git-ignored).
+bin="$root/bench/results/bin"
+mkdir -p "$bin"
+echo "== building FcHandler (NativeAOT), FcHandler (JIT, self-contained) and the stream tool"
+dotnet publish FcHandler/FcHandler.csproj -c Release -r linux-x64 -p:PublishAot=true -o "$bin/aot" -v quiet -nologo >"$bin/aot.log" 2>&1 \
+  || { tail -20 "$bin/aot.log"; exit 1; }
+dotnet publish FcHandler/FcHandler.csproj -c Release -r linux-x64 -p:PublishAot=false --self-contained -o "$bin/jit" -v quiet -nologo >"$bin/jit.log" 2>&1 \
+  || { tail -20 "$bin/jit.log"; exit 1; }
+dotnet build bench/StreamBench/StreamBench.csproj -c Release -o "$bin/streambench" -v quiet -nologo >"$bin/streambench.log" 2>&1 \
+  || { tail -20 "$bin/streambench.log"; exit 1; }
+
+# 3. Measure (the harness stops what it started on any exit), then report.
+results="$root/bench/results/$(date +%Y%m%d-%H%M%S)"
+"$py" bench/harness.py --aot "$bin/aot/FcHandler" --jit "$bin/jit/FcHandler" \
+  --streambench "$bin/streambench/StreamBench.dll" --results "$results" "${quick[@]}"
+latest="$root/bench/latest"
+[ ${#quick[@]} -eq 0 ] || latest="$results"  # a smoke run does not overwrite the committed results
+"$py" bench/report.py "$results" "$latest"
