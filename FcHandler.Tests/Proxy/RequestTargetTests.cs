@@ -43,4 +43,25 @@ public sealed class RequestTargetTests
     [InlineData("")]
     public void Check_NotOriginForm_IsRefused(string target)
         => Assert.Equal(TargetProblem.NotOriginForm, RequestTarget.Check(target));
+
+    [Fact]
+    public void Check_LongEncodedPath_IsDecodedLikeAShortOne()
+    {
+        // Over the stack buffer's size: the decoding passes run in a pooled buffer instead.
+        var padding = string.Concat(Enumerable.Repeat("a%20", 100));
+        Assert.Equal(TargetProblem.None, RequestTarget.Check("/v1/files/" + padding));
+        Assert.Equal(TargetProblem.PathTraversal, RequestTarget.Check("/v1/files/" + padding + "/%252e%252e/admin"));
+    }
+
+    [Theory]
+    [InlineData("/v1/chat/completions")]
+    [InlineData("/v1/files?purpose=batch&limit=10")]
+    [InlineData("/v1/files/file-abc%20def?limit=1")]
+    public void Check_CanonicalPath_AllocatesNothing(string target)
+    {
+        RequestTarget.Check(target); // warm up: statics and JIT
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        RequestTarget.Check(target);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace FcHandler.Proxy;
 
 /// <summary>What is wrong with a request target, if anything.</summary>
@@ -30,8 +32,13 @@ internal static class RequestTarget
             return TargetProblem.NotOriginForm;
         }
 
-        var query = rawTarget.IndexOf('?');
-        var path = query < 0 ? rawTarget : rawTarget[..query];
+        // A span, not a substring: a query string must not cost an allocation per request.
+        var path = rawTarget.AsSpan();
+        var query = path.IndexOf('?');
+        if (query >= 0)
+        {
+            path = path[..query];
+        }
 
         if (!path.Contains('%'))
         {
@@ -41,31 +48,51 @@ internal static class RequestTarget
         return HasEncodedTraversal(path) ? TargetProblem.PathTraversal : TargetProblem.None;
     }
 
-    private static bool HasEncodedTraversal(string path)
+    private static bool HasEncodedTraversal(ReadOnlySpan<char> path)
     {
-        var slashes = path.AsSpan().Count('/');
-        var current = path;
-        for (var pass = 0; pass <= MaxDecodingPasses; pass++)
+        // Decoding never lengthens the text, so each pass decodes into one half of a buffer while the previous
+        // result stays in the other: no string per pass.
+        char[]? rented = null;
+        var buffer = path.Length <= 256
+            ? stackalloc char[path.Length * 2]
+            : (rented = ArrayPool<char>.Shared.Rent(path.Length * 2));
+        try
         {
-            // A slash that appears only after decoding was %2F: it would split or join segments differently
-            // depending on who decodes.
-            if (HasTraversal(current) || current.AsSpan().Count('/') != slashes)
+            var slashes = path.Count('/');
+            scoped var current = path;
+            var next = buffer[..path.Length];
+            var spare = buffer.Slice(path.Length, path.Length);
+            for (var pass = 0; pass <= MaxDecodingPasses; pass++)
             {
-                return true;
-            }
+                // A slash that appears only after decoding was %2F: it would split or join segments differently
+                // depending on who decodes.
+                if (HasTraversal(current) || current.Count('/') != slashes)
+                {
+                    return true;
+                }
 
-            if (!current.Contains('%'))
+                if (!current.Contains('%'))
+                {
+                    return false;
+                }
+
+                if (!Uri.TryUnescapeDataString(current, next, out var written) || next[..written].SequenceEqual(current))
+                {
+                    return false;
+                }
+
+                current = next[..written];
+                var decodedInto = next;
+                next = spare;
+                spare = decodedInto;
+            }
+        }
+        finally
+        {
+            if (rented is not null)
             {
-                return false;
+                ArrayPool<char>.Shared.Return(rented);
             }
-
-            var decoded = Uri.UnescapeDataString(current);
-            if (decoded == current)
-            {
-                return false;
-            }
-
-            current = decoded;
         }
 
         // Still encoded after several passes: nobody legitimate sends that.

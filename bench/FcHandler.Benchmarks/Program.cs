@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(FcHandler.Benchmarks.ClassificationBenchmarks).Assembly).Run(args);
