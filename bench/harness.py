@@ -85,6 +85,18 @@ def status_kb(pid, field):
     return 0
 
 
+def cpu_seconds(proc):
+    """User plus system CPU time of the process and its children (nginx workers), in seconds."""
+    total = 0
+    for pid in pids_of(proc):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(proc):
     return sum(status_kb(p, "VmRSS") for p in pids_of(proc)) / 1024
 
@@ -287,17 +299,21 @@ def throughput(runner, results):
     for r in range(args.rounds):
         order = systems[r % len(systems):] + systems[:r % len(systems)]  # alternate who goes first
         for s in order:
+            cpu0 = cpu_seconds(procs[s]) if s in procs else None
             res = wrk(ports[s], args.duration_s, args.connections)
+            # CPU time the system under test spent per request: the cost that decides throughput on one core.
+            res["cpu_us"] = (cpu_seconds(procs[s]) - cpu0) * 1e6 / res["requests"] if cpu0 is not None and res["requests"] else None
             samples[s].append(res)
             if res["errors"]:
                 results["errors"].append(f"{s} round {r + 1}: {res['errors']} non-2xx/socket errors")
-            log(f"  round {r + 1} {s:15s} {res['rps']:9.0f} req/s  p50 {res['p50']} ms  p99 {res['p99']} ms  errors {res['errors']}")
+            log(f"  round {r + 1} {s:15s} {res['rps']:9.0f} req/s  p50 {res['p50']} ms  p99 {res['p99']} ms  cpu/req {fmt(res['cpu_us'])} us  errors {res['errors']}")
     for s in systems:
         results["http"][s] = {
             "rps": statistics.median(x["rps"] for x in samples[s]),
             "p50": statistics.median(x["p50"] or 0 for x in samples[s]),
             "p99": statistics.median(x["p99"] or 0 for x in samples[s]),
             "errors": sum(x["errors"] for x in samples[s]),
+            "cpu_us_per_req": statistics.median(x["cpu_us"] for x in samples[s]) if samples[s][0]["cpu_us"] is not None else None,
             "rounds": [round(x["rps"]) for x in samples[s]],
         }
     for proc in procs.values():

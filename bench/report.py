@@ -31,12 +31,13 @@ for s in SYSTEMS:
     rows.append([
         s,
         f(get("http", s, "rps"), 0), f(get("http", s, "p50"), 2), f(get("http", s, "p99"), 2),
+        f(get("http", s, "cpu_us_per_req"), 0),
         f(get("stream", s, "ttfe_p50_ms"), 2), f(get("stream", s, "delay_p50_ms"), 3),
         f(get("stream", s, "delay_p99_ms"), 3), f(get("stream", s, "delay_max_ms"), 2),
         f(get("cold_ms", s), 1), f(get("rss_idle_mb", s), 1), f(get("rss_peak_mb", s), 1),
         str((get("http", s, "errors") or 0) + (get("stream", s, "errors") or 0)) if s in R["http"] or s in R["stream"] else "-",
     ])
-head = ["system", "req/s", "p50 ms", "p99 ms", "TTFE p50 ms", "event delay p50 ms", "p99 ms", "max ms",
+head = ["system", "req/s", "p50 ms", "p99 ms", "CPU us/req", "TTFE p50 ms", "event delay p50 ms", "p99 ms", "max ms",
         "cold start ms", "idle RSS MB", "peak RSS MB (500 streams)", "errors"]
 
 aot, tuned, orig = "fc-aot", "nginx-tuned", "nginx-original"
