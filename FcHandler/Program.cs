@@ -1,3 +1,4 @@
+using FcHandler.Access;
 using FcHandler.Hosting;
 using FcHandler.Proxy;
 
@@ -33,9 +34,10 @@ internal static class Program
         var options = ProxyOptionsReader.Read(builder.Configuration);      // settings, validated or refused
         builder.UseProxyKestrel(ListenEndpoint.Read(builder.Configuration)); // address, port, limits
         builder.Services.AddFcProxy(options);                                // forwarder, upstream pool, CORS
+        builder.AddAccessControl();                                          // server key, access tokens, client limits
 
         var app = builder.Build();
-        app.MapFcProxy();                                                    // access log, CORS, routes, forwarding
+        app.MapFcProxy(AccessExtensions.UseAdmission);                       // access log, CORS, admission, forwarding
         app.LogStartup(options);
         return app;
     }

@@ -46,4 +46,34 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
     public static ProxyError Internal() => new(
         StatusCodes.Status500InternalServerError, ProxyFailure, "internal_error",
         "The proxy failed while handling this request; the access log has its request id.");
+
+    // Access control (FcHandler/Access/). 401s use OpenAI's own invalid_request_error type, so SDKs raise their
+    // authentication error; messages say what to send and never echo what was sent.
+    public static ProxyError MissingAccessToken() => new(
+        StatusCodes.Status401Unauthorized, InvalidRequest, "missing_api_key",
+        "This proxy keeps the OpenAI key server-side: send your access token as the API key (Authorization: Bearer <token>).");
+
+    public static ProxyError InvalidAccessToken() => new(
+        StatusCodes.Status401Unauthorized, InvalidRequest, "invalid_api_key",
+        "The access token is not valid for this proxy: use the token you were given as the API key, not an OpenAI key.");
+
+    public static ProxyError AccessTokenExpired() => new(
+        StatusCodes.Status401Unauthorized, InvalidRequest, "token_expired",
+        "The access token has expired; ask for a new one.");
+
+    public static ProxyError AccessTokenRevoked() => new(
+        StatusCodes.Status401Unauthorized, InvalidRequest, "token_revoked",
+        "The access token has been revoked; ask for a new one.");
+
+    public static ProxyError RouteNotAllowed() => new(
+        StatusCodes.Status403Forbidden, InvalidRequest, "route_not_allowed",
+        "The access token does not allow this endpoint.");
+
+    public static ProxyError ModelNotAllowed() => new(
+        StatusCodes.Status403Forbidden, InvalidRequest, "model_not_allowed",
+        "The access token does not allow this model, or the request does not name one the proxy can read (JSON or multipart 'model').");
+
+    public static ProxyError RequestBodyTimeout() => new(
+        StatusCodes.Status408RequestTimeout, InvalidRequest, "request_timeout",
+        "The request body arrived too slowly; the proxy stopped waiting for it (CLIENT_TIMEOUT).");
 }

@@ -9,6 +9,7 @@ namespace FcHandler.Json;
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(ErrorEnvelope))]
 [JsonSerializable(typeof(HealthStatus))]
+[JsonSerializable(typeof(Access.TokenPayload))]
 internal sealed partial class ProxyJsonContext : JsonSerializerContext;
 
 /// <summary>The health endpoint's body.</summary>

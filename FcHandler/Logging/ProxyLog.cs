@@ -26,4 +26,18 @@ internal static partial class ProxyLog
 
     [LoggerMessage(4, LogLevel.Information, "Proxy listening on {Address}, forwarding /v1 to {Upstream}", EventName = "Listening")]
     public static partial void Listening(ILogger logger, string address, string upstream);
+
+    // Access control (FcHandler/Access/), ids from 10 so other additions can take 5-9. Codes and counts only: never a
+    // token, a key or the secret.
+    [LoggerMessage(10, LogLevel.Information, "Access denied: {Code} request_id={RequestId}", EventName = "AccessDenied")]
+    public static partial void AccessDenied(ILogger logger, string code, string requestId);
+
+    [LoggerMessage(11, LogLevel.Information,
+        "Access control on: the OpenAI key stays server-side; clients need a token ({StaticTokens} static, signed {SignedTokens}, {RevokedIds} revoked ids)",
+        EventName = "ServerKeyMode")]
+    public static partial void ServerKeyMode(ILogger logger, int staticTokens, bool signedTokens, int revokedIds);
+
+    [LoggerMessage(12, LogLevel.Information, "Access control off: clients send their own OpenAI keys (set OPENAI_API_KEY to keep one server-side)",
+        EventName = "PassThroughKeyMode")]
+    public static partial void PassThroughKeyMode(ILogger logger);
 }

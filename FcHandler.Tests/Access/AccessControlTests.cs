@@ -1,0 +1,117 @@
+using System.Net;
+using FcHandler.Tests.Infrastructure;
+using static FcHandler.Tests.Access.AccessKit;
+
+namespace FcHandler.Tests.Access;
+
+/// <summary>Server-key mode through real sockets: who is admitted, what the upstream sees, what the log says.</summary>
+public sealed class AccessControlTests : IAsyncLifetime
+{
+    private FakeOpenAI _upstream = null!;
+    private ProxyHost _proxy = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await FakeOpenAI.StartAsync();
+        _proxy = await ProxyHost.StartAsync(_upstream, ServerKeyMode(("PROXY_REVOKED_TOKEN_IDS", "gone-1")));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _proxy.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task StaticToken_IsReplacedByServerKeyUpstream()
+    {
+        using var request = Post("/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[]}""", StaticToken);
+        request.Headers.Add("api-key", "client-azure-key-0123456789");
+
+        using var response = await _proxy.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = _upstream.SingleRequest;
+        Assert.Equal("Bearer " + ServerKey, seen.Headers["Authorization"]);
+        Assert.False(seen.Headers.ContainsKey("api-key"));
+        Assert.DoesNotContain(StaticToken, string.Join('\n', seen.Headers.Values), StringComparison.Ordinal);
+        Assert.DoesNotContain(ServerKey, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignedToken_AccessLogNamesSubjectNeverToken()
+    {
+        var token = Signed("alice");
+
+        using var response = await _proxy.Client.SendAsync(Get("/v1/models", token));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Bearer " + ServerKey, _upstream.SingleRequest.Headers["Authorization"]);
+        var line = await _proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/models pass-through 200", StringComparison.Ordinal));
+        Assert.Contains("subject=alice ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(token.Split('.')[2], _proxy.Logs.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StaticToken_AccessLogNamesItsPosition()
+    {
+        using var response = await _proxy.Client.SendAsync(Get("/v1/models", OtherStaticToken));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await _proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/models pass-through 200", StringComparison.Ordinal) && l.Contains("subject=static-2 ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(null, "missing_api_key")]
+    [InlineData("sk-proj-the-clients-own-openai-key-0123", "invalid_api_key")]
+    public async Task WithoutValidToken_Returns401JsonWithCorsAndForwardsNothing(string? token, string code)
+    {
+        using var response = await _proxy.Client.SendAsync(Post("/v1/chat/completions", "{}", token));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(code, await ErrorCodeOf(response));
+        Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal(0, _upstream.Connections);
+        await _proxy.Logs.WaitForLineAsync(l => l.Contains($"Access denied: {code}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task HealthAndPreflight_NeedNoToken()
+    {
+        using var health = await _proxy.Client.GetAsync(new Uri("/healthz", UriKind.Relative));
+        using var preflight = await _proxy.Client.SendAsync(new HttpRequestMessage(HttpMethod.Options, "/v1/chat/completions"));
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, preflight.StatusCode);
+        Assert.Equal(0, _upstream.Connections);
+    }
+
+    [Fact]
+    public async Task PathOutsideV1WithoutToken_Gets404ThatNamesTheBaseUrlMistake()
+    {
+        using var response = await _proxy.Client.SendAsync(Post("/chat/completions", "{}", null));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("unknown_url", await ErrorCodeOf(response));
+    }
+
+    [Fact]
+    public async Task GenerationOnlyToken_OnPassThroughRoute_Returns403()
+    {
+        using var response = await _proxy.Client.SendAsync(Get("/v1/files", Signed(routes: ["generation"])));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("route_not_allowed", await ErrorCodeOf(response));
+        Assert.Equal(0, _upstream.Connections);
+    }
+
+    [Fact]
+    public async Task RevokedToken_Returns401TokenRevoked()
+    {
+        using var response = await _proxy.Client.SendAsync(Get("/v1/models", Signed(id: "gone-1")));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("token_revoked", await ErrorCodeOf(response));
+        Assert.Equal(0, _upstream.Connections);
+    }
+}
