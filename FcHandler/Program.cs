@@ -9,6 +9,8 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["token", .. var tokenArgs]) return TokenCommand.Run(tokenArgs); // issues access tokens; no server
+
         WebApplication app;
         try
         {

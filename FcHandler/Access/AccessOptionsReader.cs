@@ -60,7 +60,7 @@ internal static class AccessOptionsReader
         };
     }
 
-    /// <summary>The signing key as bytes, or null when unset; shared with the token command.</summary>
+    /// <summary>The signing key as bytes, or null when unset; shared with <see cref="TokenCommand"/>.</summary>
     public static byte[]? ReadSecret(string? value, string key)
     {
         var secret = Trimmed(value);
