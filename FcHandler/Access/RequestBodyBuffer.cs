@@ -52,6 +52,11 @@ internal static class RequestBodyBuffer
                 _ => ProxyError.RequestBodyInvalid(),
             };
         }
+        catch (IOException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Kestrel reports some framing errors this way, such as a chunk size that overflows ("Bad chunk size data").
+            return ProxyError.RequestBodyInvalid();
+        }
 
         request.Body.Position = 0;
 
