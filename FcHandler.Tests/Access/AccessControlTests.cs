@@ -73,6 +73,7 @@ public sealed class AccessControlTests : IAsyncLifetime
         Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
         Assert.Equal(0, _upstream.Connections);
         await _proxy.Logs.WaitForLineAsync(l => l.Contains($"Access denied: {code}", StringComparison.Ordinal));
+        await _proxy.Logs.WaitForLineAsync(l => l.Contains("POST /v1/chat/completions generation 401", StringComparison.Ordinal));
     }
 
     [Fact]

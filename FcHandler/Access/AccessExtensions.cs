@@ -29,7 +29,7 @@ internal static class AccessExtensions
 
         if (options.Enabled)
         {
-            ProxyLog.ServerKeyMode(logger, options.StaticTokens.Count, options.TokenSecret is not null, options.RevokedTokenIds.Count);
+            ProxyLog.ServerKeyMode(logger, options.StaticTokens.Count, options.TokenSecret is null ? "off" : "on", options.RevokedTokenIds.Count);
         }
         else
         {

@@ -26,6 +26,8 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
     private async Task AdmitAsync(HttpContext context, RouteClass route)
     {
         var request = context.Request;
+        var exchange = context.Features.Get<ProxyExchange>();
+        exchange?.Route = route; // so a refusal's access line names the route it asked for, not "local"
 
         // 1. The token, from the headers alone: an anonymous client never gets its body read.
         AccessGrant? grant = null;
@@ -37,7 +39,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
                 return;
             }
 
-            context.Features.Get<ProxyExchange>()?.Subject = grant.Subject;
+            exchange?.Subject = grant.Subject;
             if (!grant.AllowsRoute(route))
             {
                 await DenyAsync(context, ProxyError.RouteNotAllowed());

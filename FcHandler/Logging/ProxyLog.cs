@@ -33,9 +33,9 @@ internal static partial class ProxyLog
     public static partial void AccessDenied(ILogger logger, string code, string requestId);
 
     [LoggerMessage(11, LogLevel.Information,
-        "Access control on: the OpenAI key stays server-side; clients need a token ({StaticTokens} static, signed {SignedTokens}, {RevokedIds} revoked ids)",
+        "Access control on: the OpenAI key stays server-side; clients need a token ({StaticTokens} static, signed tokens {SignedTokens}, {RevokedIds} revoked ids)",
         EventName = "ServerKeyMode")]
-    public static partial void ServerKeyMode(ILogger logger, int staticTokens, bool signedTokens, int revokedIds);
+    public static partial void ServerKeyMode(ILogger logger, int staticTokens, string signedTokens, int revokedIds);
 
     [LoggerMessage(12, LogLevel.Information, "Access control off: clients send their own OpenAI keys (set OPENAI_API_KEY to keep one server-side)",
         EventName = "PassThroughKeyMode")]
