@@ -1,3 +1,4 @@
+using FcHandler.Fc;
 using FcHandler.Hosting;
 using FcHandler.Proxy;
 
@@ -8,6 +9,11 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["invoke", .. var invokeArgs])
+        {
+            return await InvokeCommand.RunAsync(invokeArgs, Console.In, Console.Out, Console.Error);
+        }
+
         WebApplication app;
         try
         {
@@ -32,9 +38,11 @@ internal static class Program
 
         var options = ProxyOptionsReader.Read(builder.Configuration);      // settings, validated or refused
         builder.UseProxyKestrel(ListenEndpoint.Read(builder.Configuration)); // address, port, limits
+        builder.Services.AddFcRuntime(builder.Configuration);                // FC context, lifecycle hooks, event mode
         builder.Services.AddFcProxy(options);                                // forwarder, upstream pool, CORS
 
         var app = builder.Build();
+        app.UseFcRuntime();                                                  // FC context, control paths, log markers
         app.MapFcProxy();                                                    // access log, CORS, routes, forwarding
         app.LogStartup(options);
         return app;
