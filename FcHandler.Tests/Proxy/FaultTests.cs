@@ -48,9 +48,7 @@ public sealed class FaultTests
         var firstEventRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         upstream.Handler = async (context, _) =>
         {
-            await FakeResponses.StartSseAsync(context);
-            await FakeResponses.WriteEventAsync(context, FakeResponses.ChatChunk("first"));
-            await firstEventRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await FakeResponses.FirstChunkThenWaitAsync(context, firstEventRead.Task);
             context.Abort();
         };
         await using var proxy = await ProxyHost.StartAsync(upstream);

@@ -4,7 +4,7 @@ namespace FcHandler.Errors;
 /// A failure the proxy answers itself. Each has a fixed status, OpenAI error type and code (listed in the README's
 /// error table) and a message that says what to do. Messages never contain header values or bodies.
 /// </summary>
-internal readonly record struct ProxyError(int Status, string Type, string Code, string Message)
+internal readonly record struct ProxyError(int Status, string Type, string Code, string Message, string? Param = null)
 {
     private const string InvalidRequest = "invalid_request_error";
     private const string ProxyFailure = "proxy_error";
@@ -42,6 +42,17 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
     public static ProxyError UpstreamTimeout() => new(
         StatusCodes.Status504GatewayTimeout, ProxyFailure, "upstream_timeout",
         "The upstream API sent no response within the proxy's timeout for this route; retry, or raise GENERATION_TIMEOUT / DEFAULT_TIMEOUT.");
+
+    public static ProxyError InvalidEvent(string field, string message) => new(
+        StatusCodes.Status400BadRequest, InvalidRequest, "invalid_event", message, field);
+
+    public static ProxyError UpstreamIncomplete() => new(
+        StatusCodes.Status502BadGateway, ProxyFailure, "upstream_incomplete",
+        "The upstream API broke off its response midway; the partial response was discarded.");
+
+    public static ProxyError ShuttingDown() => new(
+        StatusCodes.Status503ServiceUnavailable, ProxyFailure, "shutting_down",
+        "This instance is stopping and takes no new requests; retry, and another instance will answer.");
 
     public static ProxyError Internal() => new(
         StatusCodes.Status500InternalServerError, ProxyFailure, "internal_error",

@@ -40,4 +40,32 @@ internal static partial class ProxyLog
     [LoggerMessage(12, LogLevel.Information, "Access control off: clients send their own OpenAI keys (set OPENAI_API_KEY to keep one server-side)",
         EventName = "PassThroughKeyMode")]
     public static partial void PassThroughKeyMode(ILogger logger);
+
+    // FC's log markers: printed bare (see FcConsoleFormatter), as FC's own runtimes print them, so FC's console can
+    // group an invocation's lines. https://help.aliyun.com/en/functioncompute/fc-2-0/user-guide/custom-runtime-specification-details
+    public static bool IsFcMarker(EventId eventId) => eventId.Id is >= 20 and <= 23;
+
+    [LoggerMessage(20, LogLevel.Information, "FC Invoke Start RequestId: {RequestId}", EventName = "FcInvokeStart")]
+    public static partial void InvokeStart(ILogger logger, string requestId);
+
+    [LoggerMessage(21, LogLevel.Information, "FC Invoke End RequestId: {RequestId}", EventName = "FcInvokeEnd")]
+    public static partial void InvokeEnd(ILogger logger, string requestId);
+
+    [LoggerMessage(22, LogLevel.Information, "FC Initialize Start RequestId: {RequestId}", EventName = "FcInitializeStart")]
+    public static partial void InitializeStart(ILogger logger, string requestId);
+
+    [LoggerMessage(23, LogLevel.Information, "FC Initialize End RequestId: {RequestId}", EventName = "FcInitializeEnd")]
+    public static partial void InitializeEnd(ILogger logger, string requestId);
+
+    [LoggerMessage(24, LogLevel.Information, "Upstream connection warmed (HEAD answered {Status})", EventName = "WarmupDone")]
+    public static partial void WarmupDone(ILogger logger, int status);
+
+    [LoggerMessage(25, LogLevel.Warning, "Upstream warm-up failed, the first request will connect itself: {ExceptionType}: {ExceptionMessage}", EventName = "WarmupFailed")]
+    public static partial void WarmupFailed(ILogger logger, string exceptionType, string exceptionMessage);
+
+    [LoggerMessage(26, LogLevel.Information, "Pre-stop: taking no new requests, waiting for {InFlight} in flight", EventName = "PreStopDraining")]
+    public static partial void PreStopDraining(ILogger logger, int inFlight);
+
+    [LoggerMessage(27, LogLevel.Information, "Pre-stop: done, {Remaining} requests still running", EventName = "PreStopDone")]
+    public static partial void PreStopDone(ILogger logger, int remaining);
 }
