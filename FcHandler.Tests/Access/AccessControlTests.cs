@@ -27,6 +27,9 @@ public sealed class AccessControlTests : IAsyncLifetime
     {
         using var request = Post("/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[]}""", StaticToken);
         request.Headers.Add("api-key", "client-azure-key-0123456789");
+        request.Headers.Add("OpenAI-Organization", "org-client-choice");
+        request.Headers.Add("OpenAI-Project", "proj_client_choice");
+        request.Headers.Add("OpenAI-Beta", "assistants=v2");
 
         using var response = await _proxy.Client.SendAsync(request);
 
@@ -34,6 +37,10 @@ public sealed class AccessControlTests : IAsyncLifetime
         var seen = _upstream.SingleRequest;
         Assert.Equal("Bearer " + ServerKey, seen.Headers["Authorization"]);
         Assert.False(seen.Headers.ContainsKey("api-key"));
+        // The operator's key decides who is billed: the client cannot pick another organization or project.
+        Assert.False(seen.Headers.ContainsKey("OpenAI-Organization"));
+        Assert.False(seen.Headers.ContainsKey("OpenAI-Project"));
+        Assert.Equal("assistants=v2", seen.Headers["OpenAI-Beta"]);
         Assert.DoesNotContain(StaticToken, string.Join('\n', seen.Headers.Values), StringComparison.Ordinal);
         Assert.DoesNotContain(ServerKey, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
@@ -114,5 +121,18 @@ public sealed class AccessControlTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("token_revoked", await ErrorCodeOf(response));
         Assert.Equal(0, _upstream.Connections);
+    }
+
+    [Fact]
+    public async Task EventInvocation_NeedsATokenLikeAnyRequest()
+    {
+        var headers = new Dictionary<string, string> { ["Content-Type"] = "application/json" };
+        var anonymous = await _proxy.InvokeAsync(FcCalls.Event("POST", "/v1/chat/completions", "{}", headers));
+        headers["Authorization"] = "Bearer " + StaticToken;
+        var admitted = await _proxy.InvokeAsync(FcCalls.Event("POST", "/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[]}""", headers));
+
+        Assert.Equal(401, anonymous.StatusCode);
+        Assert.Equal(200, admitted.StatusCode);
+        Assert.Equal("Bearer " + ServerKey, _upstream.SingleRequest.Headers["Authorization"]);
     }
 }

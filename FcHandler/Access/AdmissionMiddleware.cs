@@ -14,6 +14,8 @@ namespace FcHandler.Access;
 internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions options, AccessGate gate, ILogger<AdmissionMiddleware> logger)
 {
     private const string AzureKeyHeader = "api-key";
+    private const string OrganizationHeader = "OpenAI-Organization";
+    private const string ProjectHeader = "OpenAI-Project";
 
     private readonly string? _serverAuthorization = options.ServerKey is null ? null : "Bearer " + options.ServerKey;
 
@@ -62,11 +64,15 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
         }
 
         // 4. The server's key replaces the client's token; the transformer forwards Authorization as it finds it.
-        //    api-key (Azure's key header) would be a second, client-chosen credential: dropped.
+        //    api-key (Azure's key header) would be a second, client-chosen credential: dropped. So are the
+        //    organization and project headers: with the operator's key, the operator decides who is billed, not the
+        //    client (https://platform.openai.com/docs/api-reference/authentication).
         if (_serverAuthorization is not null)
         {
             request.Headers.Authorization = _serverAuthorization;
             request.Headers.Remove(AzureKeyHeader);
+            request.Headers.Remove(OrganizationHeader);
+            request.Headers.Remove(ProjectHeader);
         }
 
         await next(context);
