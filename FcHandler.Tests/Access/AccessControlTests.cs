@@ -5,22 +5,9 @@ using static FcHandler.Tests.Access.AccessKit;
 namespace FcHandler.Tests.Access;
 
 /// <summary>Server-key mode through real sockets: who is admitted, what the upstream sees, what the log says.</summary>
-public sealed class AccessControlTests : IAsyncLifetime
+public sealed class AccessControlTests : ProxyTest
 {
-    private FakeOpenAI _upstream = null!;
-    private ProxyHost _proxy = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeOpenAI.StartAsync();
-        _proxy = await ProxyHost.StartAsync(_upstream, ServerKeyMode(("PROXY_REVOKED_TOKEN_IDS", "gone-1")));
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    protected override IDictionary<string, string?> Settings => ServerKeyMode(("PROXY_REVOKED_TOKEN_IDS", "gone-1"));
 
     [Fact]
     public async Task StaticToken_IsReplacedByServerKeyUpstream()
@@ -31,10 +18,10 @@ public sealed class AccessControlTests : IAsyncLifetime
         request.Headers.Add("OpenAI-Project", "proj_client_choice");
         request.Headers.Add("OpenAI-Beta", "assistants=v2");
 
-        using var response = await _proxy.Client.SendAsync(request);
+        using var response = await Proxy.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var seen = _upstream.SingleRequest;
+        var seen = Upstream.SingleRequest;
         Assert.Equal("Bearer " + ServerKey, seen.Headers["Authorization"]);
         Assert.False(seen.Headers.ContainsKey("api-key"));
         // The operator's key decides who is billed: the client cannot pick another organization or project.
@@ -50,22 +37,22 @@ public sealed class AccessControlTests : IAsyncLifetime
     {
         var token = Signed("alice");
 
-        using var response = await _proxy.Client.SendAsync(Get("/v1/models", token));
+        using var response = await Proxy.Client.SendAsync(Get("/v1/models", token));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("Bearer " + ServerKey, _upstream.SingleRequest.Headers["Authorization"]);
-        var line = await _proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/models pass-through 200", StringComparison.Ordinal));
+        Assert.Equal("Bearer " + ServerKey, Upstream.SingleRequest.Headers["Authorization"]);
+        var line = await Proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/models pass-through 200", StringComparison.Ordinal));
         Assert.Contains("subject=alice ", line, StringComparison.Ordinal);
-        Assert.DoesNotContain(token.Split('.')[2], _proxy.Logs.All, StringComparison.Ordinal);
+        Assert.DoesNotContain(token.Split('.')[2], Proxy.Logs.All, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task StaticToken_AccessLogNamesItsPosition()
     {
-        using var response = await _proxy.Client.SendAsync(Get("/v1/models", OtherStaticToken));
+        using var response = await Proxy.Client.SendAsync(Get("/v1/models", OtherStaticToken));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await _proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/models pass-through 200", StringComparison.Ordinal) && l.Contains("subject=static-2 ", StringComparison.Ordinal));
+        await Proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/models pass-through 200", StringComparison.Ordinal) && l.Contains("subject=static-2 ", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -73,31 +60,31 @@ public sealed class AccessControlTests : IAsyncLifetime
     [InlineData("sk-proj-the-clients-own-openai-key-0123", "invalid_api_key")]
     public async Task WithoutValidToken_Returns401JsonWithCorsAndForwardsNothing(string? token, string code)
     {
-        using var response = await _proxy.Client.SendAsync(Post("/v1/chat/completions", "{}", token));
+        using var response = await Proxy.Client.SendAsync(Post("/v1/chat/completions", "{}", token));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(code, await ErrorCodeOf(response));
         Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
-        Assert.Equal(0, _upstream.Connections);
-        await _proxy.Logs.WaitForLineAsync(l => l.Contains($"Access denied: {code}", StringComparison.Ordinal));
-        await _proxy.Logs.WaitForLineAsync(l => l.Contains("POST /v1/chat/completions generation 401", StringComparison.Ordinal));
+        Assert.Equal(0, Upstream.Connections);
+        await Proxy.Logs.WaitForLineAsync(l => l.Contains($"Access denied: {code}", StringComparison.Ordinal));
+        await Proxy.Logs.WaitForLineAsync(l => l.Contains("POST /v1/chat/completions generation 401", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task HealthAndPreflight_NeedNoToken()
     {
-        using var health = await _proxy.Client.GetAsync(new Uri("/healthz", UriKind.Relative));
-        using var preflight = await _proxy.Client.SendAsync(new HttpRequestMessage(HttpMethod.Options, "/v1/chat/completions"));
+        using var health = await Proxy.Client.GetAsync(new Uri("/healthz", UriKind.Relative));
+        using var preflight = await Proxy.Client.SendAsync(new HttpRequestMessage(HttpMethod.Options, "/v1/chat/completions"));
 
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, preflight.StatusCode);
-        Assert.Equal(0, _upstream.Connections);
+        Assert.Equal(0, Upstream.Connections);
     }
 
     [Fact]
     public async Task PathOutsideV1WithoutToken_Gets404ThatNamesTheBaseUrlMistake()
     {
-        using var response = await _proxy.Client.SendAsync(Post("/chat/completions", "{}", null));
+        using var response = await Proxy.Client.SendAsync(Post("/chat/completions", "{}", null));
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("unknown_url", await ErrorCodeOf(response));
@@ -106,33 +93,33 @@ public sealed class AccessControlTests : IAsyncLifetime
     [Fact]
     public async Task GenerationOnlyToken_OnPassThroughRoute_Returns403()
     {
-        using var response = await _proxy.Client.SendAsync(Get("/v1/files", Signed(routes: ["generation"])));
+        using var response = await Proxy.Client.SendAsync(Get("/v1/files", Signed(routes: ["generation"])));
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Equal("route_not_allowed", await ErrorCodeOf(response));
-        Assert.Equal(0, _upstream.Connections);
+        Assert.Equal(0, Upstream.Connections);
     }
 
     [Fact]
     public async Task RevokedToken_Returns401TokenRevoked()
     {
-        using var response = await _proxy.Client.SendAsync(Get("/v1/models", Signed(id: "gone-1")));
+        using var response = await Proxy.Client.SendAsync(Get("/v1/models", Signed(id: "gone-1")));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("token_revoked", await ErrorCodeOf(response));
-        Assert.Equal(0, _upstream.Connections);
+        Assert.Equal(0, Upstream.Connections);
     }
 
     [Fact]
     public async Task EventInvocation_NeedsATokenLikeAnyRequest()
     {
         var headers = new Dictionary<string, string> { ["Content-Type"] = "application/json" };
-        var anonymous = await _proxy.InvokeAsync(FcCalls.Event("POST", "/v1/chat/completions", "{}", headers));
+        var anonymous = await Proxy.InvokeAsync(FcCalls.Event("POST", "/v1/chat/completions", "{}", headers));
         headers["Authorization"] = "Bearer " + StaticToken;
-        var admitted = await _proxy.InvokeAsync(FcCalls.Event("POST", "/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[]}""", headers));
+        var admitted = await Proxy.InvokeAsync(FcCalls.Event("POST", "/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[]}""", headers));
 
         Assert.Equal(401, anonymous.StatusCode);
         Assert.Equal(200, admitted.StatusCode);
-        Assert.Equal("Bearer " + ServerKey, _upstream.SingleRequest.Headers["Authorization"]);
+        Assert.Equal("Bearer " + ServerKey, Upstream.SingleRequest.Headers["Authorization"]);
     }
 }

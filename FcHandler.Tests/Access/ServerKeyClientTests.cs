@@ -8,24 +8,11 @@ using OpenAI.Models;
 namespace FcHandler.Tests.Access;
 
 /// <summary>The official OpenAI .NET client in server-key mode, with an access token as its API key, as the README says.</summary>
-public sealed class ServerKeyClientTests : IAsyncLifetime
+public sealed class ServerKeyClientTests : ProxyTest
 {
-    private FakeOpenAI _upstream = null!;
-    private ProxyHost _proxy = null!;
+    protected override IDictionary<string, string?> Settings => AccessKit.ServerKeyMode();
 
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeOpenAI.StartAsync();
-        _proxy = await ProxyHost.StartAsync(_upstream, AccessKit.ServerKeyMode());
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
-    private OpenAIClientOptions Options => new() { Endpoint = _proxy.OpenAIEndpoint, RetryPolicy = new ClientRetryPolicy(maxRetries: 0) };
+    private OpenAIClientOptions Options => new() { Endpoint = Proxy.OpenAIEndpoint, RetryPolicy = new ClientRetryPolicy(maxRetries: 0) };
 
     [Fact]
     public async Task SignedTokenAsApiKey_ChatStreamsAndUpstreamSeesOnlyServerKey()
@@ -40,7 +27,7 @@ public sealed class ServerKeyClientTests : IAsyncLifetime
         }
 
         Assert.Equal(["Hel", "lo", "!"], text);
-        Assert.Equal("Bearer " + AccessKit.ServerKey, _upstream.SingleRequest.Headers["Authorization"]);
+        Assert.Equal("Bearer " + AccessKit.ServerKey, Upstream.SingleRequest.Headers["Authorization"]);
     }
 
     [Fact]
@@ -62,6 +49,6 @@ public sealed class ServerKeyClientTests : IAsyncLifetime
 
         Assert.Equal(401, exception.Status);
         Assert.Contains("invalid_api_key", exception.Message, StringComparison.Ordinal);
-        Assert.Equal(0, _upstream.Connections);
+        Assert.Equal(0, Upstream.Connections);
     }
 }

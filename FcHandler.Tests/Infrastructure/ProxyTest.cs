@@ -1,7 +1,8 @@
 namespace FcHandler.Tests.Infrastructure;
 
 /// <summary>
-/// A test class whose every test gets its own fake upstream and a proxy in front of it, with default settings.
+/// A test class whose every test gets its own fake upstream and a proxy in front of it, configured by
+/// <see cref="Settings"/>.
 /// </summary>
 public abstract class ProxyTest : IAsyncLifetime
 {
@@ -9,10 +10,13 @@ public abstract class ProxyTest : IAsyncLifetime
 
     protected ProxyHost Proxy { get; private set; } = null!;
 
+    /// <summary>The proxy's settings beyond the upstream and the listen address; none by default.</summary>
+    protected virtual IDictionary<string, string?>? Settings => null;
+
     public async Task InitializeAsync()
     {
         Upstream = await FakeOpenAI.StartAsync();
-        Proxy = await ProxyHost.StartAsync(Upstream);
+        Proxy = await ProxyHost.StartAsync(Upstream, Settings);
     }
 
     public async Task DisposeAsync()
