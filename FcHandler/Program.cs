@@ -1,3 +1,5 @@
+using FcHandler.Access;
+using FcHandler.Fc;
 using FcHandler.Hosting;
 using FcHandler.Proxy;
 
@@ -8,6 +10,16 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["token", .. var tokenArgs])
+        {
+            return TokenCommand.Run(tokenArgs); // issues access tokens; starts no server
+        }
+
+        if (args is ["invoke", .. var invokeArgs])
+        {
+            return await InvokeCommand.RunAsync(invokeArgs, Console.In, Console.Out, Console.Error);
+        }
+
         WebApplication app;
         try
         {
@@ -32,10 +44,13 @@ internal static class Program
 
         var options = ProxyOptionsReader.Read(builder.Configuration);      // settings, validated or refused
         builder.UseProxyKestrel(ListenEndpoint.Read(builder.Configuration)); // address, port, limits
+        builder.Services.AddFcRuntime(builder.Configuration);                // FC context, lifecycle hooks, event mode
         builder.Services.AddFcProxy(options);                                // forwarder, upstream pool, CORS
+        builder.AddAccessControl();                                          // server key, access tokens, client limits
 
         var app = builder.Build();
-        app.MapFcProxy();                                                    // access log, CORS, routes, forwarding
+        app.UseFcRuntime();                                                  // FC context, control paths, log markers
+        app.MapFcProxy(AccessExtensions.UseAdmission);                       // access log, CORS, admission, forwarding
         app.LogStartup(options);
         return app;
     }

@@ -10,26 +10,12 @@ using OpenAI.Files;
 namespace FcHandler.Tests.EndToEnd;
 
 /// <summary>The official OpenAI .NET client, pointed at the proxy exactly as the README tells users to.</summary>
-public sealed class OpenAIClientTests : IAsyncLifetime
+public sealed class OpenAIClientTests : ProxyTest
 {
-    private FakeOpenAI _upstream = null!;
-    private ProxyHost _proxy = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeOpenAI.StartAsync();
-        _proxy = await ProxyHost.StartAsync(_upstream);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
 
     private OpenAIClientOptions Options => new()
     {
-        Endpoint = _proxy.OpenAIEndpoint,
+        Endpoint = Proxy.OpenAIEndpoint,
         // Retries would hide a failure (and resend a 429'd request); a test wants the first answer.
         RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
     };
@@ -42,7 +28,7 @@ public sealed class OpenAIClientTests : IAsyncLifetime
         ChatCompletion completion = await Chat.CompleteChatAsync([new UserChatMessage("Say hello")]);
 
         Assert.Equal("Hello!", completion.Content[0].Text);
-        var upstream = _upstream.SingleRequest;
+        var upstream = Upstream.SingleRequest;
         Assert.Equal("/v1/chat/completions", upstream.Path);
         Assert.Equal("Bearer sk-test-client-key", upstream.Headers["Authorization"]);
         Assert.Contains("Say hello", upstream.BodyText, StringComparison.Ordinal);
@@ -53,7 +39,7 @@ public sealed class OpenAIClientTests : IAsyncLifetime
     {
         var firstUpdateSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var upstreamSentRest = false;
-        _upstream.Handler = async (context, _) =>
+        Upstream.Handler = async (context, _) =>
         {
             await FakeResponses.StartSseAsync(context);
             await FakeResponses.WriteEventAsync(context, FakeResponses.ChatChunk("Hel"));
@@ -79,7 +65,7 @@ public sealed class OpenAIClientTests : IAsyncLifetime
         }
 
         Assert.Equal(["Hel", "lo"], texts);
-        Assert.Contains("\"stream\":true", _upstream.SingleRequest.BodyText, StringComparison.Ordinal);
+        Assert.Contains("\"stream\":true", Upstream.SingleRequest.BodyText, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -90,7 +76,7 @@ public sealed class OpenAIClientTests : IAsyncLifetime
         OpenAIEmbedding embedding = await client.GenerateEmbeddingAsync("hello");
 
         Assert.Equal([0.25f, -0.5f, 0.75f], embedding.ToFloats().ToArray());
-        Assert.Equal("/v1/embeddings", _upstream.SingleRequest.Path);
+        Assert.Equal("/v1/embeddings", Upstream.SingleRequest.Path);
     }
 
     [Fact]
@@ -104,13 +90,13 @@ public sealed class OpenAIClientTests : IAsyncLifetime
         // The fake names the file after the SHA-256 of the file part it received.
         Assert.Equal("file-" + Convert.ToHexStringLower(SHA256.HashData(content)), file.Id);
         Assert.Equal(content.Length, file.SizeInBytes);
-        Assert.StartsWith("multipart/form-data", _upstream.SingleRequest.Headers["Content-Type"], StringComparison.Ordinal);
+        Assert.StartsWith("multipart/form-data", Upstream.SingleRequest.Headers["Content-Type"], StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task RateLimited_429_ReachesClientWithRetryAfter()
     {
-        _upstream.Handler = (context, _) =>
+        Upstream.Handler = (context, _) =>
         {
             context.Response.Headers.RetryAfter = "7";
             context.Response.Headers["x-ratelimit-remaining-requests"] = "0";
@@ -125,20 +111,20 @@ public sealed class OpenAIClientTests : IAsyncLifetime
         Assert.True(response.Headers.TryGetValue("retry-after", out var retryAfter));
         Assert.Equal("7", retryAfter);
         Assert.Contains("rate_limit_exceeded", response.Content.ToString(), StringComparison.Ordinal);
-        Assert.Single(_upstream.Requests);
+        Assert.Single(Upstream.Requests);
     }
 
     [Fact]
     public async Task ProxySideError_IsReadableByTheClient()
     {
         var options = Options;
-        options.Endpoint = new Uri(_proxy.BaseAddress, "/"); // a base URL without /v1: the commonest set-up mistake
+        options.Endpoint = new Uri(Proxy.BaseAddress, "/"); // a base URL without /v1: the commonest set-up mistake
 
         var exception = await Assert.ThrowsAsync<ClientResultException>(() =>
             new ChatClient(FakeResponses.Model, new ApiKeyCredential("sk-test-client-key"), options).CompleteChatAsync([new UserChatMessage("hi")]));
 
         Assert.Equal(404, exception.Status);
         Assert.Contains("/v1", exception.Message, StringComparison.Ordinal);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 }

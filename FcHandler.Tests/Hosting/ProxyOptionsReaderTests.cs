@@ -33,6 +33,7 @@ public sealed class ProxyOptionsReaderTests
     [InlineData("api.openai.com")]
     [InlineData("ftp://api.openai.com")]
     [InlineData("/v1")]
+    [InlineData("sk-secret-key")]
     [InlineData("https://user:sk-secret-key@api.openai.com")]
     [InlineData("https://api.openai.com/?x=1")]
     [InlineData("https://api.openai.com/#frag")]

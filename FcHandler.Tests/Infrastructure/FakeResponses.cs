@@ -51,6 +51,14 @@ public static class FakeResponses
         await context.Response.Body.FlushAsync(context.RequestAborted);
     }
 
+    /// <summary>Starts a chat stream, sends its first chunk ("first"), then holds the stream open until <paramref name="release"/>.</summary>
+    public static async Task FirstChunkThenWaitAsync(HttpContext context, Task release)
+    {
+        await StartSseAsync(context);
+        await WriteEventAsync(context, ChatChunk("first"));
+        await release.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     public static async Task StreamChatAsync(HttpContext context, IEnumerable<string> pieces)
     {
         await StartSseAsync(context);

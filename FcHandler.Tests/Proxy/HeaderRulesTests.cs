@@ -5,22 +5,8 @@ using FcHandler.Tests.Infrastructure;
 namespace FcHandler.Tests.Proxy;
 
 /// <summary>Each header rule, row by row, through real sockets: client -> proxy -> fake upstream -> back.</summary>
-public sealed class HeaderRulesTests : IAsyncLifetime
+public sealed class HeaderRulesTests : ProxyTest
 {
-    private FakeOpenAI _upstream = null!;
-    private ProxyHost _proxy = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeOpenAI.StartAsync();
-        _proxy = await ProxyHost.StartAsync(_upstream);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _proxy.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
 
     private async Task<RecordedRequest> SendWithHeaderAsync(string name, string value)
     {
@@ -34,9 +20,9 @@ public sealed class HeaderRulesTests : IAsyncLifetime
             request.Content.Headers.TryAddWithoutValidation(name, value);
         }
 
-        using var response = await _proxy.Client.SendAsync(request);
+        using var response = await Proxy.Client.SendAsync(request);
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-        return _upstream.SingleRequest;
+        return Upstream.SingleRequest;
     }
 
     [Theory]
@@ -107,9 +93,9 @@ public sealed class HeaderRulesTests : IAsyncLifetime
         request.Headers.TryAddWithoutValidation("OpenAI-Beta", "assistants=v2");
         request.Headers.Host = "evil.example";
 
-        using var response = await _proxy.Client.SendAsync(request);
+        using var response = await Proxy.Client.SendAsync(request);
 
-        var names = _upstream.SingleRequest.Headers.Keys.Select(k => k.ToLowerInvariant()).Order();
+        var names = Upstream.SingleRequest.Headers.Keys.Select(k => k.ToLowerInvariant()).Order();
         Assert.Equal(["authorization", "content-length", "content-type", "host", "openai-beta"], names);
     }
 
@@ -119,9 +105,9 @@ public sealed class HeaderRulesTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
         request.Headers.Host = "evil.example";
 
-        using var response = await _proxy.Client.SendAsync(request);
+        using var response = await Proxy.Client.SendAsync(request);
 
-        Assert.Equal(_upstream.BaseAddress.Authority, _upstream.SingleRequest.Host);
+        Assert.Equal(Upstream.BaseAddress.Authority, Upstream.SingleRequest.Host);
     }
 
     [Fact]
@@ -135,9 +121,9 @@ public sealed class HeaderRulesTests : IAsyncLifetime
         };
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
 
-        using var response = await _proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
+        using var response = await Proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
 
-        var headers = _upstream.SingleRequest.Headers;
+        var headers = Upstream.SingleRequest.Headers;
         Assert.False(headers.ContainsKey("traceparent"));
         Assert.False(headers.ContainsKey("Request-Id"));
         Assert.False(headers.ContainsKey("X-Forwarded-For"));
@@ -155,13 +141,13 @@ public sealed class HeaderRulesTests : IAsyncLifetime
     [InlineData("Cache-Control", "no-cache, must-revalidate")]
     public async Task ResponseHeader_FromUpstream_ReachesClient(string name, string value)
     {
-        _upstream.Handler = (context, _) =>
+        Upstream.Handler = (context, _) =>
         {
             context.Response.Headers[name] = value;
             return FakeResponses.JsonAsync(context, FakeResponses.ChatCompletion("ok"));
         };
 
-        using var response = await _proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
+        using var response = await Proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
 
         Assert.True(
             response.Headers.NonValidated.TryGetValues(name, out var values)
@@ -180,13 +166,13 @@ public sealed class HeaderRulesTests : IAsyncLifetime
     [InlineData("Access-Control-Allow-Credentials", "true")]
     public async Task ResponseHeader_ReservedByFcOrUpstreamOnly_IsDropped(string name, string value)
     {
-        _upstream.Handler = (context, _) =>
+        Upstream.Handler = (context, _) =>
         {
             context.Response.Headers[name] = value;
             return FakeResponses.JsonAsync(context, FakeResponses.ChatCompletion("ok"));
         };
 
-        using var response = await _proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
+        using var response = await Proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
 
         Assert.False(
             response.Headers.NonValidated.Contains(name) || response.Content.Headers.NonValidated.Contains(name),
@@ -196,14 +182,14 @@ public sealed class HeaderRulesTests : IAsyncLifetime
     [Fact]
     public async Task Response_WithContentLengthAndDate_CarriesNeitherFromUpstream()
     {
-        _upstream.Handler = (context, _) =>
+        Upstream.Handler = (context, _) =>
         {
             context.Response.Headers.Date = "Mon, 01 Jan 2001 00:00:00 GMT";
             context.Response.ContentLength = 2;
             return context.Response.WriteAsync("{}");
         };
 
-        using var response = await _proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
+        using var response = await Proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
 
         Assert.Equal("{}", await response.Content.ReadAsStringAsync());
         Assert.False(response.Content.Headers.NonValidated.Contains("Content-Length"));
@@ -215,9 +201,9 @@ public sealed class HeaderRulesTests : IAsyncLifetime
     [Fact]
     public async Task Response_Status_PassesThroughUnchanged()
     {
-        _upstream.Handler = (context, _) => FakeResponses.JsonAsync(context, """{"error":{"message":"bad key","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""", 401);
+        Upstream.Handler = (context, _) => FakeResponses.JsonAsync(context, """{"error":{"message":"bad key","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""", 401);
 
-        using var response = await _proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
+        using var response = await Proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
 
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains("invalid_api_key", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);

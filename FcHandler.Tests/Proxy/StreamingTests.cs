@@ -16,9 +16,7 @@ public sealed class StreamingTests
         var secondEventSent = false;
         upstream.Handler = async (context, _) =>
         {
-            await FakeResponses.StartSseAsync(context);
-            await FakeResponses.WriteEventAsync(context, FakeResponses.ChatChunk("first"));
-            await firstEventRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await FakeResponses.FirstChunkThenWaitAsync(context, firstEventRead.Task);
             secondEventSent = true;
             await FakeResponses.WriteEventAsync(context, FakeResponses.ChatChunk("second"));
             await FakeResponses.WriteEventAsync(context, "[DONE]");

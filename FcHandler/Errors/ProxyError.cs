@@ -4,7 +4,7 @@ namespace FcHandler.Errors;
 /// A failure the proxy answers itself. Each has a fixed status, OpenAI error type and code (listed in the README's
 /// error table) and a message that says what to do. Messages never contain header values or bodies.
 /// </summary>
-internal readonly record struct ProxyError(int Status, string Type, string Code, string Message)
+internal readonly record struct ProxyError(int Status, string Type, string Code, string Message, string? Param = null)
 {
     private const string InvalidRequest = "invalid_request_error";
     private const string ProxyFailure = "proxy_error";
@@ -43,7 +43,48 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
         StatusCodes.Status504GatewayTimeout, ProxyFailure, "upstream_timeout",
         "The upstream API sent no response within the proxy's timeout for this route; retry, or raise GENERATION_TIMEOUT / DEFAULT_TIMEOUT.");
 
+    public static ProxyError InvalidEvent(string field, string message) => new(
+        StatusCodes.Status400BadRequest, InvalidRequest, "invalid_event", message, field);
+
+    public static ProxyError UpstreamIncomplete() => new(
+        StatusCodes.Status502BadGateway, ProxyFailure, "upstream_incomplete",
+        "The upstream API broke off its response midway; the partial response was discarded.");
+
+    public static ProxyError ShuttingDown() => new(
+        StatusCodes.Status503ServiceUnavailable, ProxyFailure, "shutting_down",
+        "This instance is stopping and takes no new requests; retry, and another instance will answer.");
+
     public static ProxyError Internal() => new(
         StatusCodes.Status500InternalServerError, ProxyFailure, "internal_error",
         "The proxy failed while handling this request; the access log has its request id.");
+
+    // Access control (FcHandler/Access/). 401s use OpenAI's own invalid_request_error type, so SDKs raise their
+    // authentication error; messages say what to send and never echo what was sent.
+    public static ProxyError MissingAccessToken() => new(
+        StatusCodes.Status401Unauthorized, InvalidRequest, "missing_api_key",
+        "This proxy keeps the OpenAI key server-side: send your access token as the API key (Authorization: Bearer <token>).");
+
+    public static ProxyError InvalidAccessToken() => new(
+        StatusCodes.Status401Unauthorized, InvalidRequest, "invalid_api_key",
+        "The access token is not valid for this proxy: use the token you were given as the API key, not an OpenAI key.");
+
+    public static ProxyError AccessTokenExpired() => new(
+        StatusCodes.Status401Unauthorized, InvalidRequest, "token_expired",
+        "The access token has expired; ask for a new one.");
+
+    public static ProxyError AccessTokenRevoked() => new(
+        StatusCodes.Status401Unauthorized, InvalidRequest, "token_revoked",
+        "The access token has been revoked; ask for a new one.");
+
+    public static ProxyError RouteNotAllowed() => new(
+        StatusCodes.Status403Forbidden, InvalidRequest, "route_not_allowed",
+        "The access token does not allow this endpoint.");
+
+    public static ProxyError ModelNotAllowed() => new(
+        StatusCodes.Status403Forbidden, InvalidRequest, "model_not_allowed",
+        "The access token does not allow this model, or the request does not name one the proxy can read (JSON or multipart 'model').");
+
+    public static ProxyError RequestBodyTimeout() => new(
+        StatusCodes.Status408RequestTimeout, InvalidRequest, "request_timeout",
+        "The request body arrived too slowly; the proxy stopped waiting for it (CLIENT_TIMEOUT).");
 }

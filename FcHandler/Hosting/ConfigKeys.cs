@@ -13,6 +13,14 @@ internal static class ConfigKeys
     public const string CorsAllowedOrigins = "CORS_ALLOWED_ORIGINS";
     public const string ListenHost = "LISTEN_HOST";
 
+    // Access control and client limits (FcHandler/Access/).
+    public const string OpenAIApiKey = "OPENAI_API_KEY";
+    public const string ProxyAccessTokens = "PROXY_ACCESS_TOKENS";
+    public const string ProxyTokenSecret = "PROXY_TOKEN_SECRET";
+    public const string ProxyRevokedTokenIds = "PROXY_REVOKED_TOKEN_IDS";
+    public const string MaxRequestBodyMb = "MAX_REQUEST_BODY_MB";
+    public const string ClientTimeout = "CLIENT_TIMEOUT";
+
     // Set by FC itself. https://www.alibabacloud.com/help/ja/functioncompute/fc/environment-variables
     public const string FcCustomListenPort = "FC_CUSTOM_LISTEN_PORT";
     public const string FcServerPort = "FC_SERVER_PORT";

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using FcHandler.Logging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Console;
 
 namespace FcHandler.Hosting;
@@ -34,14 +36,9 @@ internal static class HostingExtensions
     public static WebApplicationBuilder UseProxyLogging(this WebApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.IncludeScopes = false;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.ColorBehavior = LoggerColorBehavior.Disabled;
-        });
+        builder.Logging.AddConsole(console => console.FormatterName = FcConsoleFormatter.FormatterName);
+        // Registered directly: AddConsoleFormatter binds options by reflection, which NativeAOT cannot keep.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, FcConsoleFormatter>());
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         // YARP reports each failed forward at Warning with a stack trace; ProxyEndpoint logs one line for it instead.
         builder.Logging.AddFilter("Yarp", LogLevel.Error);
@@ -55,7 +52,7 @@ internal static class HostingExtensions
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FcHandler");
-            Logging.ProxyLog.Listening(logger, addresses is null ? "?" : string.Join(", ", addresses), options.DestinationPrefix);
+            ProxyLog.Listening(logger, addresses is null ? "?" : string.Join(", ", addresses), options.DestinationPrefix);
         });
         return app;
     }

@@ -75,6 +75,7 @@ internal static class ProxyOptionsReader
         return origins;
     }
 
-    // The value may be a mistyped secret; show only its shape.
-    private static string Redact(string value) => value.Length <= 12 ? value : string.Concat(value.AsSpan(0, 12), "...");
+    // An API key pasted into the wrong variable must not end up in the start-up log.
+    private static string Redact(string value)
+        => value.Contains("sk-", StringComparison.Ordinal) ? "(a value that looks like an API key, not shown)" : value;
 }

@@ -26,4 +26,46 @@ internal static partial class ProxyLog
 
     [LoggerMessage(4, LogLevel.Information, "Proxy listening on {Address}, forwarding /v1 to {Upstream}", EventName = "Listening")]
     public static partial void Listening(ILogger logger, string address, string upstream);
+
+    // Access control (FcHandler/Access/), ids from 10 so other additions can take 5-9. Codes and counts only: never a
+    // token, a key or the secret.
+    [LoggerMessage(10, LogLevel.Information, "Access denied: {Code} request_id={RequestId}", EventName = "AccessDenied")]
+    public static partial void AccessDenied(ILogger logger, string code, string requestId);
+
+    [LoggerMessage(11, LogLevel.Information,
+        "Access control on: the OpenAI key stays server-side; clients need a token ({StaticTokens} static, signed tokens {SignedTokens}, {RevokedIds} revoked ids)",
+        EventName = "ServerKeyMode")]
+    public static partial void ServerKeyMode(ILogger logger, int staticTokens, string signedTokens, int revokedIds);
+
+    [LoggerMessage(12, LogLevel.Information, "Access control off: clients send their own OpenAI keys (set OPENAI_API_KEY to keep one server-side)",
+        EventName = "PassThroughKeyMode")]
+    public static partial void PassThroughKeyMode(ILogger logger);
+
+    // FC's log markers: printed bare (see FcConsoleFormatter), as FC's own runtimes print them, so FC's console can
+    // group an invocation's lines. https://help.aliyun.com/en/functioncompute/fc-2-0/user-guide/custom-runtime-specification-details
+    public static bool IsFcMarker(EventId eventId) => eventId.Id is >= 20 and <= 23;
+
+    [LoggerMessage(20, LogLevel.Information, "FC Invoke Start RequestId: {RequestId}", EventName = "FcInvokeStart")]
+    public static partial void InvokeStart(ILogger logger, string requestId);
+
+    [LoggerMessage(21, LogLevel.Information, "FC Invoke End RequestId: {RequestId}", EventName = "FcInvokeEnd")]
+    public static partial void InvokeEnd(ILogger logger, string requestId);
+
+    [LoggerMessage(22, LogLevel.Information, "FC Initialize Start RequestId: {RequestId}", EventName = "FcInitializeStart")]
+    public static partial void InitializeStart(ILogger logger, string requestId);
+
+    [LoggerMessage(23, LogLevel.Information, "FC Initialize End RequestId: {RequestId}", EventName = "FcInitializeEnd")]
+    public static partial void InitializeEnd(ILogger logger, string requestId);
+
+    [LoggerMessage(24, LogLevel.Information, "Upstream connection warmed (HEAD answered {Status})", EventName = "WarmupDone")]
+    public static partial void WarmupDone(ILogger logger, int status);
+
+    [LoggerMessage(25, LogLevel.Warning, "Upstream warm-up failed, the first request will connect itself: {ExceptionType}: {ExceptionMessage}", EventName = "WarmupFailed")]
+    public static partial void WarmupFailed(ILogger logger, string exceptionType, string exceptionMessage);
+
+    [LoggerMessage(26, LogLevel.Information, "Pre-stop: taking no new requests, waiting for {InFlight} in flight", EventName = "PreStopDraining")]
+    public static partial void PreStopDraining(ILogger logger, int inFlight);
+
+    [LoggerMessage(27, LogLevel.Information, "Pre-stop: done, {Remaining} requests still running", EventName = "PreStopDone")]
+    public static partial void PreStopDone(ILogger logger, int remaining);
 }

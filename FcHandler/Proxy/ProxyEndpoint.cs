@@ -50,7 +50,7 @@ internal sealed class ProxyEndpoint(IHttpForwarder forwarder, UpstreamClient ups
 
         context.Response.Headers.CacheControl = "no-store";
         context.Response.ContentType = "application/json";
-        return JsonSerializer.SerializeAsync(context.Response.Body, Healthy, ProxyJsonContext.Default.HealthStatus, context.RequestAborted);
+        return JsonSerializer.SerializeAsync(context.Response.Body, Healthy, ProxyJsonContext.Web.HealthStatus, context.RequestAborted);
     }
 
     private async Task ForwardAsync(HttpContext context, RouteClass route)

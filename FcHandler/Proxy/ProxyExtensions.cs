@@ -17,12 +17,17 @@ internal static class ProxyExtensions
         return services;
     }
 
-    /// <summary>access log -> CORS -> route table -> local answer or forwarder.</summary>
-    public static WebApplication MapFcProxy(this WebApplication app)
+    /// <summary>access log -> CORS -> <paramref name="beforeForwarding"/> -> route table -> local answer or forwarder.</summary>
+    /// <param name="beforeForwarding">
+    /// Adds steps whose answers need CORS headers but must come before anything is forwarded (access control). A
+    /// callback, so this folder need not know them.
+    /// </param>
+    public static WebApplication MapFcProxy(this WebApplication app, Action<WebApplication>? beforeForwarding = null)
     {
         var services = app.Services;
         app.Use(next => new AccessLogMiddleware(next, services.GetRequiredService<ILogger<AccessLogMiddleware>>()).InvokeAsync);
         app.Use(next => new CorsMiddleware(next, services.GetRequiredService<CorsPolicy>()).InvokeAsync);
+        beforeForwarding?.Invoke(app);
         app.Run(services.GetRequiredService<ProxyEndpoint>().InvokeAsync);
         return app;
     }

@@ -1,0 +1,197 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using FcHandler.Tests.Infrastructure;
+
+namespace FcHandler.Tests.Fc;
+
+/// <summary>FC's control paths: initializer, pre-stop, the markers and the request id.</summary>
+public sealed class LifecycleTests
+{
+    [Fact]
+    public async Task Initialize_WarmsTheUpstream_FirstRequestOpensNoNewConnection()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream);
+
+        using (var initialize = FcCalls.Control(HttpMethod.Post, "/initialize", "init-1"))
+        using (var response = await proxy.Client.SendAsync(initialize))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(1, upstream.Connections);
+        Assert.Equal(("HEAD", "/"), (upstream.SingleRequest.Method, upstream.SingleRequest.Path));
+        Assert.DoesNotContain("Authorization", upstream.SingleRequest.Headers.Keys);
+
+        using var first = await proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(1, upstream.Connections);
+        Assert.Equal(2, upstream.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Initialize_UpstreamUnreachable_Answers200AndLogsWhy()
+    {
+        await using var proxy = await ProxyHost.StartAsync("http://127.0.0.1:9"); // discard port: nothing listens
+
+        using var initialize = FcCalls.Control(HttpMethod.Post, "/initialize", "init-2");
+        using var response = await proxy.Client.SendAsync(initialize);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("Upstream warm-up failed", StringComparison.Ordinal) && l.Contains("HttpRequestException", StringComparison.Ordinal));
+        Assert.Contains(proxy.Logs.Lines, l => l.Contains("FC Initialize Start RequestId: init-2", StringComparison.Ordinal));
+        Assert.Contains(proxy.Logs.Lines, l => l.Contains("FC Initialize End RequestId: init-2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PreStop_WaitsForTheRunningStream_ThenRefusesNewWork()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        var finishStream = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        upstream.Handler = async (context, _) =>
+        {
+            await FakeResponses.FirstChunkThenWaitAsync(context, finishStream.Task);
+            await FakeResponses.WriteEventAsync(context, "[DONE]");
+        };
+        await using var proxy = await ProxyHost.StartAsync(upstream);
+
+        using var streamRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent("{}") };
+        using var stream = await proxy.Client.SendAsync(streamRequest, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        Assert.Contains("first", await reader.ReadLineAsync(), StringComparison.Ordinal);
+
+        using var preStopRequest = FcCalls.Control(HttpMethod.Get, "/pre-stop", "stop-1");
+        var preStop = proxy.Client.SendAsync(preStopRequest);
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("waiting for 1 in flight", StringComparison.Ordinal));
+
+        using (var late = await proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, late.StatusCode);
+            Assert.Contains("shutting_down", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.False(preStop.IsCompleted, "pre-stop answered while a stream was still running");
+        finishStream.SetResult();
+        Assert.EndsWith("data: [DONE]\n\n", await reader.ReadToEndAsync(), StringComparison.Ordinal);
+
+        using var answer = await preStop;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("Pre-stop: done, 0 requests still running", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PreStop_StreamOutlivesTheTimeout_AnswersAnyway()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        var finishStream = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        upstream.Handler = (context, _) => FakeResponses.FirstChunkThenWaitAsync(context, finishStream.Task);
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["PRE_STOP_TIMEOUT"] = "200ms" });
+
+        using var streamRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent("{}") };
+        using var stream = await proxy.Client.SendAsync(streamRequest, HttpCompletionOption.ResponseHeadersRead);
+        using var preStopRequest = FcCalls.Control(HttpMethod.Get, "/pre-stop", "stop-2");
+        using var answer = await proxy.Client.SendAsync(preStopRequest);
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("Pre-stop: done, 1 requests still running", StringComparison.Ordinal));
+        finishStream.SetResult();
+    }
+
+    [Fact]
+    public async Task FcRequestId_BecomesTheRequestIdOfLogsAndErrors()
+    {
+        await using var proxy = await ProxyHost.StartAsync("http://127.0.0.1:9");
+
+        using var request = FcCalls.Control(HttpMethod.Get, "/http-invoke", "fc-abc-123");
+        request.RequestUri = new Uri("/v1/models", UriKind.Relative);
+        using var response = await proxy.Client.SendAsync(request);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal("fc-abc-123", body.RootElement.GetProperty("error").GetProperty("request_id").GetString());
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("FC Invoke End RequestId: fc-abc-123", StringComparison.Ordinal));
+        Assert.Contains(proxy.Logs.Lines, l => l.Contains("FC Invoke Start RequestId: fc-abc-123", StringComparison.Ordinal));
+        Assert.Contains(proxy.Logs.Lines, l => l.Contains("502", StringComparison.Ordinal) && l.Contains("request_id=fc-abc-123", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LocalRequest_WithoutFcHeaders_GetsGeneratedIdAndNoMarkers()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream);
+
+        using var response = await proxy.Client.GetAsync(new Uri("/nope", UriKind.Relative));
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        var requestId = body.RootElement.GetProperty("error").GetProperty("request_id").GetString();
+        Assert.False(string.IsNullOrEmpty(requestId));
+        await proxy.Logs.WaitForLineAsync(l => l.Contains($"request_id={requestId}", StringComparison.Ordinal));
+        Assert.DoesNotContain(proxy.Logs.Lines, l => l.Contains("FC Invoke", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task FcCredentials_NeverReachLogsUpstreamOrResponses()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?>
+        {
+            ["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "LTAI-env-key-id-marker",
+            ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "env-secret-marker",
+            ["ALIBABA_CLOUD_SECURITY_TOKEN"] = "env-token-marker",
+        });
+        var secrets = new[] { "LTAI-hdr-key-id-marker", "hdr-secret-marker", "hdr-token-marker", "LTAI-env-key-id-marker", "env-secret-marker", "env-token-marker" };
+        var responses = new StringBuilder();
+
+        async Task SendAsync(HttpRequestMessage request)
+        {
+            request.Headers.Add("x-fc-access-key-id", "LTAI-hdr-key-id-marker");
+            request.Headers.Add("x-fc-access-key-secret", "hdr-secret-marker");
+            request.Headers.Add("x-fc-security-token", "hdr-token-marker");
+            using var response = await proxy.Client.SendAsync(request);
+            responses.Append(await response.Content.ReadAsStringAsync());
+            foreach (var header in response.Headers.Concat(response.Content.Headers))
+            {
+                responses.Append(header.Key).Append(string.Join(",", header.Value));
+            }
+
+            request.Dispose();
+        }
+
+        await SendAsync(FcCalls.Control(HttpMethod.Post, "/initialize", "c-1"));
+        var chat = FcCalls.Control(HttpMethod.Post, "/http-invoke", "c-2");
+        chat.RequestUri = new Uri("/v1/chat/completions", UriKind.Relative);
+        chat.Content = new StringContent("""{"model":"gpt-4o-mini","messages":[]}""");
+        await SendAsync(chat);
+        var notFound = FcCalls.Control(HttpMethod.Get, "/http-invoke", "c-3");
+        notFound.RequestUri = new Uri("/nope", UriKind.Relative);
+        await SendAsync(notFound);
+        await SendAsync(FcCalls.Invoke(Fixtures.Event("chat-completion.json"), "c-4"));
+        await SendAsync(FcCalls.Invoke(Fixtures.Event("malformed-missing-method.json"), "c-5"));
+        await SendAsync(FcCalls.Control(HttpMethod.Get, "/pre-stop", "c-6"));
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("Pre-stop: done", StringComparison.Ordinal));
+
+        var upstreamText = string.Join('\n', upstream.Requests.Select(r => string.Join(',', r.Headers) + r.BodyText));
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(secret, proxy.Logs.All, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, upstreamText, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, responses.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(3, upstream.Requests.Count); // warm-up HEAD, chat over HTTP, chat from the event
+    }
+
+    [Fact]
+    public async Task UnknownControlPath_Answers200AndForwardsNothing()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream);
+
+        using var request = FcCalls.Control(HttpMethod.Get, "/pre-freeze", "f-1");
+        using var response = await proxy.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(upstream.Requests);
+    }
+}

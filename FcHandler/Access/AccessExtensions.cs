@@ -1,0 +1,39 @@
+using FcHandler.Logging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace FcHandler.Access;
+
+/// <summary>Registers and wires access control and the client limits.</summary>
+internal static class AccessExtensions
+{
+    /// <summary>Reads the access settings (refusing unsafe ones) and applies the client limits to Kestrel.</summary>
+    public static WebApplicationBuilder AddAccessControl(this WebApplicationBuilder builder)
+    {
+        var options = AccessOptionsReader.Read(builder.Configuration);
+
+        // Registered after UseProxyKestrel, so these limits replace its defaults.
+        builder.WebHost.ConfigureKestrel(kestrel => options.Limits.ApplyTo(kestrel.Limits));
+        builder.Services.AddSingleton(options);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<AccessGate>();
+        return builder;
+    }
+
+    /// <summary>The admission step; <c>MapFcProxy</c> runs it after CORS and before the forwarder.</summary>
+    public static void UseAdmission(WebApplication app)
+    {
+        var services = app.Services;
+        var options = services.GetRequiredService<AccessOptions>();
+        var logger = services.GetRequiredService<ILogger<AdmissionMiddleware>>();
+        app.Use(next => new AdmissionMiddleware(next, options, services.GetRequiredService<AccessGate>(), logger).InvokeAsync);
+
+        if (options.Enabled)
+        {
+            ProxyLog.ServerKeyMode(logger, options.StaticTokens.Count, options.TokenSecret is null ? "off" : "on", options.RevokedTokenIds.Count);
+        }
+        else
+        {
+            ProxyLog.PassThroughKeyMode(logger);
+        }
+    }
+}

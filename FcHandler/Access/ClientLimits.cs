@@ -1,0 +1,46 @@
+using FcHandler.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace FcHandler.Access;
+
+/// <summary>
+/// What a client may send and how slowly. The body limit is enforced by <see cref="RequestBodyBuffer"/> with an
+/// OpenAI-shaped 413; the rest are Kestrel's, which refuses before the app runs (with an empty 4xx; see the README).
+/// </summary>
+internal sealed class ClientLimits
+{
+    /// <summary>The largest request body (<c>MAX_REQUEST_BODY_MB</c>). Defaults to 32 MB, FC's own limit.</summary>
+    public long MaxRequestBodyBytes { get; init; } = HostingExtensions.MaxRequestBodyBytes;
+
+    /// <summary>
+    /// How long a client may take to send its request headers, and how long its upload may run below
+    /// <see cref="MinRequestBodyBytesPerSecond"/> before it is cut off (<c>CLIENT_TIMEOUT</c>). Defaults to 15 seconds:
+    /// a slow-loris client cannot hold an instance's connections, and a slow mobile upload still gets through.
+    /// </summary>
+    public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Request line and headers together. FC admits at most 8 KB of client headers, then adds its own x-fc-* headers
+    /// (an STS token among them), so twice that leaves room for FC and still refuses a header flood early.
+    /// Kestrel's default is 32 KB.
+    /// </summary>
+    public const int MaxRequestHeadersTotalBytes = 16 * 1024;
+
+    /// <summary>Method, target and version. FC admits 4 KB of path and query; Kestrel's 8 KB default is kept.</summary>
+    public const int MaxRequestLineBytes = 8 * 1024;
+
+    /// <summary>Kestrel's default minimum upload rate, kept; only its grace period follows <see cref="ClientTimeout"/>.</summary>
+    public const double MinRequestBodyBytesPerSecond = 240;
+
+    /// <summary>Bodies up to this size are buffered in memory, larger ones in a temporary file (128 MB instances).</summary>
+    public const int MemoryBufferBytes = 64 * 1024;
+
+    public void ApplyTo(KestrelServerLimits limits)
+    {
+        limits.MaxRequestBodySize = MaxRequestBodyBytes;
+        limits.MaxRequestHeadersTotalSize = MaxRequestHeadersTotalBytes;
+        limits.MaxRequestLineSize = MaxRequestLineBytes;
+        limits.RequestHeadersTimeout = ClientTimeout;
+        limits.MinRequestBodyDataRate = new MinDataRate(MinRequestBodyBytesPerSecond, ClientTimeout);
+    }
+}

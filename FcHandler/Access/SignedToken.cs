@@ -1,0 +1,68 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FcHandler.Json;
+
+namespace FcHandler.Access;
+
+/// <summary>
+/// Signed access tokens: <c>fcp1.&lt;base64url(payload JSON)&gt;.&lt;base64url(HMAC-SHA256(secret, "fcp1." + payload part))&gt;</c>.
+/// The proxy needs no store to admit them (a function has none): the signature proves the claims, the claims carry
+/// the expiry and scopes, and revocation is a short list of ids in the environment.
+/// </summary>
+internal static class SignedToken
+{
+    public const string Prefix = "fcp1.";
+
+    private const int SignatureBytes = 32;
+
+    public static string Issue(TokenPayload payload, byte[] secret)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(payload, ProxyJsonContext.Default.TokenPayload);
+        var signed = Prefix + Base64Url.EncodeToString(json);
+        return signed + "." + Base64Url.EncodeToString(Sign(secret, signed));
+    }
+
+    /// <summary>The claims if <paramref name="token"/> is well-formed and signed with <paramref name="secret"/>, else null.</summary>
+    public static TokenPayload? Verify(string token, byte[] secret)
+    {
+        var dot = token.LastIndexOf('.');
+        if (!token.StartsWith(Prefix, StringComparison.Ordinal) || dot <= Prefix.Length)
+        {
+            return null;
+        }
+
+        var signed = token.AsSpan(0, dot);
+        Span<byte> presented = stackalloc byte[SignatureBytes];
+        if (!Base64Url.TryDecodeFromChars(token.AsSpan(dot + 1), presented, out var length) || length != SignatureBytes)
+        {
+            return null;
+        }
+
+        // Constant time: how much of a forged signature matches must not show in the response time.
+        if (!CryptographicOperations.FixedTimeEquals(presented, Sign(secret, signed)))
+        {
+            return null;
+        }
+
+        try
+        {
+            var json = Base64Url.DecodeFromChars(signed[Prefix.Length..]);
+            var payload = JsonSerializer.Deserialize(json, ProxyJsonContext.Default.TokenPayload);
+            return payload is not null && TokenScopes.IsValidSubject(payload.Sub) && TokenScopes.IsValidId(payload.Jti) ? payload : null;
+        }
+        catch (Exception exception) when (exception is FormatException or JsonException)
+        {
+            // Signed but unreadable: only a buggy issuer makes these; refuse like any invalid token.
+            return null;
+        }
+    }
+
+    private static byte[] Sign(byte[] secret, ReadOnlySpan<char> signed)
+    {
+        var bytes = new byte[Encoding.UTF8.GetByteCount(signed)];
+        Encoding.UTF8.GetBytes(signed, bytes);
+        return HMACSHA256.HashData(secret, bytes);
+    }
+}

@@ -1,0 +1,30 @@
+
+namespace FcHandler.Fc;
+
+/// <summary>Registers and wires FC's contract in front of the proxy.</summary>
+internal static class FcExtensions
+{
+    public static IServiceCollection AddFcRuntime(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(FcEnvironment.Read(configuration));
+        services.AddSingleton(FcOptions.Read(configuration));
+        services.AddSingleton<FcContextFactory>();
+        services.AddSingleton<InFlightRequests>();
+        services.AddSingleton<UpstreamWarmup>();
+        return services;
+    }
+
+    /// <summary>FC's context, control paths and log markers: the outermost step, before the proxy's own.</summary>
+    public static WebApplication UseFcRuntime(this WebApplication app)
+    {
+        var services = app.Services;
+        app.Use(next => new FcMiddleware(
+            next,
+            services.GetRequiredService<FcContextFactory>(),
+            services.GetRequiredService<InFlightRequests>(),
+            services.GetRequiredService<UpstreamWarmup>(),
+            services.GetRequiredService<FcOptions>(),
+            services.GetRequiredService<ILogger<FcMiddleware>>()).InvokeAsync);
+        return app;
+    }
+}
