@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using FcHandler.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Logging.Console;
+using FcHandler.Logging;
 
 namespace FcHandler.Fc;
 
@@ -47,7 +47,7 @@ internal static class InvokeCommand
                     new(ConfigKeys.FcCustomListenPort, "0"),
                 ]);
                 // stdout carries the response event alone.
-                builder.Services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+                builder.Services.Configure<LogOutputOptions>(output => output.StandardError = true);
                 configure?.Invoke(builder);
             });
         }

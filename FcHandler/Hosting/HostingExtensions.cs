@@ -1,8 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using FcHandler.Logging;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace FcHandler.Hosting;
 
@@ -36,9 +35,11 @@ internal static class HostingExtensions
     public static WebApplicationBuilder UseProxyLogging(this WebApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
-        builder.Logging.AddConsole(console => console.FormatterName = FcConsoleFormatter.FormatterName);
-        // Registered directly: AddConsoleFormatter binds options by reflection, which NativeAOT cannot keep.
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, FcConsoleFormatter>());
+        // A factory registration, so the container disposes the provider at shutdown and its last lines are written.
+        builder.Services.AddSingleton<ILoggerProvider>(services => new StdoutLoggerProvider(
+            services.GetRequiredService<IOptions<LogOutputOptions>>().Value.StandardError
+                ? Console.OpenStandardError()
+                : Console.OpenStandardOutput()));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         // YARP reports each failed forward at Warning with a stack trace; ProxyEndpoint logs one line for it instead.
         builder.Logging.AddFilter("Yarp", LogLevel.Error);
