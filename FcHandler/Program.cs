@@ -38,7 +38,8 @@ internal static class Program
     /// <summary>Builds the application; <paramref name="configure"/> lets tests add settings and log sinks.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = args });
+        builder.UseProxyHost(args);                                          // Kestrel, settings from the environment
         builder.UseProxyLogging();                                           // one line per event on stdout
         configure?.Invoke(builder);
 

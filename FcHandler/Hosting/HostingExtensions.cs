@@ -11,6 +11,18 @@ internal static class HostingExtensions
     /// <summary>FC's own limit for a synchronous request body (https://help.aliyun.com/document_detail/191345.html).</summary>
     public const long MaxRequestBodyBytes = 32L * 1024 * 1024;
 
+    /// <summary>
+    /// The host's parts, on an empty builder: Kestrel without HTTPS (FC terminates TLS), and settings from the
+    /// environment and the command line. Nothing else: no appsettings files to look for and watch, no host-filtering
+    /// or routing services, so a cold start does only what the proxy needs.
+    /// </summary>
+    public static WebApplicationBuilder UseProxyHost(this WebApplicationBuilder builder, string[] args)
+    {
+        builder.WebHost.UseKestrelCore();
+        builder.Configuration.AddEnvironmentVariables().AddCommandLine(args);
+        return builder;
+    }
+
     public static WebApplicationBuilder UseProxyKestrel(this WebApplicationBuilder builder, ListenEndpoint endpoint)
     {
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -35,6 +47,7 @@ internal static class HostingExtensions
     public static WebApplicationBuilder UseProxyLogging(this WebApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging")); // Logging__LogLevel__<category>
         // A factory registration, so the container disposes the provider at shutdown and its last lines are written.
         builder.Services.AddSingleton<ILoggerProvider>(services => new StdoutLoggerProvider(
             services.GetRequiredService<IOptions<LogOutputOptions>>().Value.StandardError
