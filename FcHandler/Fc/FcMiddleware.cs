@@ -74,7 +74,8 @@ internal sealed class FcMiddleware(
 
     private async Task PreStopAsync(HttpContext context)
     {
-        ProxyLog.PreStopDraining(logger, inFlight.Count);
+        // Refuse new work first, then say so: a request arriving after the line must already be refused.
+        ProxyLog.PreStopDraining(logger, inFlight.StopAdmitting());
         var remaining = await inFlight.DrainAsync(options.PreStopTimeout, context.RequestAborted);
         ProxyLog.PreStopDone(logger, remaining);
         context.Response.StatusCode = StatusCodes.Status200OK;

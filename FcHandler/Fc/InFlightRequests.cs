@@ -41,6 +41,17 @@ internal sealed class InFlightRequests
         }
     }
 
+    /// <summary>Stops admitting requests; from its return on, <see cref="TryEnter"/> refuses.</summary>
+    /// <returns>The number of requests in progress.</returns>
+    public int StopAdmitting()
+    {
+        lock (_gate)
+        {
+            _draining = true;
+            return _count;
+        }
+    }
+
     /// <summary>Stops admitting requests and waits until those in progress finish, or the timeout passes.</summary>
     /// <returns>The number of requests still running when it returned.</returns>
     public async Task<int> DrainAsync(TimeSpan timeout, CancellationToken cancellationToken)
