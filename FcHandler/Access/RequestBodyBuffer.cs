@@ -8,7 +8,8 @@ namespace FcHandler.Access;
 /// <summary>
 /// Receives the whole request body before anything is forwarded: a body over the limit, malformed (bad chunked
 /// encoding, shorter than its Content-Length) or stalled is answered here and the upstream never hears of it, and a
-/// slow upload never holds an upstream connection. The body is kept in memory up to
+/// slow upload never holds an upstream connection. A small declared body is kept in an array of its own size; others in
+/// memory up to
 /// <see cref="ClientLimits.MemoryBufferBytes"/> and in a temporary file beyond (FC's /tmp), so a 32 MB upload costs a
 /// 128 MB instance no more than 64 KB of memory; the price is that the upload to the upstream starts after the
 /// client's has finished. OpenAI's request bodies are small except file and audio uploads.
@@ -37,11 +38,23 @@ internal static class RequestBodyBuffer
             size.MaxRequestBodySize = limit;
         }
 
-        // 3. Read it all. EnableBuffering disposes the buffer (and deletes its file) with the response.
-        request.EnableBuffering(ClientLimits.MemoryBufferBytes);
+        // 3. Read it all. A small declared body (the usual chat request) goes into an array of exactly its size: it stays
+        //    alive as long as the response (minutes, for a stream), so it must not hold a 64 KB buffer. Anything else is
+        //    buffered by ASP.NET, in memory up to the threshold and in a temporary file beyond; EnableBuffering disposes
+        //    the buffer (and deletes its file) with the response.
         try
         {
-            await request.Body.DrainAsync(context.RequestAborted);
+            if (request.ContentLength is { } length and <= ClientLimits.MemoryBufferBytes)
+            {
+                var body = new byte[length];
+                await request.Body.ReadExactlyAsync(body, context.RequestAborted);
+                request.Body = new MemoryStream(body, writable: false);
+            }
+            else
+            {
+                request.EnableBuffering(ClientLimits.MemoryBufferBytes);
+                await request.Body.DrainAsync(context.RequestAborted);
+            }
         }
         catch (BadHttpRequestException exception)
         {
@@ -54,7 +67,8 @@ internal static class RequestBodyBuffer
         }
         catch (IOException) when (!context.RequestAborted.IsCancellationRequested)
         {
-            // Kestrel reports some framing errors this way, such as a chunk size that overflows ("Bad chunk size data").
+            // Kestrel reports some framing errors this way, such as a chunk size that overflows ("Bad chunk size data");
+            // a body that ends before its Content-Length surfaces as EndOfStreamException, an IOException too.
             return ProxyError.RequestBodyInvalid();
         }
 
