@@ -1,14 +1,13 @@
 using FcHandler.Access;
 using FcHandler.Hosting;
+using FcHandler.Tests.Infrastructure;
 
 namespace FcHandler.Tests.Access;
 
 public sealed class AccessOptionsReaderTests
 {
     private static AccessOptions Read(params (string Key, string Value)[] settings)
-        => AccessOptionsReader.Read(new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
-            .Build());
+        => AccessOptionsReader.Read(TestSettings.Of(settings));
 
     private static ConfigurationException Refused(params (string Key, string Value)[] settings)
         => Assert.Throws<ConfigurationException>(() => Read(settings));

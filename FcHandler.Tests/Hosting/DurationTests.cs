@@ -1,4 +1,5 @@
 using FcHandler.Hosting;
+using FcHandler.Tests.Infrastructure;
 
 namespace FcHandler.Tests.Hosting;
 
@@ -28,4 +29,16 @@ public sealed class DurationTests
         var exception = Assert.Throws<ConfigurationException>(() => Duration.Parse("GENERATION_TIMEOUT", text));
         Assert.Contains("GENERATION_TIMEOUT", exception.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("   ")]
+    public void Read_UnsetOrBlank_IsNullSoTheDefaultApplies(string? value)
+        => Assert.Null(Duration.Read(
+            new ConfigurationBuilder().AddInMemoryCollection([new("PRE_STOP_TIMEOUT", value)]).Build(), "PRE_STOP_TIMEOUT"));
+
+    [Fact]
+    public void Read_Set_IsParsed()
+        => Assert.Equal(TimeSpan.FromSeconds(25), Duration.Read(TestSettings.Of(("WARMUP_TIMEOUT", "25s")), "WARMUP_TIMEOUT"));
 }

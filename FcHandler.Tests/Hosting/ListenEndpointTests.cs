@@ -1,14 +1,13 @@
 using System.Net;
 using FcHandler.Hosting;
+using FcHandler.Tests.Infrastructure;
 
 namespace FcHandler.Tests.Hosting;
 
 public sealed class ListenEndpointTests
 {
     private static ListenEndpoint Read(params (string Key, string Value)[] settings)
-        => ListenEndpoint.Read(new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
-            .Build());
+        => ListenEndpoint.Read(TestSettings.Of(settings));
 
     [Fact]
     public void Read_NothingSet_IsLoopbackOn9000()

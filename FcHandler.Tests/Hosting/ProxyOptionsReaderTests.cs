@@ -1,13 +1,12 @@
 using FcHandler.Hosting;
+using FcHandler.Tests.Infrastructure;
 
 namespace FcHandler.Tests.Hosting;
 
 public sealed class ProxyOptionsReaderTests
 {
     private static ProxyOptions Read(params (string Key, string Value)[] settings)
-        => ProxyOptionsReader.Read(new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
-            .Build());
+        => ProxyOptionsReader.Read(TestSettings.Of(settings));
 
     [Fact]
     public void Read_NoSettings_UsesDocumentedDefaults()

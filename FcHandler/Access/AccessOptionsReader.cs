@@ -116,13 +116,12 @@ internal static class AccessOptionsReader
             bodyBytes = mb * 1024L * 1024;
         }
 
-        var timeoutText = configuration[ConfigKeys.ClientTimeout];
-        var timeout = string.IsNullOrWhiteSpace(timeoutText) ? defaults.ClientTimeout : Duration.Parse(ConfigKeys.ClientTimeout, timeoutText);
+        var timeout = Duration.Read(configuration, ConfigKeys.ClientTimeout) ?? defaults.ClientTimeout;
 
         // Kestrel checks rates once a second, and its minimum-rate grace period must be longer than that.
         if (timeout < TimeSpan.FromSeconds(2))
         {
-            throw new ConfigurationException($"{ConfigKeys.ClientTimeout} must be at least 2s, such as 15s; got '{timeoutText}'.");
+            throw new ConfigurationException($"{ConfigKeys.ClientTimeout} must be at least 2s, such as 15s; got '{configuration[ConfigKeys.ClientTimeout]}'.");
         }
 
         return new ClientLimits { MaxRequestBodyBytes = bodyBytes, ClientTimeout = timeout };

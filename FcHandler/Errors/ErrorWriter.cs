@@ -22,7 +22,6 @@ internal static class ErrorWriter
         response.ContentType = "application/json; charset=utf-8";
         response.Headers.CacheControl = "no-store";
 
-        var envelope = new ErrorEnvelope(new ErrorBody(error.Message, error.Type, error.Param, error.Code, context.TraceIdentifier));
-        return JsonSerializer.SerializeAsync(response.Body, envelope, ProxyJsonContext.Web.ErrorEnvelope, context.RequestAborted);
+        return JsonSerializer.SerializeAsync(response.Body, error.ToEnvelope(context.TraceIdentifier), ProxyJsonContext.Web.ErrorEnvelope, context.RequestAborted);
     }
 }

@@ -7,6 +7,9 @@ namespace FcHandler.Errors;
 internal readonly record struct ProxyError(int Status, string Type, string Code, string Message, string? Param = null)
 {
     private const string InvalidRequest = "invalid_request_error";
+
+    /// <summary>The error as the JSON body the client gets, carrying the request's id.</summary>
+    public ErrorEnvelope ToEnvelope(string requestId) => new(new ErrorBody(Message, Type, Param, Code, requestId));
     private const string ProxyFailure = "proxy_error";
 
     public static ProxyError NotOriginForm() => new(

@@ -23,11 +23,8 @@ internal sealed class FcOptions
         var defaults = new FcOptions();
         return new FcOptions
         {
-            PreStopTimeout = Read(configuration, "PRE_STOP_TIMEOUT") ?? defaults.PreStopTimeout,
-            WarmupTimeout = Read(configuration, "WARMUP_TIMEOUT") ?? defaults.WarmupTimeout,
+            PreStopTimeout = Duration.Read(configuration, "PRE_STOP_TIMEOUT") ?? defaults.PreStopTimeout,
+            WarmupTimeout = Duration.Read(configuration, "WARMUP_TIMEOUT") ?? defaults.WarmupTimeout,
         };
     }
-
-    private static TimeSpan? Read(IConfiguration configuration, string key)
-        => configuration[key] is { Length: > 0 } value ? Duration.Parse(key, value) : null;
 }

@@ -5,6 +5,10 @@ namespace FcHandler.Hosting;
 /// <summary>Parses the durations used in settings: <c>500ms</c>, <c>90s</c>, <c>8m</c>, <c>1h</c>, or plain seconds.</summary>
 internal static class Duration
 {
+    /// <summary>The duration set under <paramref name="key"/>, or null when it is unset or blank (template.yml's "use the default").</summary>
+    public static TimeSpan? Read(IConfiguration configuration, string key)
+        => configuration[key] is { } value && !string.IsNullOrWhiteSpace(value) ? Parse(key, value) : null;
+
     public static TimeSpan Parse(string key, string value)
     {
         var text = value.Trim();

@@ -12,9 +12,9 @@ internal static class ProxyOptionsReader
         return new ProxyOptions
         {
             UpstreamBaseUrl = ReadUpstream(configuration[ConfigKeys.UpstreamBaseUrl]) ?? defaults.UpstreamBaseUrl,
-            GenerationTimeout = ReadDuration(configuration, ConfigKeys.GenerationTimeout) ?? defaults.GenerationTimeout,
-            DefaultTimeout = ReadDuration(configuration, ConfigKeys.DefaultTimeout) ?? defaults.DefaultTimeout,
-            ConnectTimeout = ReadDuration(configuration, ConfigKeys.ConnectTimeout) ?? defaults.ConnectTimeout,
+            GenerationTimeout = Duration.Read(configuration, ConfigKeys.GenerationTimeout) ?? defaults.GenerationTimeout,
+            DefaultTimeout = Duration.Read(configuration, ConfigKeys.DefaultTimeout) ?? defaults.DefaultTimeout,
+            ConnectTimeout = Duration.Read(configuration, ConfigKeys.ConnectTimeout) ?? defaults.ConnectTimeout,
             CorsAllowedOrigins = ReadOrigins(configuration[ConfigKeys.CorsAllowedOrigins]),
         };
     }
@@ -44,12 +44,6 @@ internal static class ProxyOptionsReader
         }
 
         return uri;
-    }
-
-    private static TimeSpan? ReadDuration(IConfiguration configuration, string key)
-    {
-        var value = configuration[key];
-        return string.IsNullOrWhiteSpace(value) ? null : Duration.Parse(key, value);
     }
 
     private static string[] ReadOrigins(string? value)

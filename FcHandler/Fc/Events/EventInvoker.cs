@@ -125,7 +125,7 @@ internal static class EventInvoker
             error.Status,
             new Dictionary<string, string> { [HeaderNames.ContentType] = "application/json; charset=utf-8" },
             JsonSerializer.Serialize(
-                new ErrorEnvelope(new ErrorBody(error.Message, error.Type, error.Param, error.Code, requestId)),
+                error.ToEnvelope(requestId),
                 ProxyJsonContext.Web.ErrorEnvelope),
             IsBase64Encoded: false);
 
