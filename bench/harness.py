@@ -141,19 +141,30 @@ class Runner:
         self.nginx_dir = self.out / "nginx"
         self.nginx_dir.mkdir(exist_ok=True)
 
-    def nginx_conf(self, name, template, listen, upstream):
+    def nginx_conf(self, name, template, listen, upstream, tls=None, extra=None):
+        """An nginx command line for one of bench/nginx/'s configs. tls: None for a plain-HTTP upstream, else
+        {"name": the upstream's TLS name, "ca": a CA bundle to verify it with}; extra: more @KEY@ substitutions."""
         prefix = self.nginx_dir / name
         for sub in ("", "tmp"):
             (prefix / sub).mkdir(parents=True, exist_ok=True)
         text = template.read_text()
         if template.name == "original.conf":
-            # The original as it is, but: no TLS to the fake upstream (drop only the proxy_ssl_* lines), the fake
-            # upstream over plain HTTP instead of api.openai.com, and its own loopback port instead of 9000.
-            text = "\n".join(l for l in text.splitlines() if "proxy_ssl_" not in l)
-            text = text.replace("https://api.openai.com", f"http://{upstream}")
+            # The original as it is, but: the fake upstream instead of api.openai.com and its own loopback port
+            # instead of 9000. Over plain HTTP its proxy_ssl_* lines are dropped (and only they).
+            if tls is None:
+                text = "\n".join(l for l in text.splitlines() if "proxy_ssl_" not in l)
+            text = text.replace("https://api.openai.com", f"{'https' if tls else 'http'}://{upstream}")
             text = text.replace("listen 9000;", f"listen {listen};")
         else:
-            text = text.replace("@UPSTREAM@", upstream).replace("@LISTEN@", listen).replace("@PREFIX@", str(prefix))
+            tls_lines = "" if tls is None else (
+                f"      proxy_ssl_server_name on;\n      proxy_ssl_name {tls['name']};\n"
+                f"      proxy_ssl_verify on;\n      proxy_ssl_trusted_certificate {tls['ca']};\n"
+                "      proxy_ssl_session_reuse on;\n")
+            for key, value in (("@UPSTREAM@", upstream), ("@LISTEN@", listen), ("@PREFIX@", str(prefix)),
+                               ("@SCHEME@", "https" if tls else "http"), ("@TLS@", tls_lines)):
+                text = text.replace(key, value)
+            for key, value in (extra or {}).items():
+                text = text.replace(f"@{key}@", str(value))
         # What any nginx outside /etc needs: its own pid file and temp paths, and (as root) workers that can use them.
         main = f"pid {prefix}/nginx.pid;\nerror_log {prefix}/error.log warn;\n"
         if os.geteuid() == 0:

@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+from tables import md, table
+
 results_dir, latest_dir = Path(sys.argv[1]), Path(sys.argv[2])
 R = json.loads((results_dir / "results.json").read_text())
 delays = json.loads((results_dir / "delays.json").read_text())
@@ -63,17 +65,6 @@ for name, value, ok, unit in targets:
     met = value is not None and ok(value)
     missed += 0 if met else 1
     target_rows.append([name, "-" if value is None else f"{value:.2f}{unit}", "met" if met else "MISSED"])
-
-
-def table(header, body):
-    widths = [max(len(str(r[i])) for r in [header] + body) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in body])
-
-
-def md(header, body):
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] +
-                     ["| " + " | ".join(r) + " |" for r in body])
 
 
 print()

@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# One command for the side-by-side benchmark: bench/run.sh [--quick]
+# One command for the side-by-side benchmarks: bench/run.sh [--fc] [--quick] [-- extra bench/fc.py options]
+#   bench/run.sh         whole-core figures: bench/harness.py, then bench/report.py -> bench/latest/
+#   bench/run.sh --fc    FC's smallest instance (0.1 vCPU, 128 MB cgroups, TLS upstream): bench/fc.py, then
+#                        bench/fc_report.py -> bench/latest/fc/. Needs root (cgroups).
 # Installs nginx, wrk and matplotlib from Debian if missing, builds FcHandler (NativeAOT and JIT) and the stream
-# tool, runs bench/harness.py (which starts and stops every process by PID), then prints the table and ratios and
-# writes bench/latest/results.md and bench/latest/results.png. Raw data goes to bench/results/ (git-ignored).
-# Loopback only. A full run takes about 10-15 minutes on 2 cores; --quick is a smoke run of about 3.
+# tool, runs the harness (which starts and stops every process by PID), then prints the tables and ratios and writes
+# results.md and results.png. Raw data goes to bench/results/ (git-ignored). Loopback only. A full run takes about
+# 10-15 minutes on 2 cores (--fc about 15); --quick is a smoke run of a few minutes that leaves bench/latest alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 quick=()
-[[ "${1:-}" == "--quick" ]] && quick=(--quick)
+fc=0
+extra=()
+while (($#)); do
+  case "$1" in
+    --quick) quick=(--quick) ;;
+    --fc) fc=1 ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "usage: bench/run.sh [--fc] [--quick] [-- extra bench/fc.py options]" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 py=/usr/bin/python3 # Debian's python, where python3-matplotlib installs
@@ -17,6 +30,7 @@ py=/usr/bin/python3 # Debian's python, where python3-matplotlib installs
 need=()
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v wrk >/dev/null || need+=(wrk)
+command -v openssl >/dev/null || need+=(openssl)
 command -v clang-14 >/dev/null || need+=(clang-14)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
 "$py" -c "import matplotlib" 2>/dev/null || need+=(python3-matplotlib)
@@ -35,16 +49,27 @@ fi
 # 2. Builds, into bench/results/bin (git-ignored).
 bin="$root/bench/results/bin"
 mkdir -p "$bin"
-echo "== building FcHandler (NativeAOT), FcHandler (JIT, self-contained) and the stream tool"
+echo "== building FcHandler (NativeAOT; JIT too for the whole-core run) and the stream tool"
 dotnet publish FcHandler/FcHandler.csproj -c Release -r linux-x64 -p:PublishAot=true -o "$bin/aot" -v quiet -nologo >"$bin/aot.log" 2>&1 \
   || { tail -20 "$bin/aot.log"; exit 1; }
-dotnet publish FcHandler/FcHandler.csproj -c Release -r linux-x64 -p:PublishAot=false --self-contained -o "$bin/jit" -v quiet -nologo >"$bin/jit.log" 2>&1 \
-  || { tail -20 "$bin/jit.log"; exit 1; }
+cp build/bootstrap "$bin/aot/bootstrap"  # the FC-shaped run starts what FC starts
+if ((!fc)); then
+  dotnet publish FcHandler/FcHandler.csproj -c Release -r linux-x64 -p:PublishAot=false --self-contained -o "$bin/jit" -v quiet -nologo >"$bin/jit.log" 2>&1 \
+    || { tail -20 "$bin/jit.log"; exit 1; }
+fi
 dotnet build bench/StreamBench/StreamBench.csproj -c Release -o "$bin/streambench" -v quiet -nologo >"$bin/streambench.log" 2>&1 \
   || { tail -20 "$bin/streambench.log"; exit 1; }
 
 # 3. Measure (the harness stops what it started on any exit), then report.
 results="$root/bench/results/$(date +%Y%m%d-%H%M%S)"
+if ((fc)); then
+  [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --fc needs root: it creates cgroups" >&2; exit 1; }
+  "$py" bench/fc.py --aot "$bin/aot/FcHandler" --streambench "$bin/streambench/StreamBench.dll" \
+    --results "$results-fc" "${quick[@]}" "${extra[@]}"
+  latest="$root/bench/latest/fc"
+  [ ${#quick[@]} -eq 0 ] || latest="$results-fc"
+  exec "$py" bench/fc_report.py "$results-fc" "$latest"
+fi
 "$py" bench/harness.py --aot "$bin/aot/FcHandler" --jit "$bin/jit/FcHandler" \
   --streambench "$bin/streambench/StreamBench.dll" --results "$results" "${quick[@]}"
 latest="$root/bench/latest"

@@ -1,0 +1,550 @@
+#!/usr/bin/env python3
+"""FC-shaped benchmark: every system under test alone in a cgroup the size of FC's smallest instance.
+
+    bench/run.sh --fc [--quick]          builds, then runs this and bench/fc_report.py
+    /usr/bin/python3 bench/fc.py --aot BIN --streambench DLL --results DIR [--quick]
+        [--systems nginx-tuned,nginx-original,fc-aot] [--variant 'NAME:bin=PATH,ENV=VALUE,...'] ...
+        [--transports tls,plain] [--levels 25,50,100,200] [--rounds 3] [--cold-reps 7] [--phases cold,stream]
+
+Each system under test runs in its own cgroup with a CPU quota of 10 ms per 100 ms (0.1 vCPU) and a 128 MB memory
+limit (cgroup v1 cpu, cpuacct and memory controllers; the unified v2 hierarchy where that is what is mounted), on
+CPU 1. The load generator (StreamBench client), the fake SSE upstream and the TLS terminator in front of it run
+outside those cgroups, on CPU 0. The upstream leg is measured two ways: behind TLS offering ALPN h2 and http/1.1
+with a throwaway CA and an intermediate (as api.openai.com serves it), and over plain HTTP.
+
+Per level of concurrent streams (100 events 20 ms apart each: 50 events/s per stream) and per system, in
+alternating rounds: per-event delay (arrival at the client minus the upstream's send stamp, one clock) p50/p99/max,
+CPU per relayed event from the cgroup's CPU accounting, throttled periods, streams completed, the cgroup's peak
+memory, limit hits and OOM kills. Cold start: spawn into the cgroup to the first proxied 200 over TLS, and the CPU
+the cgroup had used by then. Variants (--variant) are the AOT build with other settings or another binary: how
+every same-run A/B in bench/README.md was made.
+
+Loopback only; every process is stopped by PID on exit and every cgroup removed.
+"""
+import argparse
+import atexit
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import harness as h
+
+BENCH = h.BENCH
+LOAD_CPU, SUT_CPU = h.LOAD_CPU, h.SUT_CPU
+SSE_PORT, TLS_PORT = 18281, 18443
+FIRST_PORT = 19201  # systems under test take ports from here
+QUOTA_US, PERIOD_US, MEMORY_BYTES = 10_000, 100_000, 128 * 1024 * 1024
+EVENTS, INTERVAL_MS = 100, 20
+TLS_NAME = "localhost"  # resolves without DNS on every machine; the certificate names it
+
+cgroups = []  # removed on exit
+
+
+def log(*parts):
+    print(*parts, flush=True)
+
+
+# ---------------------------------------------------------------- cgroups
+
+class Cgroup:
+    """FC's smallest instance: CPU quota QUOTA_US per PERIOD_US, MEMORY_BYTES, no swap. With sized=False, no limit
+    at all: only the high CPU weight (the load side's cgroup)."""
+
+    def __init__(self, name, sized=True):
+        self.unified = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+        if self.unified:
+            root = Path("/sys/fs/cgroup")
+            try:
+                (root / "cgroup.subtree_control").write_text("+cpu +memory")
+            except OSError:
+                pass  # already enabled, or delegated by the service manager
+            self.dirs = {"cpu": root / f"fcbench-{name}"}
+            self.dirs["memory"] = self.dirs["cpuacct"] = self.dirs["cpu"]
+        else:
+            self.dirs = {c: Path(f"/sys/fs/cgroup/{c}/fcbench-{name}") for c in ("cpu", "cpuacct", "memory")}
+        for d in set(self.dirs.values()):
+            if d.exists():
+                self._kill_and_remove(d)
+            d.mkdir()
+        # The quota is the instance's size; the high weight only makes the system under test win the CPU from
+        # unrelated work on this shared machine whenever it has quota left, as an FC instance owns its vCPU share.
+        self._write("cpu", "cpu.weight" if self.unified else "cpu.shares", "10000" if self.unified else "262144")
+        if sized and self.unified:
+            self._write("cpu", "cpu.max", f"{QUOTA_US} {PERIOD_US}")
+            self._write("memory", "memory.max", str(MEMORY_BYTES))
+            if (self.dirs["memory"] / "memory.swap.max").exists():
+                self._write("memory", "memory.swap.max", "0")
+        elif sized:
+            self._write("cpu", "cpu.cfs_period_us", str(PERIOD_US))
+            self._write("cpu", "cpu.cfs_quota_us", str(QUOTA_US))
+            self._write("memory", "memory.limit_in_bytes", str(MEMORY_BYTES))
+        cgroups.append(self)
+
+    def _write(self, controller, name, value):
+        (self.dirs[controller] / name).write_text(value)
+
+    def _read(self, controller, name):
+        return (self.dirs[controller] / name).read_text()
+
+    def _stat(self, controller, name):
+        return dict(line.split()[:2] for line in self._read(controller, name).splitlines() if line.strip())
+
+    def enter(self, pid):
+        for d in set(self.dirs.values()):
+            (d / "cgroup.procs").write_text(str(pid))
+
+    def cpu_ns(self):
+        if self.unified:
+            return int(self._stat("cpu", "cpu.stat")["usage_usec"]) * 1000
+        return int(self._read("cpuacct", "cpuacct.usage"))
+
+    def throttled(self):
+        """(periods throttled, time throttled in ms)."""
+        s = self._stat("cpu", "cpu.stat")
+        if self.unified:
+            return int(s.get("nr_throttled", 0)), int(s.get("throttled_usec", 0)) / 1000
+        return int(s.get("nr_throttled", 0)), int(s.get("throttled_time", 0)) / 1e6
+
+    def memory_now(self):
+        return int(self._read("memory", "memory.current" if self.unified else "memory.usage_in_bytes"))
+
+    def reset_peak(self):
+        try:
+            self._write("memory", "memory.peak" if self.unified else "memory.max_usage_in_bytes", "0")
+        except OSError:
+            pass  # v2 kernels before 6.12 cannot reset memory.peak: the peak then covers the whole run
+
+    def memory_peak(self):
+        name = "memory.peak" if self.unified else "memory.max_usage_in_bytes"
+        path = self.dirs["memory"] / name
+        return int(path.read_text()) if path.exists() else self.memory_now()
+
+    def memory_breakdown(self):
+        """What the charged memory is, in bytes: anonymous (heaps, stacks), file pages, kernel (sockets, page tables)."""
+        s = self._stat("memory", "memory.stat")
+        if self.unified:
+            return {"anon": int(s.get("anon", 0)), "file": int(s.get("file", 0)),
+                    "kernel": int(s.get("kernel", 0)) or int(s.get("kernel_stack", 0)) + int(s.get("sock", 0))}
+        kmem = self.dirs["memory"] / "memory.kmem.usage_in_bytes"
+        return {"anon": int(s.get("rss", 0)), "file": int(s.get("cache", 0)),
+                "kernel": int(kmem.read_text()) if kmem.exists() else 0}
+
+    def limit_hits(self):
+        if self.unified:
+            return int(self._stat("memory", "memory.events").get("max", 0))
+        return int(self._read("memory", "memory.failcnt"))
+
+    def oom_kills(self):
+        if self.unified:
+            return int(self._stat("memory", "memory.events").get("oom_kill", 0))
+        return int(self._stat("memory", "memory.oom_control").get("oom_kill", 0))
+
+    @staticmethod
+    def _kill_and_remove(d):
+        for _ in range(50):
+            pids = [int(p) for p in (d / "cgroup.procs").read_text().split()] if (d / "cgroup.procs").exists() else []
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                d.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+    def remove(self):
+        for d in set(self.dirs.values()):
+            if d.exists():
+                self._kill_and_remove(d)
+        if self in cgroups:
+            cgroups.remove(self)
+
+
+def remove_all_cgroups():
+    for cg in list(cgroups):
+        cg.remove()
+
+
+# ---------------------------------------------------------------- TLS material
+
+def make_tls(out):
+    """A throwaway root CA, an intermediate and a P-256 leaf for localhost (as api.openai.com: ECDSA leaf, chain of
+    two), and a trust bundle: the system's roots plus the throwaway root, so verification costs what it costs in FC."""
+    d = out / "tls"
+    d.mkdir(parents=True, exist_ok=True)
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+
+    (d / "ca.ext").write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+    (d / "leaf.ext").write_text("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                                "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n")
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-days", "30",
+        "-subj", "/CN=fcbench root", "-keyout", "root.key", "-out", "root.pem", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=fcbench intermediate",
+        "-keyout", "int.key", "-out", "int.csr")
+    run("x509", "-req", "-in", "int.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-days", "30",
+        "-extfile", "ca.ext", "-out", "int.pem")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
+        "-keyout", "leaf.key", "-out", "leaf.csr")
+    run("x509", "-req", "-in", "leaf.csr", "-CA", "int.pem", "-CAkey", "int.key", "-CAcreateserial", "-days", "30",
+        "-extfile", "leaf.ext", "-out", "leaf.pem")
+    (d / "chain.pem").write_text((d / "leaf.pem").read_text() + (d / "int.pem").read_text())
+    system = Path("/etc/ssl/certs/ca-certificates.crt")
+    (d / "bundle.pem").write_text((system.read_text() if system.exists() else "") + (d / "root.pem").read_text())
+    return {"chain": d / "chain.pem", "key": d / "leaf.key", "bundle": d / "bundle.pem"}
+
+
+# ---------------------------------------------------------------- systems
+
+class Systems:
+    """How to start each system under test against a given upstream: nginx configs, the AOT build and variants."""
+
+    def __init__(self, args, runner, tls):
+        self.args, self.runner, self.tls = args, runner, tls
+        self.variants = {}
+        for spec in args.variant:
+            name, _, settings = spec.partition(":")
+            pairs = dict(p.split("=", 1) for p in settings.split(",") if p)
+            self.variants[name] = (pairs.pop("bin", args.aot), pairs)
+        self.ports = {name: FIRST_PORT + i for i, name in enumerate(args.systems)}
+
+    def command(self, system, transport):
+        port = self.ports[system]
+        listen = f"127.0.0.1:{port}"
+        if transport == "tls":
+            upstream, tls = f"{TLS_NAME}:{TLS_PORT}", {"name": TLS_NAME, "ca": self.tls["bundle"]}
+        else:
+            upstream, tls = f"127.0.0.1:{SSE_PORT}", None
+        if system.startswith("nginx-"):
+            template = BENCH / "nginx" / ("original.conf" if system == "nginx-original" else "tuned.conf")
+            name = f"fc-{system}-{transport}"
+            return self.runner.nginx_conf(name, template, listen, upstream, tls=tls), None
+        binary, extra = self.variants.get(system, (self.args.aot, {}))
+        # What FC runs: build/bootstrap beside the binary (bench/run.sh puts it there), in FC's environment.
+        launcher = Path(binary).with_name("bootstrap")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FC_", "DOTNET_", "ASPNETCORE_", "SSL_"))}
+        env.update({"UPSTREAM_BASE_URL": f"{'https' if tls else 'http'}://{upstream}", "FC_CUSTOM_LISTEN_PORT": str(port),
+                    "LISTEN_HOST": "127.0.0.1", "FC_FUNCTION_NAME": "fcbench", "FC_REGION": "ap-southeast-1",
+                    "FC_FUNCTION_MEMORY_SIZE": str(MEMORY_BYTES // 2**20)})
+        # The trust store bootstrap chooses in FC (Debian's bundle alone, SSL_CERT_DIR empty), with the throwaway
+        # root added to the bundle: set here because the machine's own bundle is not ours to change.
+        env.update({"SSL_CERT_FILE": str(self.tls["bundle"]), "SSL_CERT_DIR": ""})
+        env.update(extra)
+        return [str(launcher) if launcher.exists() else binary], env
+
+    def start(self, system, transport, cgroup, err):
+        cmd, env = self.command(system, transport)
+
+        def enter():
+            os.sched_setaffinity(0, SUT_CPU)
+            cgroup.enter(os.getpid())
+
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=enter)
+        h.started.append(proc)
+        return proc
+
+
+# ---------------------------------------------------------------- probes
+
+CHAT = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}]}'
+
+
+def first_200(port, deadline_s=120.0):
+    """Polls until the system answers a proxied chat completion: connection attempts 0.5 ms apart until one is
+    accepted, then one request, waited for as long as it takes (under the quota the first one is slow).
+    Returns (status or None, monotonic time of the answer)."""
+    request = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer sk-bench\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(CHAT)}\r\nConnection: close\r\n\r\n").encode() + CHAT
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=1.0)
+        except OSError:
+            time.sleep(0.0005)
+            continue
+        with s:
+            s.settimeout(max(1.0, end - time.monotonic()))
+            try:
+                s.sendall(request)
+                data = b""
+                while b"\r\n" not in data:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            except OSError:
+                data = b""
+            now = time.monotonic()
+            if data.startswith(b"HTTP/1.1 "):
+                return int(data.split(b" ", 2)[1]), now
+        time.sleep(0.0005)
+    return None, time.monotonic()
+
+
+class PeakSampler(threading.Thread):
+    """Samples a cgroup's memory every 50 ms and keeps the breakdown seen at the highest usage."""
+
+    def __init__(self, cgroup):
+        super().__init__(daemon=True)
+        self.cgroup, self.running, self.peak, self.at_peak = cgroup, True, 0, {}
+
+    def run(self):
+        while self.running:
+            try:
+                now = self.cgroup.memory_now()
+                if now > self.peak:
+                    self.peak, self.at_peak = now, self.cgroup.memory_breakdown()
+            except OSError:
+                pass
+            time.sleep(0.05)
+
+    def stop(self):
+        self.running = False
+        self.join()
+        return {k: v / 2**20 for k, v in self.at_peak.items()}
+
+
+LOAD = {}  # the load side's cgroup, once created
+
+
+def load_side():
+    """Runs in a load-side child before exec: CPU 0 and the load side's weighted cgroup."""
+    os.sched_setaffinity(0, LOAD_CPU)
+    if "cgroup" in LOAD:
+        LOAD["cgroup"].enter(os.getpid())
+
+
+def spawn_load(cmd):
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=load_side)
+    h.started.append(proc)
+    return proc
+
+
+def stream_run(args, port, streams, out_file):
+    cmd = ["dotnet", args.streambench, "client", "--port", str(port), "--streams", str(streams),
+           "--events", str(EVENTS), "--ramp-ms", str(args.ramp_ms), "--timeout-ms", "120000", "--out", str(out_file)]
+    subprocess.run(cmd, capture_output=True, text=True, timeout=300, preexec_fn=load_side)
+    try:
+        return json.loads(Path(out_file).read_text())
+    except (OSError, ValueError):
+        return {"streams": streams, "ok": 0, "errors": streams, "error_samples": ["client produced no result"],
+                "ttfe_us": [], "delay_us": []}
+
+
+def tls_ready(bundle, deadline_s=10.0):
+    """True once the TLS terminator completes a handshake that verifies against the bundle and offers h2."""
+    import ssl
+    context = ssl.create_default_context(cafile=str(bundle))
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", TLS_PORT), timeout=2) as raw:
+                with context.wrap_socket(raw, server_hostname=TLS_NAME) as tls:
+                    return tls.selected_alpn_protocol() == "h2"
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def pct(values, p):
+    return h.pct(values, p)
+
+
+# ---------------------------------------------------------------- phases
+
+def cold_start(args, systems, results):
+    """Spawn into a fresh FC-sized cgroup, first proxied 200 over TLS: wall time, and CPU the cgroup used by then."""
+    names = list(args.systems)
+    cold = {s: {"ms": [], "cpu_ms": []} for s in names}
+    for rep in range(args.cold_reps):
+        for system in names[rep % len(names):] + names[:rep % len(names)]:
+            cg = Cgroup(f"cold-{system}")
+            err = open(Path(args.results) / f"{system}.cold.stderr.log", "ab")
+            t0 = time.monotonic()
+            proc = systems.start(system, "tls", cg, err)
+            status, t1 = first_200(systems.ports[system])
+            cpu_ms = cg.cpu_ns() / 1e6
+            h.stop(proc)
+            cg.remove()
+            if status == 200:
+                cold[system]["ms"].append((t1 - t0) * 1000)
+                cold[system]["cpu_ms"].append(cpu_ms)
+            else:
+                results["errors"].append(f"cold start {system}: answered {status}")
+            time.sleep(0.3)
+    for s in names:
+        c = cold[s]
+        results["cold"][s] = {"ms": c["ms"], "cpu_ms": c["cpu_ms"],
+                              "median_ms": statistics.median(c["ms"]) if c["ms"] else None,
+                              "median_cpu_ms": statistics.median(c["cpu_ms"]) if c["cpu_ms"] else None}
+        log(f"  cold start {s:18s} median {results['cold'][s]['median_ms'] or 0:8.1f} ms  "
+            f"CPU {results['cold'][s]['median_cpu_ms'] or 0:6.1f} ms  of {[round(x) for x in c['ms']]}")
+
+
+def streams_phase(args, systems, results, transport):
+    names = list(args.systems)
+    out = Path(args.results)
+    cgs, procs = {}, {}
+    for s in names:
+        cgs[s] = Cgroup(f"{transport}-{s}")
+        procs[s] = systems.start(s, transport, cgs[s], open(out / f"{s}.{transport}.stderr.log", "ab"))
+    for s in names:
+        status, _ = first_200(systems.ports[s])
+        if status != 200:
+            results["errors"].append(f"{transport} {s}: did not start (answered {status})")
+    for s in names:  # warm-up: connection pools, TLS sessions, first-use paths
+        stream_run(args, systems.ports[s], 25, out / f"warm-{transport}-{s}.json")
+    level_results = results["streams"].setdefault(transport, {})
+    for level in args.levels:
+        per = {s: [] for s in names}
+        for s in names:
+            cgs[s].reset_peak()
+            per[s] = []
+        hits0 = {s: cgs[s].limit_hits() for s in names}
+        for r in range(args.rounds):
+            for s in names[r % len(names):] + names[:r % len(names)]:
+                cg = cgs[s]
+                cpu0, (thr0, thr_ms0) = cg.cpu_ns(), cg.throttled()
+                sampler = PeakSampler(cg)
+                sampler.start()
+                d = stream_run(args, systems.ports[s], level, out / f"stream-{transport}-{s}-{level}-{r + 1}.json")
+                cpu1, (thr1, thr_ms1) = cg.cpu_ns(), cg.throttled()
+                at_peak = sampler.stop()
+                events = len(d["delay_us"])
+                row = {
+                    "ok": d["ok"], "streams": d["streams"], "errors": d["errors"], "events": events,
+                    "delay_p50_ms": ms(pct(d["delay_us"], 50)), "delay_p99_ms": ms(pct(d["delay_us"], 99)),
+                    "delay_max_ms": ms(max(d["delay_us"], default=None)),
+                    "cpu_us_per_event": (cpu1 - cpu0) / 1000 / events if events else None,
+                    "cpu_ms": (cpu1 - cpu0) / 1e6, "throttled_periods": thr1 - thr0, "throttled_ms": thr_ms1 - thr_ms0,
+                    "at_peak_mb": at_peak,
+                }
+                per[s].append(row)
+                if d["errors"]:
+                    results["errors"].append(f"{transport} {s} {level} streams round {r + 1}: {d['errors']} broken "
+                                             f"{d['error_samples'][:2]}")
+                if procs[s].poll() is not None:
+                    results["errors"].append(f"{transport} {s}: exited with {procs[s].returncode} at {level} streams")
+                log(f"  {transport:5s} {level:4d} streams r{r + 1} {s:18s} ok {d['ok']}/{level}  delay p50 "
+                    f"{fmt(row['delay_p50_ms'])} p99 {fmt(row['delay_p99_ms'])} max {fmt(row['delay_max_ms'])} ms  "
+                    f"cpu/event {fmt(row['cpu_us_per_event'])} us  throttled {row['throttled_periods']}")
+        level_results[str(level)] = {}
+        for s in names:
+            rows = per[s]
+            level_results[str(level)][s] = {
+                "rounds": rows,
+                "delay_p50_ms": med(r["delay_p50_ms"] for r in rows),
+                "delay_p99_ms": med(r["delay_p99_ms"] for r in rows),
+                "delay_max_ms": med(r["delay_max_ms"] for r in rows),
+                "cpu_us_per_event": med(r["cpu_us_per_event"] for r in rows),
+                "throttled_periods": med(r["throttled_periods"] for r in rows),
+                "completed": sum(r["ok"] for r in rows), "streams": sum(r["streams"] for r in rows),
+                "peak_mb": cgs[s].memory_peak() / 2**20,
+                "at_peak_mb": max((r["at_peak_mb"] for r in rows), key=lambda b: sum(b.values()), default={}),
+                "limit_hits": cgs[s].limit_hits() - hits0[s],
+                "oom_kills": cgs[s].oom_kills(),
+            }
+    for s in names:
+        h.stop(procs[s])
+        cgs[s].remove()
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def ms(us):
+    return None if us is None else us / 1000
+
+
+def fmt(v):
+    return "-" if v is None else f"{v:.1f}"
+
+
+def start_upstreams(args, runner, tls):
+    """The load side: its weighted cgroup on CPU 0, the SSE upstream and the TLS terminator in front of it."""
+    LOAD["cgroup"] = Cgroup("load", sized=False)
+    spawn_load(["dotnet", args.streambench, "upstream", "--port", str(SSE_PORT), "--events", str(EVENTS),
+                "--interval-ms", str(INTERVAL_MS)])
+    spawn_load(runner.nginx_conf("fc-tls-upstream", BENCH / "nginx/tls-upstream.conf", f"127.0.0.1:{TLS_PORT}",
+                                 f"127.0.0.1:{SSE_PORT}", extra={"LISTEN6": f"[::1]:{TLS_PORT}", "CERT": tls["chain"],
+                                                                  "KEY": tls["key"]}))
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--aot", required=True)
+    ap.add_argument("--streambench", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--systems", default="nginx-tuned,nginx-original,fc-aot")
+    ap.add_argument("--variant", action="append", default=[])
+    ap.add_argument("--transports", default="tls,plain")
+    ap.add_argument("--levels")
+    ap.add_argument("--rounds", type=int)
+    ap.add_argument("--cold-reps", type=int)
+    ap.add_argument("--ramp-ms", type=int, default=1000)
+    ap.add_argument("--phases", default="cold,stream")
+    args = ap.parse_args()
+    args.systems = [s for s in args.systems.split(",") if s]
+    args.transports = [t for t in args.transports.split(",") if t]
+    q = args.quick
+    args.levels = [int(x) for x in (args.levels or ("25,100" if q else "25,50,100,200")).split(",")]
+    args.rounds = args.rounds or (1 if q else 3)
+    args.cold_reps = args.cold_reps if args.cold_reps is not None else (2 if q else 7)
+    if os.geteuid() != 0:
+        sys.exit("bench/fc.py needs root: it creates cgroups and writes their limits")
+
+    atexit.register(remove_all_cgroups)
+    atexit.register(h.stop_all)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(130))
+
+    out = Path(args.results)
+    out.mkdir(parents=True, exist_ok=True)
+    runner = h.Runner(argparse.Namespace(results=str(out)))
+    tls = make_tls(out)
+    results = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "quick": q, "errors": [], "cold": {}, "streams": {},
+               "machine": h.machine(), "cgroup": "v2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "v1",
+               "config": {"systems": args.systems, "variants": args.variant, "levels": args.levels,
+                          "rounds": args.rounds, "cold_reps": args.cold_reps, "events": EVENTS,
+                          "interval_ms": INTERVAL_MS, "ramp_ms": args.ramp_ms, "quota_us": QUOTA_US,
+                          "period_us": PERIOD_US, "memory_mb": MEMORY_BYTES // 2**20,
+                          "transports": args.transports}}
+    systems = Systems(args, runner, tls)
+
+    log("== fake upstream: SSE on CPU 0, behind TLS (h2, http/1.1) and plain")
+    start_upstreams(args, runner, tls)
+    if not h.wait_ready(SSE_PORT) or not tls_ready(tls["bundle"]):
+        sys.exit("the fake upstream did not start (is a previous run still holding its ports?)")
+
+    if "cold" in args.phases:
+        log(f"== cold start under the quota: spawn to first proxied 200 over TLS, {args.cold_reps} alternating reps")
+        cold_start(args, systems, results)
+    if "stream" in args.phases:
+        for transport in args.transports:
+            log(f"== {transport}: levels {args.levels} x {EVENTS} events {INTERVAL_MS} ms apart, {args.rounds} rounds")
+            streams_phase(args, systems, results, transport)
+
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    log(f"== results in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
