@@ -9,6 +9,8 @@
 #   - proxy a plain and a streaming chat completion to a fake upstream outside the chroot (the chroot
 #     shares the network namespace), over plain HTTP and over TLS with a throwaway CA trusted through
 #     SSL_CERT_FILE;
+#   - over TLS once more with the throwaway CA added to the rootfs's own bundle and no SSL_CERT_FILE: the trust
+#     store bootstrap chooses (Debian's bundle alone) verifies the upstream, and without the CA it refuses it;
 #   - once more with the rootfs's libssl hidden, which proves the OpenSSL copy packaged in the zip
 #     works, and (AOT) once with that copy removed too, which must fail: the TLS check is real.
 # Also: no ELF file in the zips needs a glibc symbol version above 2.31 (objdump -T), and the cold
@@ -42,6 +44,8 @@ work="$(mktemp -d /tmp/fchandler-proof.XXXXXX)"
 pids=()
 mounted_proc=0
 hidden_libs=()
+system_bundle="$rootfs/etc/ssl/certs/ca-certificates.crt"
+bundle_extended=0
 app_pid=""
 
 cleanup() {
@@ -50,6 +54,7 @@ cleanup() {
     [[ -n "$app_pid" ]] && stop_app
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
     for lib in "${hidden_libs[@]}"; do mv -f "$lib.proof-hidden" "$lib"; done
+    [[ $bundle_extended == 1 ]] && mv -f "$system_bundle.proof-saved" "$system_bundle"
     [[ $mounted_proc == 1 ]] && umount "$rootfs/proc"
     rm -rf "$rootfs/code" "$rootfs/tmp/fchandler-proof" "$rootfs"/tmp/dotnet-diagnostic-* "$work"
     exit $rc
@@ -184,6 +189,23 @@ for kind in $kinds; do
     echo "    cold starts of $kind (ms): ${samples[*]}; median ${cold[$kind]}"
     run_case "$kind, TLS upstream, Debian 11's libssl1.1" "https://localhost:$tls_port" \
         SSL_CERT_FILE=/tmp/fchandler-proof/ca.pem
+
+    # The trust store bootstrap sets up itself: the system bundle alone. With the throwaway CA in it the upstream
+    # is trusted; without it, refused (so the case above is not passing for another reason).
+    cp -p "$system_bundle" "$system_bundle.proof-saved"
+    bundle_extended=1
+    cat "$work/ca.pem" >> "$system_bundle"
+    run_case "$kind, TLS upstream, CA in the system bundle, trust store chosen by bootstrap" "https://localhost:$tls_port"
+    mv -f "$system_bundle.proof-saved" "$system_bundle"
+    bundle_extended=0
+    echo "-- $kind, TLS upstream, CA not in the system bundle (must be refused)"
+    start_app "https://localhost:$tls_port"
+    if wait_first_200 5 >/dev/null; then
+        stop_app; fail "$kind: an upstream signed by an unknown CA was trusted"
+    fi
+    stop_app
+    grep -q 'upstream_\|Forwarding failed' "$work/app.log" || { show_app_log; fail "$kind: refused, but not as a failed forward"; }
+    echo "    refused, as expected"
 
     # Hide the rootfs's OpenSSL: bootstrap must fall back to the copy in the zip.
     if [[ -f "$rootfs/code/lib/libssl.so.1.1" ]]; then

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using FcHandler.Tests.Infrastructure;
+
+namespace FcHandler.Tests.Deployment;
+
+/// <summary>
+/// build/bootstrap, FC's entry point, run for real with bash: it execs a stand-in FcHandler that prints the
+/// environment it was given, so each test sees exactly what the binary would see.
+/// </summary>
+public sealed class BootstrapTests : IDisposable
+{
+    private const string SystemBundle = "/etc/ssl/certs/ca-certificates.crt";
+
+    private readonly DirectoryInfo _code = Directory.CreateTempSubdirectory("fchandler-bootstrap-");
+
+    public BootstrapTests()
+    {
+        File.Copy(Path.Combine(Fixtures.RepositoryRoot, "build", "bootstrap"), Path.Combine(_code.FullName, "bootstrap"));
+        var fake = Path.Combine(_code.FullName, "FcHandler");
+        File.WriteAllText(fake, """
+            #!/bin/bash
+            for name in SSL_CERT_FILE SSL_CERT_DIR DOTNET_GCTotalPhysicalMemory DOTNET_GCHeapHardLimit; do
+                if [ -n "${!name+set}" ]; then echo "$name=${!name}"; else echo "$name unset"; fi
+            done
+            echo "args=$*"
+            """.ReplaceLineEndings("\n"));
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("bootstrap runs on FC's Linux, and so does this test.");
+        }
+
+        File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    public void Dispose() => _code.Delete(recursive: true);
+
+    private async Task<Dictionary<string, string?>> RunAsync(params (string Name, string Value)[] environment)
+    {
+        var start = new ProcessStartInfo("/bin/bash", [Path.Combine(_code.FullName, "bootstrap"), "invoke", "--event", "-"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var name in new[] { "SSL_CERT_FILE", "SSL_CERT_DIR", "DOTNET_GCTotalPhysicalMemory", "DOTNET_GCHeapHardLimit", "FC_FUNCTION_MEMORY_SIZE" })
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(
+            line => line.Split([' ', '='], 2)[0],
+            line => line.EndsWith(" unset", StringComparison.Ordinal) ? null : line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+    }
+
+    [Fact]
+    public async Task TrustStore_NothingSet_ReadsTheSystemBundleAloneWithAnEmptyDirectory()
+    {
+        Assert.True(File.Exists(SystemBundle), $"this test needs Debian's CA bundle at {SystemBundle} (package ca-certificates)");
+
+        var seen = await RunAsync();
+
+        Assert.Equal(SystemBundle, seen["SSL_CERT_FILE"]);
+        Assert.Equal("", seen["SSL_CERT_DIR"]);
+        Assert.Equal("invoke --event -", seen["args"]);
+    }
+
+    [Theory]
+    [InlineData("SSL_CERT_FILE", "/opt/my-roots.pem")]
+    [InlineData("SSL_CERT_DIR", "/opt/my-roots")]
+    public async Task TrustStore_OperatorSetting_IsLeftAsItIs(string name, string value)
+    {
+        var seen = await RunAsync((name, value));
+
+        Assert.Equal(value, seen[name]);
+        Assert.Null(seen[name == "SSL_CERT_FILE" ? "SSL_CERT_DIR" : "SSL_CERT_FILE"]);
+    }
+
+    [Theory]
+    [InlineData("128", "8000000")]
+    [InlineData("256", "10000000")]
+    [InlineData("32768", "800000000")]
+    public async Task GcMemory_FcFunctionMemorySize_IsPassedOnInHexadecimalBytes(string megabytes, string hex)
+    {
+        var seen = await RunAsync(("FC_FUNCTION_MEMORY_SIZE", megabytes));
+
+        Assert.Equal(hex, seen["DOTNET_GCTotalPhysicalMemory"]);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("0")]
+    [InlineData("128MB")]
+    [InlineData("-128")]
+    public async Task GcMemory_NoOrMalformedMemorySize_SetsNothing(string megabytes)
+    {
+        var seen = await RunAsync(("FC_FUNCTION_MEMORY_SIZE", megabytes));
+
+        Assert.Null(seen["DOTNET_GCTotalPhysicalMemory"]);
+    }
+
+    [Theory]
+    [InlineData("DOTNET_GCTotalPhysicalMemory", "4000000")]
+    [InlineData("DOTNET_GCHeapHardLimit", "3000000")]
+    public async Task GcMemory_OperatorSetting_WinsOverTheFunctionSize(string name, string value)
+    {
+        var seen = await RunAsync(("FC_FUNCTION_MEMORY_SIZE", "128"), (name, value));
+
+        Assert.Equal(value, seen[name]);
+        Assert.Null(seen[name == "DOTNET_GCHeapHardLimit" ? "DOTNET_GCTotalPhysicalMemory" : "DOTNET_GCHeapHardLimit"]);
+    }
+}
