@@ -28,15 +28,56 @@ internal static class HeaderRules
         "Content-Type",
         "Content-Length",
         "Content-Encoding",
+        // The client's name and version. Codex's also names the OS version, CPU architecture and terminal
+        // ("codex_cli_rs/0.121.0 (Mac OS 15.4.1; arm64) iTerm.app/3.5.13"): a machine's kind, not where it is or
+        // whose it is, and exactly what the client would send OpenAI without the proxy.
         "User-Agent",
         "Cache-Control",
+        // A client's own id for one request, for OpenAI support to find it.
+        // https://platform.openai.com/docs/api-reference/debugging-requests
+        "X-Client-Request-Id",
+        // The legacy Python SDK (0.x) metadata: language, OS and kernel release; its uname leaves out the host name.
+        "X-OpenAI-Client-User-Agent",
+        // The Agents SDK (JS), on realtime calls: its own version.
+        "X-OpenAI-Agents-SDK",
+        // The Codex CLI (https://github.com/openai/codex, codex-rs), on its Responses requests: which Codex
+        // surface sends (codex_cli_rs, codex_vscode, codex_exec) and its version...
+        "originator",
+        "version",
+        // ...the conversation, which OpenAI uses to route it to a warm prompt cache: session_id (conversation_id too
+        // in older releases; session-id and thread-id in later ones), x-session-id on a realtime call...
+        "session_id",
+        "session-id",
+        "conversation_id",
+        "thread-id",
+        "x-session-id",
+        // ...the turn's sticky-routing token, the context window, the parent thread and role of a sub-agent, the
+        // installation (a random UUID, also in the request body's client_metadata), the beta features on...
+        "x-codex-turn-state",
+        "x-codex-window-id",
+        "x-codex-parent-thread-id",
+        "x-openai-subagent",
+        "x-openai-memgen-request",
+        "x-codex-installation-id",
+        "x-codex-beta-features",
+        "x-responsesapi-include-timing-metrics",
+        // ...and a workspace's data-residency requirement ("us"): a policy to honour, not the client's location.
+        "x-openai-internal-codex-residency",
+
+        // Sent by the same clients and left out on purpose (docs/first-party-headers.md; PROXY_FORWARD_HEADERS
+        // can add them): x-codex-turn-metadata (observability only, and it names the local repository path and
+        // git remotes, which can point at a region), ChatGPT-Account-ID and x-oai-attestation (ChatGPT's backend
+        // and a device attestation, meaningless to the API), traceparent and tracestate (the user's own tracing),
+        // X-Request-Id (the legacy SDK's request id, and the name gateways stamp on requests).
     ], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Request header families sent upstream unchanged, by prefix.</summary>
     private static readonly string[] RequestAllowedPrefixes =
     [
-        "OpenAI-", // OpenAI-Organization, OpenAI-Project, OpenAI-Beta
-        "x-stainless-", // the official SDKs' client metadata (language, runtime, retry count)
+        "OpenAI-", // OpenAI-Organization, OpenAI-Project, OpenAI-Beta; the Agents SDK's OpenAI-Log-Session
+        // The official SDKs' client metadata: language, runtime, OS and CPU architecture (a machine's kind, not its
+        // place), retry count, timeout, helper method.
+        "x-stainless-",
     ];
 
     /// <summary>
