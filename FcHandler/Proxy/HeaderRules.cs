@@ -11,8 +11,8 @@ internal enum HeaderAction
 
 /// <summary>
 /// The header rules, both directions, as data. Requests are allow-listed: the upstream sees the OpenAI headers
-/// named below and nothing else, so no CDN, FC or client header can tell it the client's region or address, now
-/// or when a new one appears. Responses are deny-listed: everything OpenAI sends reaches the client except
+/// named below, and those the operator adds with <c>PROXY_FORWARD_HEADERS</c>, and nothing else, so no CDN, FC or
+/// client header can tell it the client's region or address, now or when a new one appears. Responses are deny-listed: everything OpenAI sends reaches the client except
 /// hop-by-hop headers and the ones FC reserves for itself.
 /// </summary>
 internal static class HeaderRules
@@ -81,6 +81,36 @@ internal static class HeaderRules
     ];
 
     /// <summary>
+    /// Request headers that never reach the upstream, not even when named in <c>PROXY_FORWARD_HEADERS</c>: they tell
+    /// where the client is or who it is on the network, carry a platform's credentials, or belong to this hop rather
+    /// than to the request. The allow-list drops them anyway; this table lets start-up refuse an operator's entry that
+    /// would let one through.
+    /// </summary>
+    private static readonly FrozenSet<string> RequestNeverForwarded = FrozenSet.ToFrozenSet(
+    [
+        // The client's address and the way it came (RFC 7239, and what CDNs and load balancers add).
+        "Forwarded", "X-Real-IP", "True-Client-IP", "X-Client-IP", "X-Cluster-Client-IP", "Fastly-Client-IP", "Via",
+        // Region hints: a locale, the site the request came from, the client's cookies.
+        "Accept-Language", "Origin", "Referer", "Cookie",
+        // This hop's: the upstream's own Host is used; hop-by-hop headers (RFC 9110 section 7.6.1).
+        "Host", "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Proxy-Connection", "Proxy-Authorization",
+        "TE", "Trailer", "HTTP2-Settings",
+    ], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Families of <see cref="RequestNeverForwarded"/> headers, by prefix.</summary>
+    private static readonly string[] RequestNeverForwardedPrefixes =
+    [
+        "X-Forwarded", // X-Forwarded-For, -Host, -Proto, -Port, ...
+        "CF-", // Cloudflare: CF-Connecting-IP, CF-IPCountry, CF-Ray, ...
+        "x-fc-", // FC: request metadata and the function's temporary cloud credentials
+        "Ali-", // Alibaba Cloud CDN: Ali-Cdn-Real-Ip, ...
+        "EagleEye-", // Alibaba Cloud's tracing
+    ];
+
+    /// <summary>The request rule when <c>PROXY_FORWARD_HEADERS</c> adds nothing.</summary>
+    private static readonly RequestAllowList BuiltInRequestAllowList = new(RequestAllowed, RequestAllowedPrefixes);
+
+    /// <summary>
     /// Response headers never passed to the client: hop-by-hop headers (RFC 9110 section 7.6.1), the headers an FC
     /// function may not set (https://help.aliyun.com/document_detail/191345.html), and headers that describe the
     /// upstream's own policy for this domain rather than the API's answer.
@@ -99,27 +129,43 @@ internal static class HeaderRules
         "Access-Control-Allow-Headers", "Access-Control-Expose-Headers", "Access-Control-Max-Age",
     ], StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The built-in request rule for one header.</summary>
     public static HeaderAction ForRequest(string name)
+        => BuiltInRequestAllowList.Allows(name) ? HeaderAction.Forward : HeaderAction.Drop;
+
+    /// <summary>
+    /// The request rule with the operator's additions (<c>PROXY_FORWARD_HEADERS</c> as <see cref="ForwardHeadersReader"/>
+    /// returns them): names, and prefixes ending in <c>*</c>. Built once at start-up.
+    /// </summary>
+    public static RequestAllowList RequestAllowListWith(IReadOnlyCollection<string> additions)
+        => additions.Count == 0
+            ? BuiltInRequestAllowList
+            : new(
+                [.. RequestAllowed, .. additions.Where(entry => !IsPrefixEntry(entry))],
+                [.. RequestAllowedPrefixes, .. additions.Where(IsPrefixEntry).Select(entry => entry[..^1])]);
+
+    /// <summary>An entry of <c>PROXY_FORWARD_HEADERS</c> ending in <c>*</c> names a family of headers by its prefix.</summary>
+    public static bool IsPrefixEntry(string entry) => entry.EndsWith('*');
+
+    /// <summary>
+    /// Whether an entry of <c>PROXY_FORWARD_HEADERS</c> would let a header of <see cref="RequestNeverForwarded"/> through:
+    /// a name of the table or of one of its families, or a prefix that covers one (<c>x-*</c> covers X-Real-IP).
+    /// </summary>
+    public static bool WouldForwardNeverForwarded(string entry)
     {
-        if (RequestAllowed.Contains(name))
+        if (!IsPrefixEntry(entry))
         {
-            return HeaderAction.Forward;
+            return RequestNeverForwarded.Contains(entry) || StartsWithAny(entry, RequestNeverForwardedPrefixes);
         }
 
-        foreach (var prefix in RequestAllowedPrefixes)
-        {
-            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-            {
-                return HeaderAction.Forward;
-            }
-        }
-
-        // Everything else, and by name the ones that matter most: X-Forwarded-*, Forwarded, X-Real-IP,
-        // True-Client-IP, X-Client-IP, CF-* (CF-Connecting-IP, CF-IPCountry), Via, x-fc-* (FC's temporary cloud
-        // credentials), Host (the upstream's own is used), Cookie, Origin, Referer, Accept-Language (a locale is a region
-        // hint), hop-by-hop headers.
-        return HeaderAction.Drop;
+        var prefix = entry[..^1];
+        return StartsWithAny(prefix, RequestNeverForwardedPrefixes)
+            || RequestNeverForwarded.Any(name => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            || RequestNeverForwardedPrefixes.Any(family => family.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
     }
+
+    private static bool StartsWithAny(string value, string[] prefixes)
+        => prefixes.Any(prefix => value.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
 
     public static HeaderAction ForResponse(string name, ReadOnlySpan<char> value)
     {
