@@ -99,6 +99,15 @@ public sealed class ForwardHeadersReaderTests
         Assert.Contains("refused: 'x-*', 'X-Real-IP', 'cookie'.", exception.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Read_MalformedAndRefusedEntries_NamesAllInOneMessage()
+    {
+        var exception = Assert.Throws<ConfigurationException>(() => ForwardHeadersReader.Read("bad name,x-codex-*,X-Real-IP"));
+
+        Assert.Contains("not a header name: 'bad name'.", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("refused: 'X-Real-IP'.", exception.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("x-codex-*")]
     [InlineData("x-my-*")]

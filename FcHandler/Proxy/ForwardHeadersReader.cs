@@ -26,22 +26,29 @@ internal static class ForwardHeadersReader
 
         var entries = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
+        // Every problem at once: a deployment is slow to repeat.
         var malformed = entries.Where(entry => !IsWellFormed(entry)).ToArray();
+        var refused = entries.Except(malformed).Where(HeaderRules.WouldForwardNeverForwarded).ToArray();
+        var problems = new List<string>(2);
         if (malformed.Length > 0)
         {
-            throw new ConfigurationException(
+            problems.Add(
                 $"{ConfigKeys.ProxyForwardHeaders} must be header names or prefixes ending in *, separated by commas, {Example}; " +
                 $"not a header name: {Quote(malformed)}.");
         }
 
-        var refused = entries.Where(HeaderRules.WouldForwardNeverForwarded).ToArray();
         if (refused.Length > 0)
         {
-            throw new ConfigurationException(
+            problems.Add(
                 $"{ConfigKeys.ProxyForwardHeaders} cannot forward headers that tell the upstream the client's address or region, " +
                 $"carry platform credentials or belong to this hop (X-Forwarded-*, Forwarded, X-Real-IP, CF-*, x-fc-*, Cookie, " +
                 $"Host, hop-by-hop headers, ...); refused: {Quote(refused)}. Name the headers to add, or prefixes that cover none " +
                 $"of those, {Example}.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ConfigurationException(string.Join(' ', problems));
         }
 
         return entries;
