@@ -12,8 +12,9 @@ internal enum HeaderAction
 /// <summary>
 /// The header rules, both directions, as data. Requests are allow-listed: the upstream sees the OpenAI headers
 /// named below, and those the operator adds with <c>PROXY_FORWARD_HEADERS</c>, and nothing else, so no CDN, FC or
-/// client header can tell it the client's region or address, now or when a new one appears. Responses are deny-listed: everything OpenAI sends reaches the client except
-/// hop-by-hop headers and the ones FC reserves for itself.
+/// client header can tell it the client's region or address, now or when a new one appears. Responses are
+/// deny-listed: everything OpenAI sends reaches the client except hop-by-hop headers and the ones FC reserves for
+/// itself.
 /// </summary>
 internal static class HeaderRules
 {
