@@ -1,5 +1,6 @@
 using System.Net;
 using FcHandler.Tests.Infrastructure;
+using FcHandler.Tests.Proxy;
 using static FcHandler.Tests.Access.AccessKit;
 
 namespace FcHandler.Tests.Access;
@@ -30,6 +31,26 @@ public sealed class AccessControlTests : ProxyTest
         Assert.Equal("assistants=v2", seen.Headers["OpenAI-Beta"]);
         Assert.DoesNotContain(StaticToken, string.Join('\n', seen.Headers.Values), StringComparison.Ordinal);
         Assert.DoesNotContain(ServerKey, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CodexRequest_InServerKeyMode_KeepsItsSessionHeadersButNotItsOrganization()
+    {
+        var codex = FirstPartyRequests.Codex;
+        var withToken = codex with
+        {
+            Forwarded = [.. codex.Forwarded.Where(h => h.Name != "Authorization"), ("Authorization", "Bearer " + StaticToken)],
+            Dropped = [.. codex.Dropped, ("OpenAI-Organization", "org-client-choice"), ("OpenAI-Project", "proj_client_choice")],
+        };
+
+        var seen = await FirstPartyClientTests.SendAsync(Proxy, Upstream, withToken);
+
+        Assert.Equal("Bearer " + ServerKey, seen.Headers["Authorization"]);
+        Assert.Equal(codex.Forwarded.Single(h => h.Name == "session_id").Value, seen.Headers["session_id"]);
+        Assert.Equal(codex.Forwarded.Single(h => h.Name == "x-codex-turn-state").Value, seen.Headers["x-codex-turn-state"]);
+        Assert.Equal("codex_cli_rs", seen.Headers["originator"]);
+        Assert.False(seen.Headers.ContainsKey("OpenAI-Organization"));
+        Assert.False(seen.Headers.ContainsKey("OpenAI-Project"));
     }
 
     [Fact]

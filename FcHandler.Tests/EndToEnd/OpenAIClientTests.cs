@@ -69,6 +69,28 @@ public sealed class OpenAIClientTests : ProxyTest
     }
 
     [Fact]
+    public async Task ChatCompletion_EveryHeaderTheClientSends_ArrivesUnchanged()
+    {
+        // What the client sends when it talks to OpenAI directly...
+        await using var direct = await FakeOpenAI.StartAsync();
+        var directOptions = Options;
+        directOptions.Endpoint = new Uri(direct.BaseAddress, "/v1");
+        await new ChatClient(FakeResponses.Model, new ApiKeyCredential("sk-test-client-key"), directOptions)
+            .CompleteChatAsync([new UserChatMessage("Say hello")]);
+
+        // ...is what OpenAI gets through the proxy, but for the Host.
+        await Chat.CompleteChatAsync([new UserChatMessage("Say hello")]);
+
+        static string[] WithoutHost(RecordedRequest request) => [.. request.Headers
+            .Where(header => !header.Key.Equals("Host", StringComparison.OrdinalIgnoreCase))
+            .Select(header => $"{header.Key.ToLowerInvariant()}: {header.Value}")
+            .Order(StringComparer.Ordinal)];
+        var sent = WithoutHost(direct.SingleRequest);
+        Assert.Contains(sent, header => header.StartsWith("user-agent: OpenAI/", StringComparison.Ordinal));
+        Assert.Equal(sent, WithoutHost(Upstream.SingleRequest));
+    }
+
+    [Fact]
     public async Task Embeddings_Work()
     {
         var client = new EmbeddingClient("text-embedding-3-small", new ApiKeyCredential("sk-test-client-key"), Options);

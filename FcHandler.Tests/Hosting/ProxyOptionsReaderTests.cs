@@ -18,6 +18,7 @@ public sealed class ProxyOptionsReaderTests
         Assert.Equal(TimeSpan.FromMinutes(2), options.DefaultTimeout);
         Assert.Equal(TimeSpan.FromSeconds(10), options.ConnectTimeout);
         Assert.Empty(options.CorsAllowedOrigins);
+        Assert.Empty(options.ForwardHeaders);
     }
 
     [Theory]
@@ -58,6 +59,12 @@ public sealed class ProxyOptionsReaderTests
         var exception = Assert.Throws<ConfigurationException>(() => Read(("CORS_ALLOWED_ORIGINS", value)));
         Assert.Contains("CORS_ALLOWED_ORIGINS", exception.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Read_ForwardHeaders_AreKept()
+        => Assert.Equal(
+            ["x-my-trace-id", "x-codex-*"],
+            Read(("PROXY_FORWARD_HEADERS", "x-my-trace-id,x-codex-*")).ForwardHeaders);
 
     [Fact]
     public void Build_InvalidUpstream_StopsStartUpWithClearMessage()

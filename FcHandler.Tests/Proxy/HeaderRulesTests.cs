@@ -38,6 +38,27 @@ public sealed class HeaderRulesTests : ProxyTest
     [InlineData("Content-Type", "application/json; charset=utf-8")]
     [InlineData("User-Agent", "OpenAI/Python 1.50.0")]
     [InlineData("api-key", "azure-key")]
+    [InlineData("X-Stainless-Helper-Method", "chat.completions.stream")]
+    [InlineData("OpenAI-Log-Session", "1")]
+    [InlineData("X-Client-Request-Id", "9b2c6a4e-5d3f-4c8a-9e1b-7f0d2a6c4b8e")]
+    [InlineData("X-OpenAI-Client-User-Agent", """{"bindings_version": "0.28.1", "lang": "python", "platform": "Linux-6.8.0-x86_64-with-glibc2.39"}""")]
+    [InlineData("X-OpenAI-Agents-SDK", "openai-agents-sdk.0.17.0")]
+    [InlineData("originator", "codex_cli_rs")]
+    [InlineData("version", "0.121.0")]
+    [InlineData("session_id", "0199a213-81c0-7800-8aa1-bbab2a035a53")]
+    [InlineData("session-id", "0199a213-81c0-7800-8aa1-bbab2a035a53")]
+    [InlineData("conversation_id", "0199a213-81c0-7800-8aa1-bbab2a035a53")]
+    [InlineData("thread-id", "0199a213-81c0-7800-8aa1-bbab2a035a54")]
+    [InlineData("x-session-id", "sess_C9fQ2x7bT1kLmN3pR8sV")]
+    [InlineData("x-codex-turn-state", "gAAAAABo9K2x-turn-state-token==")]
+    [InlineData("x-codex-window-id", "0199a213-81c0-7800-8aa1-bbab2a035a53:2")]
+    [InlineData("x-codex-parent-thread-id", "0199a213-81c0-7800-8aa1-bbab2a035a52")]
+    [InlineData("x-openai-subagent", "review")]
+    [InlineData("x-openai-memgen-request", "true")]
+    [InlineData("x-codex-installation-id", "5f0c3e8a-1b2d-4c6e-8f9a-0b1c2d3e4f5a")]
+    [InlineData("x-codex-beta-features", "unified_exec,remote_compaction_v2")]
+    [InlineData("x-responsesapi-include-timing-metrics", "true")]
+    [InlineData("x-openai-internal-codex-residency", "us")]
     public async Task RequestHeader_Allowed_ReachesUpstreamUnchanged(string name, string value)
     {
         var upstream = await SendWithHeaderAsync(name, value);
@@ -71,6 +92,13 @@ public sealed class HeaderRulesTests : ProxyTest
     [InlineData("Accept-Language", "zh-CN,zh;q=0.9")]
     [InlineData("Proxy-Authorization", "Basic cHJveHk6cHJveHk=")]
     [InlineData("X-Some-New-Header", "anything")]
+    // Sent by first-party clients, left out on purpose (see HeaderRules).
+    [InlineData("x-codex-turn-metadata", """{"turn_id":"t-1","workspaces":{"/Users/alice/src/app":{"associated_remote_urls":{"origin":"git@gitee.com:alice/app.git"}}}}""")]
+    [InlineData("ChatGPT-Account-ID", "f3a1c2d4-0000-4000-8000-chatgpt-acct")]
+    [InlineData("x-oai-attestation", "device-attestation-blob")]
+    [InlineData("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")]
+    [InlineData("tracestate", "vendor=user-tracing")]
+    [InlineData("X-Request-Id", "gateway-stamped-id")]
     public async Task RequestHeader_IdentityOrUnknown_NeverReachesUpstream(string name, string value)
     {
         var upstream = await SendWithHeaderAsync(name, value);

@@ -12,6 +12,7 @@ internal static class ConfigKeys
     public const string ConnectTimeout = "CONNECT_TIMEOUT";
     public const string CorsAllowedOrigins = "CORS_ALLOWED_ORIGINS";
     public const string ListenHost = "LISTEN_HOST";
+    public const string ProxyForwardHeaders = "PROXY_FORWARD_HEADERS";
 
     // Access control and client limits (FcHandler/Access/).
     public const string OpenAIApiKey = "OPENAI_API_KEY";

@@ -59,7 +59,7 @@ internal static class HostingExtensions
         return builder;
     }
 
-    /// <summary>Says once, at start, where the proxy listens and where it forwards.</summary>
+    /// <summary>Says once, at start, where the proxy listens, where it forwards, and which extra headers go with it.</summary>
     public static WebApplication LogStartup(this WebApplication app, ProxyOptions options)
     {
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -67,6 +67,10 @@ internal static class HostingExtensions
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FcHandler");
             ProxyLog.Listening(logger, addresses is null ? "?" : string.Join(", ", addresses), options.DestinationPrefix);
+            if (options.ForwardHeaders.Count > 0)
+            {
+                ProxyLog.ForwardHeaders(logger, string.Join(", ", options.ForwardHeaders));
+            }
         });
         return app;
     }

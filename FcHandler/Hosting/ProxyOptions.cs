@@ -30,6 +30,12 @@ internal sealed class ProxyOptions
     /// </summary>
     public IReadOnlyList<string> CorsAllowedOrigins { get; init; } = [];
 
+    /// <summary>
+    /// Request headers to forward beyond the built-in allow-list (<c>PROXY_FORWARD_HEADERS</c>, comma-separated):
+    /// names, and prefixes ending in <c>*</c>, never covering an identity or platform header. Empty by default.
+    /// </summary>
+    public IReadOnlyList<string> ForwardHeaders { get; init; } = [];
+
     /// <summary>The upstream base as YARP's destination prefix: no trailing slash.</summary>
     public string DestinationPrefix => UpstreamBaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/');
 }

@@ -1,3 +1,5 @@
+using FcHandler.Proxy;
+
 namespace FcHandler.Hosting;
 
 /// <summary>
@@ -16,6 +18,7 @@ internal static class ProxyOptionsReader
             DefaultTimeout = Duration.Read(configuration, ConfigKeys.DefaultTimeout) ?? defaults.DefaultTimeout,
             ConnectTimeout = Duration.Read(configuration, ConfigKeys.ConnectTimeout) ?? defaults.ConnectTimeout,
             CorsAllowedOrigins = ReadOrigins(configuration[ConfigKeys.CorsAllowedOrigins]),
+            ForwardHeaders = ForwardHeadersReader.Read(configuration[ConfigKeys.ProxyForwardHeaders]),
         };
     }
 

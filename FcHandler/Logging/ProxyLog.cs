@@ -68,4 +68,8 @@ internal static partial class ProxyLog
 
     [LoggerMessage(27, LogLevel.Information, "Pre-stop: done, {Remaining} requests still running", EventName = "PreStopDone")]
     public static partial void PreStopDone(ILogger logger, int remaining);
+
+    // Header rules (FcHandler/Proxy/HeaderRules.cs), ids from 80. Header names only, as the operator listed them.
+    [LoggerMessage(80, LogLevel.Information, "Also forwarding the request headers {Headers} (PROXY_FORWARD_HEADERS)", EventName = "ForwardHeaders")]
+    public static partial void ForwardHeaders(ILogger logger, string headers);
 }

@@ -10,7 +10,8 @@ namespace FcHandler.Proxy;
 /// <summary>
 /// The end of the request path: checks the target, classifies the route, then answers locally or forwards.
 /// </summary>
-internal sealed class ProxyEndpoint(IHttpForwarder forwarder, UpstreamClient upstream, ILogger<ProxyEndpoint> logger)
+internal sealed class ProxyEndpoint(
+    IHttpForwarder forwarder, UpstreamClient upstream, ProxyTransformer transformer, ILogger<ProxyEndpoint> logger)
 {
     private static readonly HealthStatus Healthy = new("ok");
 
@@ -67,7 +68,7 @@ internal sealed class ProxyEndpoint(IHttpForwarder forwarder, UpstreamClient ups
         // 4. Forward. YARP streams both bodies, applies the route's idle timeout, and cancels the upstream request
         //    as soon as the client goes away.
         var error = await forwarder.SendAsync(
-            context, upstream.DestinationPrefix, upstream.Invoker, upstream.ConfigFor(route), ProxyTransformer.Instance);
+            context, upstream.DestinationPrefix, upstream.Invoker, upstream.ConfigFor(route), transformer);
 
         if (error == ForwarderError.None)
         {

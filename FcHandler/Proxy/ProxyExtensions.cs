@@ -12,6 +12,7 @@ internal static class ProxyExtensions
         services.AddHttpForwarder();
         services.AddSingleton(options);
         services.AddSingleton<UpstreamClient>();
+        services.AddSingleton(new ProxyTransformer(HeaderRules.RequestAllowListWith(options.ForwardHeaders)));
         services.AddSingleton<CorsPolicy>();
         services.AddSingleton<ProxyEndpoint>();
         return services;

@@ -9,14 +9,9 @@ namespace FcHandler.Proxy;
 /// trimming its result: <see cref="HttpTransformer.Default"/> adds X-Forwarded-* and forwards FC's x-fc-*
 /// credentials, <see cref="HttpTransformer.Empty"/> forwards the client's Host.
 /// </summary>
-internal sealed class ProxyTransformer : HttpTransformer
+/// <param name="requestHeaders">The request rule, with the operator's additions; built once at start-up.</param>
+internal sealed class ProxyTransformer(RequestAllowList requestHeaders) : HttpTransformer
 {
-    public static readonly ProxyTransformer Instance = new();
-
-    private ProxyTransformer()
-    {
-    }
-
     public override ValueTask TransformRequestAsync(
         HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
@@ -28,7 +23,7 @@ internal sealed class ProxyTransformer : HttpTransformer
 
         foreach (var (name, values) in headers)
         {
-            if (HeaderRules.ForRequest(name) == HeaderAction.Drop
+            if (!requestHeaders.Allows(name)
                 || (chunked && name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
