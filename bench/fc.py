@@ -38,8 +38,10 @@ import harness as h
 
 BENCH = h.BENCH
 LOAD_CPU, SUT_CPU = h.LOAD_CPU, h.SUT_CPU
-SSE_PORT, TLS_PORT = 18281, 18443
-FIRST_PORT = 19201  # systems under test take ports from here
+# Ports from FCBENCH_PORT_BASE (default 18000), so two harnesses on one machine keep apart.
+PORT_BASE = int(os.environ.get("FCBENCH_PORT_BASE", "18000"))
+SSE_PORT, TLS_PORT = PORT_BASE + 281, PORT_BASE + 443
+FIRST_PORT = PORT_BASE + 1201  # systems under test take ports from here
 QUOTA_US, PERIOD_US, MEMORY_BYTES = 10_000, 100_000, 128 * 1024 * 1024
 EVENTS, INTERVAL_MS = 100, 20
 TLS_NAME = "localhost"  # resolves without DNS on every machine; the certificate names it
@@ -65,10 +67,10 @@ class Cgroup:
                 (root / "cgroup.subtree_control").write_text("+cpu +memory")
             except OSError:
                 pass  # already enabled, or delegated by the service manager
-            self.dirs = {"cpu": root / f"fcbench-{name}"}
+            self.dirs = {"cpu": root / f"fcbench-{os.getpid()}-{name}"}
             self.dirs["memory"] = self.dirs["cpuacct"] = self.dirs["cpu"]
         else:
-            self.dirs = {c: Path(f"/sys/fs/cgroup/{c}/fcbench-{name}") for c in ("cpu", "cpuacct", "memory")}
+            self.dirs = {c: Path(f"/sys/fs/cgroup/{c}/fcbench-{os.getpid()}-{name}") for c in ("cpu", "cpuacct", "memory")}
         for d in set(self.dirs.values()):
             if d.exists():
                 self._kill_and_remove(d)
@@ -479,7 +481,7 @@ def start_upstreams(args, runner, tls):
     LOAD["cgroup"] = Cgroup("load", sized=False)
     spawn_load(["dotnet", args.streambench, "upstream", "--port", str(SSE_PORT), "--events", str(EVENTS),
                 "--interval-ms", str(INTERVAL_MS)])
-    spawn_load(runner.nginx_conf("fc-tls-upstream", BENCH / "nginx/tls-upstream.conf", f"127.0.0.1:{TLS_PORT}",
+    spawn_load(runner.nginx_conf(f"fc-tls-upstream-{PORT_BASE}", BENCH / "nginx/tls-upstream.conf", f"127.0.0.1:{TLS_PORT}",
                                  f"127.0.0.1:{SSE_PORT}", extra={"LISTEN6": f"[::1]:{TLS_PORT}", "CERT": tls["chain"],
                                                                   "KEY": tls["key"]}))
 
