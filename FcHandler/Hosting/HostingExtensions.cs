@@ -59,7 +59,11 @@ internal static class HostingExtensions
         return builder;
     }
 
-    /// <summary>Says once, at start, where the proxy listens, where it forwards, and which extra headers go with it.</summary>
+    /// <summary>
+    /// Says once, at start, where the proxy listens, where it forwards, which extra headers go with it, and the instance
+    /// as the runtime sees it: on FC the heap limit should follow the function's memory (build/bootstrap sees to it even
+    /// where FC's sandbox hides the memory cgroup), and this line is where an operator can check that it does.
+    /// </summary>
     public static WebApplication LogStartup(this WebApplication app, ProxyOptions options)
     {
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -67,6 +71,7 @@ internal static class HostingExtensions
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FcHandler");
             ProxyLog.Listening(logger, addresses is null ? "?" : string.Join(", ", addresses), options.DestinationPrefix);
+            ProxyLog.Instance(logger, Environment.ProcessorCount, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024));
             if (options.ForwardHeaders.Count > 0)
             {
                 ProxyLog.ForwardHeaders(logger, string.Join(", ", options.ForwardHeaders));

@@ -69,6 +69,10 @@ internal static partial class ProxyLog
     [LoggerMessage(27, LogLevel.Information, "Pre-stop: done, {Remaining} requests still running", EventName = "PreStopDone")]
     public static partial void PreStopDone(ILogger logger, int remaining);
 
+    // The instance as the runtime sees it, ids from 70.
+    [LoggerMessage(70, LogLevel.Information, "Instance: {Processors} processor(s), GC heap limit {HeapLimitMb} MB", EventName = "Instance")]
+    public static partial void Instance(ILogger logger, int processors, long heapLimitMb);
+
     // Header rules (FcHandler/Proxy/HeaderRules.cs), ids from 80. Header names only, as the operator listed them.
     [LoggerMessage(80, LogLevel.Information, "Also forwarding the request headers {Headers} (PROXY_FORWARD_HEADERS)", EventName = "ForwardHeaders")]
     public static partial void ForwardHeaders(ILogger logger, string headers);
