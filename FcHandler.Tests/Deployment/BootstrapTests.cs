@@ -10,6 +10,7 @@ namespace FcHandler.Tests.Deployment;
 public sealed class BootstrapTests : IDisposable
 {
     private const string SystemBundle = "/etc/ssl/certs/ca-certificates.crt";
+    private const string Inline = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     private readonly DirectoryInfo _code = Directory.CreateTempSubdirectory("fchandler-bootstrap-");
 
@@ -19,7 +20,7 @@ public sealed class BootstrapTests : IDisposable
         var fake = Path.Combine(_code.FullName, "FcHandler");
         File.WriteAllText(fake, """
             #!/bin/bash
-            for name in SSL_CERT_FILE SSL_CERT_DIR DOTNET_GCTotalPhysicalMemory DOTNET_GCHeapHardLimit; do
+            for name in SSL_CERT_FILE SSL_CERT_DIR DOTNET_GCTotalPhysicalMemory DOTNET_GCHeapHardLimit DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS; do
                 if [ -n "${!name+set}" ]; then echo "$name=${!name}"; else echo "$name unset"; fi
             done
             echo "args=$*"
@@ -41,7 +42,7 @@ public sealed class BootstrapTests : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var name in new[] { "SSL_CERT_FILE", "SSL_CERT_DIR", "DOTNET_GCTotalPhysicalMemory", "DOTNET_GCHeapHardLimit", "FC_FUNCTION_MEMORY_SIZE" })
+        foreach (var name in new[] { "SSL_CERT_FILE", "SSL_CERT_DIR", "DOTNET_GCTotalPhysicalMemory", "DOTNET_GCHeapHardLimit", "FC_FUNCTION_MEMORY_SIZE", Inline })
         {
             start.Environment.Remove(name);
         }
@@ -116,5 +117,21 @@ public sealed class BootstrapTests : IDisposable
 
         Assert.Equal(value, seen[name]);
         Assert.Null(seen[name == "DOTNET_GCHeapHardLimit" ? "DOTNET_GCTotalPhysicalMemory" : "DOTNET_GCHeapHardLimit"]);
+    }
+
+    [Fact]
+    public async Task InlineCompletions_NothingSet_AreOn()
+    {
+        var seen = await RunAsync();
+
+        Assert.Equal("1", seen[Inline]);
+    }
+
+    [Fact]
+    public async Task InlineCompletions_OperatorSetting_IsLeftAsItIs()
+    {
+        var seen = await RunAsync((Inline, "0"));
+
+        Assert.Equal("0", seen[Inline]);
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using FcHandler.Logging;
 using Microsoft.Extensions.Options;
 
@@ -23,8 +24,22 @@ internal static class HostingExtensions
         return builder;
     }
 
+    /// <summary>
+    /// The runtime's switch for running socket completions on the I/O thread instead of a thread-pool worker, read by
+    /// .NET once, when the first socket is created. build/bootstrap sets it on FC.
+    /// </summary>
+    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     public static WebApplicationBuilder UseProxyKestrel(this WebApplicationBuilder builder, ListenEndpoint endpoint)
     {
+        // Where socket completions run inline, Kestrel runs its own continuations inline too, so a relayed event goes
+        // from the upstream's socket to the client's on one thread, without waking a thread-pool worker: on 0.1 vCPU
+        // that is about a tenth of the CPU per event (bench/README.md). Kestrel calls it unsafe because application
+        // code then runs on the I/O thread; nothing in the request path blocks a thread (file I/O and DNS go to the
+        // thread pool), and the test suite runs in this mode too (FcHandler.Tests/test.runsettings).
+        var inline = Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1";
+        builder.Services.Configure<SocketTransportOptions>(sockets => sockets.UnsafePreferInlineScheduling = inline);
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // FC refuses a Server header from a function, and it tells a scanner what runs here.
