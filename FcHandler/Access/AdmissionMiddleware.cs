@@ -22,7 +22,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
     public Task InvokeAsync(HttpContext context)
     {
         var route = RouteTable.Classify(context.Request.Path.Value);
-        return route is RouteClass.Generation or RouteClass.PassThrough ? AdmitAsync(context, route) : next(context);
+        return route is RouteClass.Generation or RouteClass.PassThrough or RouteClass.Realtime ? AdmitAsync(context, route) : next(context);
     }
 
     private async Task AdmitAsync(HttpContext context, RouteClass route)

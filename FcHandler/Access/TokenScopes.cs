@@ -8,6 +8,7 @@ internal static class TokenScopes
 {
     public const string Generation = "generation";
     public const string PassThrough = "pass-through";
+    public const string Realtime = "realtime";
     public const int MaxSubjectLength = 64;
     public const int MaxModelLength = 128;
 
@@ -30,6 +31,7 @@ internal static class TokenScopes
     {
         Generation => RouteClass.Generation,
         PassThrough => RouteClass.PassThrough,
+        Realtime => RouteClass.Realtime,
         _ => null,
     };
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using FcHandler.Errors;
 using FcHandler.Json;
 using FcHandler.Logging;
+using FcHandler.Proxy.WebSockets;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -10,7 +11,8 @@ namespace FcHandler.Proxy;
 /// <summary>
 /// The end of the request path: checks the target, classifies the route, then answers locally or forwards.
 /// </summary>
-internal sealed class ProxyEndpoint(IHttpForwarder forwarder, UpstreamClient upstream, ILogger<ProxyEndpoint> logger)
+internal sealed class ProxyEndpoint(
+    IHttpForwarder forwarder, UpstreamClient upstream, WebSocketForwarder webSockets, ILogger<ProxyEndpoint> logger)
 {
     private static readonly HealthStatus Healthy = new("ok");
 
@@ -36,7 +38,7 @@ internal sealed class ProxyEndpoint(IHttpForwarder forwarder, UpstreamClient ups
         return route switch
         {
             RouteClass.Health => HealthAsync(context),
-            RouteClass.Generation or RouteClass.PassThrough => ForwardAsync(context, route),
+            RouteClass.Generation or RouteClass.PassThrough or RouteClass.Realtime => ForwardAsync(context, route),
             _ => ErrorWriter.WriteAsync(context, ProxyError.UnknownUrl(request.Method, request.Path.Value ?? "/")),
         };
     }
@@ -65,9 +67,11 @@ internal sealed class ProxyEndpoint(IHttpForwarder forwarder, UpstreamClient ups
         }
 
         // 4. Forward. YARP streams both bodies, applies the route's idle timeout, and cancels the upstream request
-        //    as soon as the client goes away.
-        var error = await forwarder.SendAsync(
-            context, upstream.DestinationPrefix, upstream.Invoker, upstream.ConfigFor(route), ProxyTransformer.Instance);
+        //    as soon as the client goes away. A WebSocket, on any route, is relayed until one side closes it.
+        var error = WebSocketForwarder.IsRequested(context.Request)
+            ? await webSockets.ForwardAsync(context)
+            : await forwarder.SendAsync(
+                context, upstream.DestinationPrefix, upstream.Invoker, upstream.ConfigFor(route), ProxyTransformer.Instance);
 
         if (error == ForwarderError.None)
         {

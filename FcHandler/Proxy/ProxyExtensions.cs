@@ -1,5 +1,6 @@
 using FcHandler.Hosting;
 using FcHandler.Logging;
+using FcHandler.Proxy.WebSockets;
 
 namespace FcHandler.Proxy;
 
@@ -13,6 +14,8 @@ internal static class ProxyExtensions
         services.AddSingleton(options);
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<CorsPolicy>();
+        services.AddSingleton<WebSocketSessions>();
+        services.AddSingleton<WebSocketForwarder>();
         services.AddSingleton<ProxyEndpoint>();
         return services;
     }

@@ -1,3 +1,5 @@
+using FcHandler.Proxy.WebSockets;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
@@ -26,9 +28,12 @@ internal sealed class ProxyTransformer : HttpTransformer
         // two ends could disagree on where the body stops (request smuggling).
         var chunked = headers.ContainsKey(HeaderNames.TransferEncoding);
 
+        // A WebSocket the relay handles brings its handshake headers along.
+        var upgrade = httpContext.Features.Get<IHttpUpgradeFeature>() is RelayUpgradeFeature;
+
         foreach (var (name, values) in headers)
         {
-            if (HeaderRules.ForRequest(name) == HeaderAction.Drop
+            if ((upgrade ? HeaderRules.ForUpgradeRequest(name) : HeaderRules.ForRequest(name)) == HeaderAction.Drop
                 || (chunked && name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
