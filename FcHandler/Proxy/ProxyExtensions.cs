@@ -29,7 +29,7 @@ internal static class ProxyExtensions
     {
         var services = app.Services;
         app.Use(next => new AccessLogMiddleware(next, services.GetRequiredService<ILogger<AccessLogMiddleware>>()).InvokeAsync);
-        app.Use(next => new CorsMiddleware(next, services.GetRequiredService<CorsPolicy>()).InvokeAsync);
+        app.Use(next => new CorsMiddleware(next, services.GetRequiredService<CorsPolicy>(), services.GetRequiredService<ILogger<CorsMiddleware>>()).InvokeAsync);
         beforeForwarding?.Invoke(app);
         app.Run(services.GetRequiredService<ProxyEndpoint>().InvokeAsync);
         return app;
