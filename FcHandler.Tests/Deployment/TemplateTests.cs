@@ -104,7 +104,8 @@ public sealed class TemplateTests
         Assert.NotNull(hooks["initializer"]!["handler"]);
         Assert.NotNull(hooks["preStop"]!["handler"]);
         var preStopTimeout = TimeSpan.FromSeconds(hooks["preStop"]!["timeout"]!.GetValue<long>());
-        Assert.True(preStopTimeout > new FcHandler.Fc.FcOptions().PreStopTimeout, "FC would cut the pre-stop drain short");
+        var drainThenCloseWebSockets = new FcHandler.Fc.FcOptions().PreStopTimeout + FcHandler.Proxy.WebSockets.WebSocketSessions.CloseWait;
+        Assert.True(preStopTimeout > drainThenCloseWebSockets, "FC would cut the pre-stop drain, or the WebSockets' 1001 closes, short");
     }
 
     [Fact]

@@ -11,6 +11,9 @@ internal sealed class WebSocketSessions
     /// </summary>
     public static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long the pre-stop hook waits for closed WebSockets to end: the grace, and a second for the relays to wind up.</summary>
+    public static readonly TimeSpan CloseWait = CloseGrace + TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<WebSocketSession, byte> _open = new();
 
     public int Count => _open.Count;
