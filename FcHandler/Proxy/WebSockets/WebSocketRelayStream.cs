@@ -52,68 +52,139 @@ internal sealed class WebSocketRelayStream : Stream
         _ = CloseClientIfIdleAsync();
     }
 
-    // Client -> upstream: YARP reads here what it writes upstream.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    // Client -> upstream: YARP reads here what it writes upstream. The usual read completes without an await of ours
+    // (so without a state machine); one that waits resumes in a pooled one.
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        while (true)
+        if (Closing || _readsEnded)
         {
-            if (_closeToUpstream is not null)
-            {
-                return HandOverClose(buffer);
-            }
+            return ReadWhileClosingAsync(buffer, cancellationToken);
+        }
 
-            if (_readsEnded)
-            {
-                return 0;
-            }
+        var reading = _client.ReadAsync(buffer, ReadCancellation(cancellationToken));
+        return reading.IsCompletedSuccessfully
+            ? new ValueTask<int>(Received(buffer, reading.Result))
+            : ReceiveAsync(reading, buffer, cancellationToken);
+    }
 
-            if (Closing && _fromClient.AtBoundary)
-            {
-                _closeToUpstream = CloseFrame.ToUpstream();
-                continue;
-            }
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReceiveAsync(ValueTask<int> reading, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        int read;
+        try
+        {
+            read = await reading.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (Closing && !cancellationToken.IsCancellationRequested)
+        {
+            return await ReadWhileClosingAsync(buffer, cancellationToken).ConfigureAwait(false); // woken by RequestClose
+        }
 
-            int read;
-            try
-            {
-                // While closing, only the rest of a frame under way is still read: the close request no longer interrupts.
-                read = await _client.ReadAsync(buffer, Closing ? cancellationToken : ReadCancellation(cancellationToken)).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (Closing && !cancellationToken.IsCancellationRequested)
-            {
-                continue; // woken by RequestClose
-            }
+        return Received(buffer, read);
+    }
 
-            if (buffer.IsEmpty)
-            {
-                return 0; // YARP's zero-byte read: data is waiting, nothing was consumed
-            }
+    // Closing: the rest of the client's frame under way, then the close for the upstream, then nothing.
+    private async ValueTask<int> ReadWhileClosingAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (_closeToUpstream is not null)
+        {
+            return HandOverClose(buffer);
+        }
 
-            if (read == 0)
-            {
-                // The client's connection ended. Whether or not it said goodbye first, nobody is left to read the
-                // upstream's answer: end the upstream side now instead of waiting for the upstream to notice.
-                _readsEnded = true;
-                _session.NoteClosedBy(ClosedBy.ClientGone);
-                _session.Abort();
-                return 0;
-            }
+        if (_readsEnded)
+        {
+            return 0;
+        }
 
-            // Closing: relay up to the end of the frame under way; the rest, and anything after it, goes nowhere.
-            var relayed = _fromClient.Advance(buffer.Span[..read], stopAtBoundary: Closing);
-            NoteClose(_fromClient.CloseCode, ClosedBy.Client);
-            if (relayed > 0)
-            {
-                _session.BytesFromClient += relayed;
-                return relayed;
-            }
+        if (_fromClient.AtBoundary)
+        {
+            _closeToUpstream = CloseFrame.ToUpstream();
+            return HandOverClose(buffer);
+        }
+
+        // The close request no longer interrupts this read: only the grace period ends a client stalled mid-frame.
+        return Received(buffer, await _client.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+    }
+
+    private int Received(Memory<byte> buffer, int read)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0; // YARP's zero-byte read: data is waiting, nothing was consumed
+        }
+
+        if (read == 0)
+        {
+            // The client's connection ended. Whether or not it said goodbye first, nobody is left to read the
+            // upstream's answer: end the upstream side now instead of waiting for the upstream to notice.
+            _readsEnded = true;
+            _session.NoteClosedBy(ClosedBy.ClientGone);
+            _session.Abort();
+            return 0;
+        }
+
+        // Closing (it may have begun while this read waited): relay up to the end of the frame under way; the rest
+        // goes nowhere.
+        var relayed = _fromClient.Advance(buffer.Span[..read], stopAtBoundary: Closing);
+        NoteClose(_fromClient.CloseCode, ClosedBy.Client);
+        if (relayed == 0)
+        {
+            _closeToUpstream = CloseFrame.ToUpstream();
+            return HandOverClose(buffer);
+        }
+
+        _session.BytesFromClient += relayed;
+        return relayed;
+    }
+
+    // Upstream -> client: YARP writes here what the upstream sent. Like reads, the usual write needs no state machine.
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (Closing || !_writeLock.Wait(0))
+        {
+            return WriteWhileClosingAsync(buffer, cancellationToken);
+        }
+
+        ValueTask writing;
+        try
+        {
+            _toClient.Advance(buffer.Span, stopAtBoundary: false);
+            NoteClose(_toClient.CloseCode, ClosedBy.Upstream);
+            writing = _client.WriteAsync(buffer, cancellationToken);
+        }
+        catch
+        {
+            _writeLock.Release();
+            throw;
+        }
+
+        if (!writing.IsCompletedSuccessfully)
+        {
+            return FinishWriteAsync(writing, buffer.Length);
+        }
+
+        writing.GetAwaiter().GetResult();
+        _session.BytesToClient += buffer.Length;
+        _writeLock.Release();
+        return default;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FinishWriteAsync(ValueTask writing, int length)
+    {
+        try
+        {
+            await writing.ConfigureAwait(false);
+            _session.BytesToClient += length;
+        }
+        finally
+        {
+            _writeLock.Release();
         }
     }
 
-    // Upstream -> client: YARP writes here what the upstream sent.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    // Closing (or the proxy's close being written): relay up to the end of the frame under way, then the close.
+    private async ValueTask WriteWhileClosingAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
