@@ -71,6 +71,8 @@ public sealed class HeaderRulesTests : ProxyTest
     [InlineData("Accept-Language", "zh-CN,zh;q=0.9")]
     [InlineData("Proxy-Authorization", "Basic cHJveHk6cHJveHk=")]
     [InlineData("X-Some-New-Header", "anything")]
+    [InlineData("Sec-WebSocket-Protocol", "realtime, openai-insecure-api-key.sk-in-a-plain-request")] // only a handshake's
+    [InlineData("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")]
     public async Task RequestHeader_IdentityOrUnknown_NeverReachesUpstream(string name, string value)
     {
         var upstream = await SendWithHeaderAsync(name, value);

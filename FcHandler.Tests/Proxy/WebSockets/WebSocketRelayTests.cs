@@ -11,13 +11,16 @@ public sealed class WebSocketRelayTests : ProxyTest
     private Task<string> AccessLineAsync() => Proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/realtime realtime 101 websocket", StringComparison.Ordinal));
 
     [Fact]
-    public async Task Handshake_ClientKey_UpstreamSeesHandshakeAndKeyButNoIdentity()
+    public async Task Handshake_ClientKey_UpstreamSeesExactlyTheHandshakeAndAllowedHeaders()
     {
         using var socket = await RealtimeSockets.ConnectAsync(Proxy, options =>
         {
             options.SetRequestHeader("Authorization", "Bearer sk-client-key");
             options.SetRequestHeader("OpenAI-Beta", "realtime=v1");
+            options.SetRequestHeader("User-Agent", "voice-app/1.0");
             options.SetRequestHeader("X-Forwarded-For", "203.0.113.7");
+            options.SetRequestHeader("x-fc-security-token", "fc-token");
+            options.SetRequestHeader("Origin", "https://app.example.com");
             options.SetRequestHeader("Cookie", "session=abc");
             options.AddSubProtocol("realtime");
         });
@@ -31,8 +34,9 @@ public sealed class WebSocketRelayTests : ProxyTest
         Assert.Equal("realtime=v1", seen.Headers["OpenAI-Beta"]);
         Assert.Equal("realtime", seen.Headers["Sec-WebSocket-Protocol"]);
         Assert.Equal(("Upgrade", "websocket", "13"), (seen.Headers["Connection"], seen.Headers["Upgrade"], seen.Headers["Sec-WebSocket-Version"]));
-        Assert.False(seen.Headers.ContainsKey("X-Forwarded-For"));
-        Assert.False(seen.Headers.ContainsKey("Cookie"));
+        Assert.Equal(
+            ["authorization", "connection", "host", "openai-beta", "sec-websocket-key", "sec-websocket-protocol", "sec-websocket-version", "upgrade", "user-agent"],
+            seen.Headers.Keys.Select(k => k.ToLowerInvariant()).Order());
     }
 
     [Fact]
