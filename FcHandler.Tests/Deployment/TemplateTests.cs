@@ -131,6 +131,16 @@ public sealed class TemplateTests
     }
 
     [Fact]
+    public void Timeout_ComparedWithOpenAIsRealtimeSessions_OutlastsTheirHour()
+    {
+        // A Realtime WebSocket is one call to FC: FC's timeout, not OpenAI's 60-minute session limit, would end it first.
+        var timeout = TimeSpan.FromSeconds(DeploymentTemplate.LoadProps()["timeout"]!.GetValue<long>());
+
+        Assert.True(timeout > TimeSpan.FromMinutes(60), $"FC would cut Realtime sessions at {timeout}");
+        Assert.True(timeout <= TimeSpan.FromDays(1), "FC's largest function timeout is 86400 s");
+    }
+
+    [Fact]
     public void Concurrency_ForIoBoundStreams_ServesManyPerInstanceWithInternetAccess()
     {
         var props = DeploymentTemplate.LoadProps();
