@@ -128,6 +128,23 @@ public sealed class RealtimeAccessTests : ProxyTest
         Assert.Empty(Upstream.Requests);
     }
 
+    [Theory]
+    [InlineData("/v1/realtime/client_secrets", """{"session":{"type":"realtime","model":"gpt-realtime","instructions":"Be brief."}}""", true)]
+    [InlineData("/v1/realtime/sessions", """{"model":"gpt-realtime-2025-08-28","voice":"verse"}""", true)]
+    [InlineData("/v1/realtime/client_secrets", """{"session":{"type":"realtime","model":"gpt-4o-realtime-preview"}}""", false)]
+    [InlineData("/v1/realtime/client_secrets", """{"model":"gpt-realtime","session":{"model":"gpt-4o-realtime-preview"}}""", false)]
+    [InlineData("/v1/realtime/client_secrets", """{"expires_after":{"anchor":"created_at","seconds":600}}""", false)]
+    [InlineData("/v1/realtime/client_secrets", """{"session":{"type":"realtime","audio":{"output":{"model":"gpt-realtime"}}}}""", false)]
+    public async Task EphemeralKeyMinting_ModelScopedToken_MustNameAnAllowedModel(string path, string body, bool allowed)
+    {
+        Upstream.Handler = (context, _) => FakeResponses.JsonAsync(context, """{"value":"ek_68af296e8e408191a1120ab6383263c2","expires_at":1756310470}""");
+
+        using var response = await Proxy.Client.SendAsync(Post(path, body, Signed(models: ["gpt-realtime*"], routes: ["realtime"])));
+
+        Assert.Equal(allowed ? HttpStatusCode.OK : HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(allowed ? body : null, Upstream.Requests.SingleOrDefault()?.BodyText);
+    }
+
     [Fact]
     public async Task WebRtcCall_PlainHttpPost_IsForwardedWithTheServerKey()
     {

@@ -118,7 +118,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
             return queryModel is not null;
         }
 
-        var (outcome, bodyModel) = await ModelReader.ReadAsync(request, cancellationToken);
+        var (outcome, bodyModel) = await ModelReader.ReadAsync(request, cancellationToken, realtime: route == RouteClass.Realtime);
         return outcome switch
         {
             ModelReader.Outcome.Found => grant.AllowsModel(bodyModel!),
