@@ -63,6 +63,16 @@ public sealed class RealtimeAccessTests : ProxyTest
         Assert.Equal("realtime", seen.Headers["Sec-WebSocket-Protocol"]);
     }
 
+    [Fact]
+    public async Task TokenAloneInSubprotocolList_UpstreamGetsNoList()
+    {
+        using var socket = await RealtimeSockets.ConnectAsync(Proxy, options => options.AddSubProtocol("openai-insecure-api-key." + StaticToken));
+
+        Assert.Null(socket.SubProtocol);
+        Assert.False(Upstream.SingleRequest.Headers.ContainsKey("Sec-WebSocket-Protocol"));
+        Assert.Equal("Bearer " + ServerKey, Upstream.SingleRequest.Headers["Authorization"]);
+    }
+
     [Theory]
     [InlineData("Sec-WebSocket-Protocol: realtime, openai-insecure-api-key.static-TOKEN-wrong-0123456789abcdef\r\n", "invalid_api_key")]
     [InlineData("Authorization: Bearer sk-proj-an-openai-key-0123456789\r\n", "invalid_api_key")]

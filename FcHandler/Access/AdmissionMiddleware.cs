@@ -74,9 +74,9 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
         //    organization and project headers: with the operator's key, the operator decides who is billed, not the
         //    client (https://platform.openai.com/docs/api-reference/authentication).
         //    An ephemeral key is OpenAI's own credential and stays; a token in the subprotocol list never goes upstream.
-        if (_serverAuthorization is not null)
+        if (grant is not null)
         {
-            if (!grant!.ForwardsClientKey)
+            if (!grant.ForwardsClientKey)
             {
                 request.Headers.Authorization = _serverAuthorization;
             }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using FcHandler.Tests.Infrastructure;
 
 namespace FcHandler.Tests.Proxy.WebSockets;
@@ -12,10 +11,12 @@ public sealed class WebSocketTimeoutTests : ProxyTest
 {
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    // Short, so the test need not wait long to see them pass; DEFAULT_TIMEOUT also bounds the handshake, so it leaves a
+    // loaded machine a second for that.
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["GENERATION_TIMEOUT"] = "200ms",
-        ["DEFAULT_TIMEOUT"] = "200ms",
+        ["DEFAULT_TIMEOUT"] = "1s",
     };
 
     [Fact]
@@ -24,10 +25,9 @@ public sealed class WebSocketTimeoutTests : ProxyTest
         using var socket = await RealtimeSockets.ConnectAsync(Proxy);
         Assert.Contains("session.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
 
-        // A stalled generation request started after the socket fell silent: its 504 proves the idle timeout has passed.
+        // A stalled request started after the socket fell silent: its 504 proves the longer idle timeout has passed.
         Upstream.Handler = (_, _) => _release.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        using (var stalled = await Proxy.Client.PostAsync(
-            new Uri("/v1/chat/completions", UriKind.Relative), new StringContent("{}", Encoding.UTF8, "application/json")))
+        using (var stalled = await Proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative)))
         {
             Assert.Equal(HttpStatusCode.GatewayTimeout, stalled.StatusCode);
         }

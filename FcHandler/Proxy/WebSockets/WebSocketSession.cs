@@ -1,27 +1,5 @@
 namespace FcHandler.Proxy.WebSockets;
 
-/// <summary>Who ended a relayed WebSocket, as the access line names it.</summary>
-internal enum ClosedBy
-{
-    /// <summary>Still open, or the handshake never completed.</summary>
-    None,
-
-    /// <summary>The client sent the first close frame.</summary>
-    Client,
-
-    /// <summary>The upstream sent the first close frame.</summary>
-    Upstream,
-
-    /// <summary>The proxy closed both sides with 1001 because the instance is stopping.</summary>
-    Proxy,
-
-    /// <summary>The client's connection ended without a close frame.</summary>
-    ClientGone,
-
-    /// <summary>The upstream's connection ended without a close frame.</summary>
-    UpstreamGone,
-}
-
 /// <summary>
 /// One relayed WebSocket: the handle the forwarder is cancelled by, the relay stream once the upstream has accepted the
 /// upgrade, and what the access line reports when it ends (bytes each way, close codes, who closed).
@@ -59,6 +37,26 @@ internal sealed class WebSocketSession : IDisposable
     {
         _abort.CancelAfter(Timeout.InfiniteTimeSpan);
         return Relay = new WebSocketRelayStream(clientStream, this);
+    }
+
+    /// <summary>Records the code of a side's close frame (0: none yet), and the side as the first to close if it was.</summary>
+    public void NoteCloseFrame(ClosedBy side, int code)
+    {
+        if (code == 0)
+        {
+            return;
+        }
+
+        if (side == ClosedBy.Client)
+        {
+            ClientCloseCode = code;
+        }
+        else
+        {
+            UpstreamCloseCode = code;
+        }
+
+        NoteClosedBy(side);
     }
 
     /// <summary>Records who closed first; later calls change nothing.</summary>
