@@ -58,9 +58,10 @@ internal sealed class RelayToClient(Stream client, WebSocketSession session, Can
                 await SendCloseAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
-        catch (Exception exception) when (exception is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        catch (Exception exception)
+            when (exception is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
-            // The client is gone already; the relay ends on its own.
+            // The client is gone already (Kestrel reports an aborted connection as a cancellation); the relay ends on its own.
         }
         finally
         {

@@ -39,10 +39,11 @@ internal sealed class WebSocketForwarder(IHttpForwarder forwarder, UpstreamClien
                 return error;
             }
 
-            // Whoever did not say goodbye left: the side whose connection failed, else the one that ended it.
-            session.NoteClosedBy(error is ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseClient || context.RequestAborted.IsCancellationRequested
-                ? ClosedBy.ClientGone
-                : ClosedBy.UpstreamGone);
+            // Without a close frame from either side, whoever left did not say goodbye: the side whose connection failed,
+            // else the upstream, which ended the relay by ending its connection.
+            var clientLeft = error is ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseClient
+                || context.RequestAborted.IsCancellationRequested;
+            session.NoteClosedBy(clientLeft ? ClosedBy.ClientGone : ClosedBy.UpstreamGone);
             return ForwarderError.None;
         }
         finally
