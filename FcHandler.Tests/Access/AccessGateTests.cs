@@ -66,4 +66,34 @@ public sealed class AccessGateTests
     [Fact]
     public void TryAdmit_SignedTokenWithUnknownRoute_IsInvalidRatherThanWidened()
         => Assert.Equal("invalid_api_key", Refusal(Gate(), "Bearer " + AccessKit.Signed(routes: ["admin"])));
+
+    [Fact]
+    public void TryAdmitToken_OpenAIEphemeralKey_ForwardsItForTheRealtimeApiOnly()
+    {
+        Assert.True(Gate().TryAdmitToken("ek_68af296e8e408191a1120ab6383263c2", out var grant, out _));
+        Assert.True(grant.ForwardsClientKey);
+        Assert.True(grant.AllowsRoute(RouteClass.Realtime));
+        Assert.False(grant.AllowsRoute(RouteClass.Generation));
+        Assert.False(grant.AllowsRoute(RouteClass.PassThrough));
+    }
+
+    [Theory]
+    [InlineData("ek_")]
+    [InlineData("ek_short")]
+    [InlineData("ek_with spaces in it 0123456789")]
+    [InlineData("ek_with.a.dot.0123456789")]
+    public void TryAdmitToken_MalformedEphemeralKey_IsInvalid(string token)
+    {
+        Assert.False(Gate().TryAdmitToken(token, out _, out var error));
+        Assert.Equal("invalid_api_key", error.Code);
+    }
+
+    [Fact]
+    public void TryAdmitToken_RealtimeScopedSignedToken_AllowsRealtimeOnly()
+    {
+        Assert.True(Gate().TryAdmitToken(AccessKit.Signed(routes: ["realtime"]), out var grant, out _));
+        Assert.True(grant.AllowsRoute(RouteClass.Realtime));
+        Assert.False(grant.AllowsRoute(RouteClass.Generation));
+        Assert.False(grant.ForwardsClientKey);
+    }
 }

@@ -17,7 +17,7 @@ public sealed class TokenCommandTests
     public void Issue_PrintsOnlyAVerifiableTokenOnStdout()
     {
         var (exit, stdout, stderr) = Run(AccessKit.Secret,
-            "issue", "--subject", "team-a", "--expires-in", "30d", "--models", "gpt-4o-mini,gpt-4o*", "--routes", "generation");
+            "issue", "--subject", "team-a", "--expires-in", "30d", "--models", "gpt-4o-mini,gpt-4o*", "--routes", "generation,realtime");
 
         Assert.Equal(0, exit);
         var token = stdout.TrimEnd('\n', '\r');
@@ -26,7 +26,7 @@ public sealed class TokenCommandTests
         Assert.NotNull(payload);
         Assert.Equal("team-a", payload.Sub);
         Assert.Equal(["gpt-4o-mini", "gpt-4o*"], payload.Models!);
-        Assert.Equal(["generation"], payload.Routes!);
+        Assert.Equal(["generation", "realtime"], payload.Routes!);
         Assert.InRange(payload.Exp - DateTimeOffset.UtcNow.ToUnixTimeSeconds(), (30 * 86400) - 60, 30 * 86400);
         Assert.Contains($"id={payload.Jti}", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(AccessKit.Secret, stdout + stderr, StringComparison.Ordinal);

@@ -104,7 +104,8 @@ public sealed class TemplateTests
         Assert.NotNull(hooks["initializer"]!["handler"]);
         Assert.NotNull(hooks["preStop"]!["handler"]);
         var preStopTimeout = TimeSpan.FromSeconds(hooks["preStop"]!["timeout"]!.GetValue<long>());
-        Assert.True(preStopTimeout > new FcHandler.Fc.FcOptions().PreStopTimeout, "FC would cut the pre-stop drain short");
+        var drainThenCloseWebSockets = new FcHandler.Fc.FcOptions().PreStopTimeout + FcHandler.Proxy.WebSockets.WebSocketSessions.CloseWait;
+        Assert.True(preStopTimeout > drainThenCloseWebSockets, "FC would cut the pre-stop drain, or the WebSockets' 1001 closes, short");
     }
 
     [Fact]
@@ -127,6 +128,16 @@ public sealed class TemplateTests
 
         Assert.Equal(TimeSpan.FromMinutes(8), generation);
         Assert.True(TimeSpan.FromSeconds(props["timeout"]!.GetValue<long>()) > generation);
+    }
+
+    [Fact]
+    public void Timeout_ComparedWithOpenAIsRealtimeSessions_OutlastsTheirHour()
+    {
+        // A Realtime WebSocket is one call to FC: FC's timeout, not OpenAI's 60-minute session limit, would end it first.
+        var timeout = TimeSpan.FromSeconds(DeploymentTemplate.LoadProps()["timeout"]!.GetValue<long>());
+
+        Assert.True(timeout > TimeSpan.FromMinutes(60), $"FC would cut Realtime sessions at {timeout}");
+        Assert.True(timeout <= TimeSpan.FromDays(1), "FC's largest function timeout is 86400 s");
     }
 
     [Fact]

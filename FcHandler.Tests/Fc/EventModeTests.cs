@@ -48,6 +48,25 @@ public sealed class EventModeTests : ProxyTest
     }
 
     [Fact]
+    public async Task WebSocketUpgrade_AsEvent_Is400WebSocketNotSupported()
+    {
+        var upgrade = FcCalls.Event("GET", "/v1/realtime", headers: new Dictionary<string, string>
+        {
+            ["Connection"] = "Upgrade",
+            ["Upgrade"] = "websocket",
+            ["Sec-WebSocket-Version"] = "13",
+            ["Sec-WebSocket-Key"] = "dGhlIHNhbXBsZSBub25jZQ==",
+            ["Authorization"] = "Bearer sk-your-openai-key",
+        });
+
+        var result = await Proxy.InvokeAsync(upgrade);
+
+        Assert.Equal(400, result.StatusCode);
+        Assert.Equal("websocket_not_supported", JsonDocument.Parse(result.Body).RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Empty(Upstream.Requests);
+    }
+
+    [Fact]
     public async Task CorsPreflightFixture_AnsweredLocally()
     {
         var result = await Proxy.InvokeAsync(Fixtures.Event("cors-preflight.json"));

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using FcHandler.Tests.Infrastructure;
@@ -97,6 +98,55 @@ public sealed class LifecycleTests
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         await proxy.Logs.WaitForLineAsync(l => l.Contains("Pre-stop: done, 1 requests still running", StringComparison.Ordinal));
         finishStream.SetResult();
+    }
+
+    [Fact]
+    public async Task PreStop_OpenWebSocket_KeepsRelayingAndRefusesNewOnes()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream);
+        using var socket = await RealtimeSockets.ConnectAsync(proxy);
+        Assert.Contains("session.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+
+        using var preStopRequest = FcCalls.Control(HttpMethod.Get, "/pre-stop", "stop-ws-1");
+        var preStop = proxy.Client.SendAsync(preStopRequest);
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("waiting for 1 in flight", StringComparison.Ordinal));
+
+        await socket.SendTextAsync("still here");
+        Assert.Equal("still here", await socket.ReceiveTextAsync());
+        var late = await RealtimeSockets.RefusedHandshakeAsync(proxy, "");
+        Assert.Equal(503, RawHttp.StatusOf(late));
+        Assert.Contains("shutting_down", late, StringComparison.Ordinal);
+        Assert.False(preStop.IsCompleted, "pre-stop answered while a WebSocket was still open");
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        using var answer = await preStop;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("Pre-stop: done, 0 requests still running", StringComparison.Ordinal));
+        Assert.Single(upstream.Requests);
+    }
+
+    [Fact]
+    public async Task PreStop_WebSocketOutlivesTheTimeout_BothSidesGet1001()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["PRE_STOP_TIMEOUT"] = "100ms" });
+        using var socket = await RealtimeSockets.ConnectAsync(proxy);
+        Assert.Contains("session.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+
+        using var preStopRequest = FcCalls.Control(HttpMethod.Get, "/pre-stop", "stop-ws-2");
+        using var answer = await proxy.Client.SendAsync(preStopRequest);
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var (status, description) = await socket.ReceiveCloseAsync();
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status); // 1001, going away
+        Assert.Equal("proxy instance stopping, reconnect", description);
+        var upstreamEnd = await upstream.FirstWebSocketEnd;
+        Assert.Equal((WebSocketCloseStatus.EndpointUnavailable, false), (upstreamEnd.CloseStatus, upstreamEnd.Vanished));
+        Assert.Contains(proxy.Logs.Lines, l => l.Contains("Pre-stop: closing 1 WebSockets with 1001", StringComparison.Ordinal));
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("Pre-stop: done, 0 requests still running", StringComparison.Ordinal));
+        var line = await proxy.Logs.WaitForLineAsync(l => l.Contains("101 websocket", StringComparison.Ordinal));
+        Assert.Contains("closed_by=proxy client_close=- upstream_close=1001 ", line, StringComparison.Ordinal);
     }
 
     [Fact]

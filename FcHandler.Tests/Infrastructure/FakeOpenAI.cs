@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.WebSockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -15,12 +16,26 @@ public sealed class FakeOpenAI : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private readonly ConcurrentQueue<WebSocketEnd> _webSocketEnds = new();
+    private readonly TaskCompletionSource<WebSocketEnd> _firstWebSocketEnd = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _connections;
 
     private FakeOpenAI(WebApplication app) => _app = app;
 
     /// <summary>Answers each request after it has been recorded (its body is already read).</summary>
     public Func<HttpContext, RecordedRequest, Task> Handler { get; set; } = FakeResponses.DefaultAsync;
+
+    /// <summary>
+    /// Serves each accepted WebSocket (selecting the <c>realtime</c> subprotocol when offered); defaults to
+    /// <see cref="FakeRealtime.ServeAsync"/>. Set <see cref="AcceptWebSockets"/> to false to answer handshakes with
+    /// <see cref="Handler"/> instead.
+    /// </summary>
+    public Func<WebSocket, RecordedRequest, Task> WebSocketHandler { get; set; } = FakeRealtime.ServeAsync;
+
+    public bool AcceptWebSockets { get; set; } = true;
+
+    /// <summary>How each WebSocket ended here, in the order they ended.</summary>
+    public IReadOnlyCollection<WebSocketEnd> WebSocketEnds => _webSocketEnds;
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -52,6 +67,7 @@ public sealed class FakeOpenAI : IAsyncDisposable
 
         var app = builder.Build();
         fake = new FakeOpenAI(app);
+        app.UseWebSockets();
         app.Run(fake.HandleAsync);
         await app.StartAsync();
 
@@ -60,10 +76,17 @@ public sealed class FakeOpenAI : IAsyncDisposable
         return fake;
     }
 
+    /// <summary>How the first WebSocket ended here, once it has.</summary>
+    public Task<WebSocketEnd> FirstWebSocketEnd => _firstWebSocketEnd.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
     private async Task HandleAsync(HttpContext context)
     {
         using var body = new MemoryStream();
-        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        var webSocket = AcceptWebSockets && context.WebSockets.IsWebSocketRequest;
+        if (!webSocket)
+        {
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        }
 
         var headers = context.Request.Headers.ToDictionary(
             h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
@@ -76,7 +99,32 @@ public sealed class FakeOpenAI : IAsyncDisposable
             body.ToArray());
         _requests.Enqueue(recorded);
 
+        if (webSocket)
+        {
+            await ServeWebSocketAsync(context, recorded);
+            return;
+        }
+
         await Handler(context, recorded);
+    }
+
+    private async Task ServeWebSocketAsync(HttpContext context, RecordedRequest recorded)
+    {
+        var offered = context.WebSockets.WebSocketRequestedProtocols;
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(offered.Contains("realtime") ? "realtime" : null);
+        WebSocketEnd end;
+        try
+        {
+            await WebSocketHandler(socket, recorded);
+            end = new WebSocketEnd(socket.CloseStatus, socket.CloseStatusDescription, Vanished: false);
+        }
+        catch (Exception exception) when (exception is WebSocketException or IOException or OperationCanceledException)
+        {
+            end = new WebSocketEnd(socket.CloseStatus, socket.CloseStatusDescription, Vanished: true);
+        }
+
+        _webSocketEnds.Enqueue(end);
+        _firstWebSocketEnd.TrySetResult(end);
     }
 
     public async ValueTask DisposeAsync()

@@ -99,6 +99,8 @@ public sealed class HeaderRulesTests : ProxyTest
     [InlineData("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")]
     [InlineData("tracestate", "vendor=user-tracing")]
     [InlineData("X-Request-Id", "gateway-stamped-id")]
+    [InlineData("Sec-WebSocket-Protocol", "realtime, openai-insecure-api-key.sk-in-a-plain-request")] // only a handshake's
+    [InlineData("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")]
     public async Task RequestHeader_IdentityOrUnknown_NeverReachesUpstream(string name, string value)
     {
         var upstream = await SendWithHeaderAsync(name, value);

@@ -40,12 +40,23 @@ public sealed class RouteTableTests
     [InlineData("/v1/organization/usage/completions")]
     [InlineData("/v1/chat/completions/chatcmpl-1")] // a stored completion, read back: not a generation
     [InlineData("/v1/responsesx")] // a prefix of a generation path is not that path
+    [InlineData("/v1/realtimex")]
     [InlineData("/v1/engines")]
     [InlineData("/v1/engines/davinci")]
     [InlineData("/v1/engines//completions")]
     [InlineData("/v1/a-future-endpoint")]
     public void Classify_OtherV1Path_IsPassThrough(string path)
         => Assert.Equal(RouteClass.PassThrough, RouteTable.Classify(path));
+
+    [Theory]
+    [InlineData("/v1/realtime")]
+    [InlineData("/v1/realtime/client_secrets")]
+    [InlineData("/v1/realtime/calls")]
+    [InlineData("/v1/realtime/calls/rtc_123/accept")]
+    [InlineData("/v1/realtime/sessions")]
+    [InlineData("/v1/realtime/transcription_sessions")]
+    public void Classify_RealtimePath_IsRealtime(string path)
+        => Assert.Equal(RouteClass.Realtime, RouteTable.Classify(path));
 
     [Fact]
     public void Classify_Healthz_IsHealth()

@@ -76,12 +76,16 @@ public sealed class SecretHygieneTests
             Request("POST", "/v1/fine_tuning/jobs", StaticToken, "{}"),
             $"POST /v1/files HTTP/1.1\r\nHost: x\r\n{FcHeaders}Authorization: Bearer {StaticToken}\r\nContent-Length: 9999999\r\nConnection: close\r\n\r\n",
             $"POST /v1/embeddings HTTP/1.1\r\nHost: x\r\n{FcHeaders}Authorization: Bearer {StaticToken}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n",
+            Request("GET", "/v1/realtime?model=gpt-realtime", null, extraHeaders: WebSocketWith(StaticToken[..^1] + "x")),
+            Request("GET", "/v1/realtime?model=gpt-realtime", null, extraHeaders: WebSocketWith(Signed(routes: ["generation"]))),
+            Request("GET", "/v1/realtime?model=gpt-4o", null, extraHeaders: WebSocketWith(signed)),
         })
         {
             responses.Add(await RawHttp.SendAsync(proxy.BaseAddress, raw));
         }
 
         responses.Add(await RawHttp.SendAsync(unreachable.BaseAddress, Request("GET", "/v1/models", StaticToken)));
+        responses.Add(await WebSocketSessionAsync(proxy, Signed("hygiene", models: ["gpt-realtime"])));
         release.TrySetResult();
 
         // Every kind of answer happened.
@@ -108,6 +112,36 @@ public sealed class SecretHygieneTests
             Assert.Equal("Bearer " + ServerKey, r.Headers["Authorization"]);
             Assert.DoesNotContain(ServerKey, string.Join('\n', r.Headers.Where(h => h.Key != "Authorization").Select(h => h.Value)) + r.BodyText + r.Query, StringComparison.Ordinal);
         });
+    }
+
+    // A browser's WebSocket handshake, its token in the subprotocol list.
+    private static string WebSocketWith(string token)
+        => $"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+           $"Sec-WebSocket-Protocol: realtime, openai-insecure-api-key.{token}\r\n";
+
+    // A whole Realtime session with a token in the subprotocol list; returns everything the client got.
+    private static async Task<string> WebSocketSessionAsync(ProxyHost proxy, string token)
+    {
+        using var socket = await RealtimeSockets.ConnectAsync(proxy, options =>
+        {
+            options.AddSubProtocol("realtime");
+            options.AddSubProtocol("openai-insecure-api-key." + token);
+            foreach (var (name, value) in FcHeaders.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Select(h => h.Split(": ")).Select(h => (h[0], h[1])))
+            {
+                options.SetRequestHeader(name, value);
+            }
+        });
+        var got = new StringBuilder($"HTTP/1.1 {(int)socket.HttpStatusCode!} {socket.SubProtocol}\r\n");
+        foreach (var (name, values) in socket.HttpResponseHeaders!)
+        {
+            got.Append(name).Append(": ").AppendJoin(", ", values).Append("\r\n");
+        }
+
+        got.Append(await socket.ReceiveTextAsync());
+        await socket.SendTextAsync("hello");
+        got.Append(await socket.ReceiveTextAsync());
+        await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        return got.ToString();
     }
 
     private static int FreePort()

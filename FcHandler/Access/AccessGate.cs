@@ -7,13 +7,16 @@ using Microsoft.Extensions.Primitives;
 namespace FcHandler.Access;
 
 /// <summary>
-/// Decides from the <c>Authorization</c> header alone whether a client is admitted, and as whom. Static tokens are
-/// compared as SHA-256 hashes in constant time, all of them every time, so neither a token's length nor how much of
-/// it matched nor which entry matched shows in the response time.
+/// Decides from the token a client presents (<c>Authorization: Bearer</c>, or a browser WebSocket's subprotocol) alone
+/// whether it is admitted, and as whom. Static tokens are compared as SHA-256 hashes in constant time, all of them
+/// every time, so neither a token's length nor how much of it matched nor which entry matched shows in the response
+/// time. OpenAI's ephemeral keys are admitted for the Realtime API, as OpenAI credentials (see
+/// <see cref="AccessGrant.EphemeralKey"/>).
 /// </summary>
 internal sealed class AccessGate
 {
     private const string Bearer = "Bearer ";
+    private const string EphemeralKeyPrefix = "ek_";
 
     private readonly AccessOptions _options;
     private readonly TimeProvider _time;
@@ -27,23 +30,42 @@ internal sealed class AccessGate
     }
 
     public bool TryAdmit(StringValues authorization, [NotNullWhen(true)] out AccessGrant? grant, out ProxyError error)
+        => TryAdmitToken(BearerToken(authorization), out grant, out error);
+
+    /// <summary>The same decision for a token however it came (a browser's WebSocket brings it in its subprotocol list).</summary>
+    public bool TryAdmitToken(string token, [NotNullWhen(true)] out AccessGrant? grant, out ProxyError error)
     {
         grant = null;
-        error = default;
-        if (StringValues.IsNullOrEmpty(authorization))
+        error = ProxyError.MissingAccessToken();
+        if (token.Length == 0)
         {
-            error = ProxyError.MissingAccessToken();
             return false;
         }
 
-        var value = authorization.Count == 1 ? authorization[0]! : "";
-        var token = value.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) ? value[Bearer.Length..].Trim() : "";
+        if (IsEphemeralKey(token))
+        {
+            grant = AccessGrant.EphemeralKey;
+            return true;
+        }
 
         grant = token.StartsWith(SignedToken.Prefix, StringComparison.Ordinal) && _options.TokenSecret is { } secret
             ? AdmitSigned(token, secret, out error)
             : AdmitStatic(token, out error);
         return grant is not null;
     }
+
+    /// <summary>The token of a single <c>Authorization: Bearer</c> header; empty for anything else.</summary>
+    public static string BearerToken(StringValues authorization)
+    {
+        var value = authorization.Count == 1 ? authorization[0] ?? "" : "";
+        return value.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) ? value[Bearer.Length..].Trim() : "";
+    }
+
+    // OpenAI's ephemeral keys: "ek_" and a URL-safe random part (https://platform.openai.com/docs/api-reference/realtime-sessions).
+    private static bool IsEphemeralKey(string token)
+        => token.Length is > 8 and <= 512
+            && token.StartsWith(EphemeralKeyPrefix, StringComparison.Ordinal)
+            && token.AsSpan(EphemeralKeyPrefix.Length).IndexOfAnyExcept(TokenScopes.UrlSafeChars) < 0;
 
     private AccessGrant? AdmitSigned(string token, byte[] secret, out ProxyError error)
     {
@@ -86,7 +108,7 @@ internal sealed class AccessGate
             match = equal ? i : match;
         }
 
-        error = token.Length == 0 ? ProxyError.MissingAccessToken() : ProxyError.InvalidAccessToken();
-        return match < 0 || token.Length == 0 ? null : new AccessGrant($"static-{match + 1}", null, null);
+        error = ProxyError.InvalidAccessToken();
+        return match < 0 ? null : new AccessGrant($"static-{match + 1}", null, null);
     }
 }

@@ -3,10 +3,20 @@ using FcHandler.Proxy;
 namespace FcHandler.Access;
 
 /// <summary>A client admitted by token: who it is and what its token lets it do.</summary>
-internal sealed class AccessGrant(string subject, string[]? models, RouteClass[]? routes)
+internal sealed class AccessGrant(string subject, string[]? models, RouteClass[]? routes, bool forwardsClientKey = false)
 {
+    /// <summary>
+    /// An OpenAI ephemeral client secret (<c>ek_...</c>), minted through <c>/v1/realtime/client_secrets</c> for one Realtime
+    /// session: it goes upstream as the client sent it (OpenAI checks it and bills whoever minted it), on realtime
+    /// paths only, the only ones it is good for.
+    /// </summary>
+    public static readonly AccessGrant EphemeralKey = new("ephemeral", null, [RouteClass.Realtime], forwardsClientKey: true);
+
     /// <summary>Names the client in the access log: a signed token's <c>sub</c>, or <c>static-N</c> for the Nth static token.</summary>
     public string Subject { get; } = subject;
+
+    /// <summary>True when the client's own credential goes upstream rather than the server's key.</summary>
+    public bool ForwardsClientKey { get; } = forwardsClientKey;
 
     /// <summary>Whether requests must name an allowed model, which means reading the body.</summary>
     public bool HasModelScope => models is not null;

@@ -1,6 +1,7 @@
 using FcHandler.Errors;
 using FcHandler.Logging;
 using FcHandler.Proxy;
+using FcHandler.Proxy.WebSockets;
 using Microsoft.Net.Http.Headers;
 
 namespace FcHandler.Access;
@@ -22,7 +23,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
     public Task InvokeAsync(HttpContext context)
     {
         var route = RouteTable.Classify(context.Request.Path.Value);
-        return route is RouteClass.Generation or RouteClass.PassThrough ? AdmitAsync(context, route) : next(context);
+        return route is RouteClass.Generation or RouteClass.PassThrough or RouteClass.Realtime ? AdmitAsync(context, route) : next(context);
     }
 
     private async Task AdmitAsync(HttpContext context, RouteClass route)
@@ -31,11 +32,16 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
         var exchange = context.Features.Get<ProxyExchange>();
         exchange?.Route = route; // so a refusal's access line names the route it asked for, not "local"
 
-        // 1. The token, from the headers alone: an anonymous client never gets its body read.
+        // 1. The token, from the headers alone: an anonymous client never gets its body read. A browser's WebSocket
+        //    cannot set Authorization and brings it in its subprotocol list instead.
         AccessGrant? grant = null;
+        var webSocket = WebSocketForwarder.IsRequested(request);
+        var subprotocolToken = webSocket && request.Headers.Authorization.Count == 0
+            ? SubprotocolCredential.Find(request.Headers.SecWebSocketProtocol)
+            : null;
         if (_serverAuthorization is not null)
         {
-            if (!gate.TryAdmit(request.Headers.Authorization, out grant, out var refused))
+            if (!gate.TryAdmitToken(subprotocolToken ?? AccessGate.BearerToken(request.Headers.Authorization), out grant, out var refused))
             {
                 await DenyAsync(context, refused);
                 return;
@@ -67,9 +73,20 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
         //    api-key (Azure's key header) would be a second, client-chosen credential: dropped. So are the
         //    organization and project headers: with the operator's key, the operator decides who is billed, not the
         //    client (https://platform.openai.com/docs/api-reference/authentication).
-        if (_serverAuthorization is not null)
+        //    An ephemeral key is OpenAI's own credential and stays; a token in the subprotocol list never goes upstream.
+        if (grant is not null)
         {
-            request.Headers.Authorization = _serverAuthorization;
+            if (!grant.ForwardsClientKey)
+            {
+                request.Headers.Authorization = _serverAuthorization;
+            }
+
+            if (webSocket)
+            {
+                request.Headers.SecWebSocketProtocol = SubprotocolCredential.Without(
+                    request.Headers.SecWebSocketProtocol, grant.ForwardsClientKey ? subprotocolToken : null);
+            }
+
             request.Headers.Remove(AzureKeyHeader);
             request.Headers.Remove(OrganizationHeader);
             request.Headers.Remove(ProjectHeader);
@@ -79,14 +96,33 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
     }
 
     // A generation request with a body must name an allowed model; any request that names one must name an allowed
-    // one. Requests without a body (GET /v1/responses/{id}) name none and pass.
+    // one. Requests without a body (GET /v1/responses/{id}) name none and pass. The Realtime API names its model in the
+    // query (its WebSocket, beta WebRTC); a WebSocket's messages are not read, so one without ?model= (a transcription
+    // session, a call_id) names none a model-scoped token could allow.
     private static async Task<bool> ModelAllowedAsync(AccessGrant grant, RouteClass route, HttpRequest request, CancellationToken cancellationToken)
     {
-        var (outcome, model) = await ModelReader.ReadAsync(request, cancellationToken);
+        var webSocket = WebSocketForwarder.IsRequested(request);
+        string? queryModel = null;
+        if ((webSocket || route == RouteClass.Realtime) && request.Query.TryGetValue("model", out var models))
+        {
+            if (models is not [{ Length: > 0 } model] || !grant.AllowsModel(model))
+            {
+                return false;
+            }
+
+            queryModel = model;
+        }
+
+        if (webSocket)
+        {
+            return queryModel is not null;
+        }
+
+        var (outcome, bodyModel) = await ModelReader.ReadAsync(request, cancellationToken, realtime: route == RouteClass.Realtime);
         return outcome switch
         {
-            ModelReader.Outcome.Found => grant.AllowsModel(model!),
-            ModelReader.Outcome.None => route != RouteClass.Generation || request.ContentLength is null or 0,
+            ModelReader.Outcome.Found => grant.AllowsModel(bodyModel!),
+            ModelReader.Outcome.None => queryModel is not null || route == RouteClass.PassThrough || request.ContentLength is null or 0,
             _ => false,
         };
     }

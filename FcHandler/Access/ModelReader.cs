@@ -9,7 +9,8 @@ namespace FcHandler.Access;
 /// <summary>
 /// Finds the model a request names, for model-scoped tokens: the top-level <c>model</c> of a JSON body, the
 /// <c>model</c> field of a multipart form (audio transcriptions, image edits), or the engine of a legacy
-/// <c>/v1/engines/{id}/...</c> path. Reads the already buffered body as a stream, so memory stays bounded by the
+/// <c>/v1/engines/{id}/...</c> path. Realtime requests may name it in <c>session.model</c> instead (ephemeral keys from
+/// <c>/v1/realtime/client_secrets</c>); there the whole body is read, and two models that differ make it unreadable. Reads the already buffered body as a stream, so memory stays bounded by the
 /// largest single JSON value, and leaves it rewound for forwarding.
 /// </summary>
 internal static class ModelReader
@@ -25,7 +26,7 @@ internal static class ModelReader
         Unreadable,
     }
 
-    public static async Task<(Outcome Outcome, string? Model)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    public static async Task<(Outcome Outcome, string? Model)> ReadAsync(HttpRequest request, CancellationToken cancellationToken, bool realtime = false)
     {
         var path = request.Path.Value ?? "";
         if (path.StartsWith(EnginesPrefix, StringComparison.Ordinal))
@@ -49,7 +50,7 @@ internal static class ModelReader
             }
 
             // Only JSON names a model in the body; other bodies (file parts, binary uploads) name none.
-            return IsJson(contentType) ? await ReadJsonPropertyAsync(request.Body, cancellationToken) : (Outcome.None, null);
+            return IsJson(contentType) ? await ReadJsonPropertyAsync(request.Body, new JsonModelScan(realtime), cancellationToken) : (Outcome.None, null);
         }
         finally
         {
@@ -92,10 +93,9 @@ internal static class ModelReader
         }
     }
 
-    private static async Task<(Outcome, string?)> ReadJsonPropertyAsync(Stream body, CancellationToken cancellationToken)
+    private static async Task<(Outcome, string?)> ReadJsonPropertyAsync(Stream body, JsonModelScan scan, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        var scan = new JsonModelScan();
         var filled = 0;
         try
         {
@@ -133,12 +133,17 @@ internal static class ModelReader
         }
     }
 
-    /// <summary>A resumable scan for the top-level <c>model</c> string, across buffers (Utf8JsonReader cannot cross an await).</summary>
-    private sealed class JsonModelScan
+    /// <summary>
+    /// A resumable scan for the top-level <c>model</c> string (and, <paramref name="realtime"/>, <c>session.model</c>),
+    /// across buffers (Utf8JsonReader cannot cross an await).
+    /// </summary>
+    private sealed class JsonModelScan(bool realtime)
     {
         private JsonReaderState _state;
         private bool _started;
         private bool _nextIsModel;
+        private bool _nextIsSession;
+        private bool _inSession;
 
         public Outcome? Outcome { get; private set; }
 
@@ -175,19 +180,44 @@ internal static class ModelReader
 
             if (_nextIsModel)
             {
-                Model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                Outcome = Model is null ? ModelReader.Outcome.Unreadable : ModelReader.Outcome.Found;
+                _nextIsModel = false;
+                Named(reader.TokenType == JsonTokenType.String ? reader.GetString() : null);
                 return;
             }
 
-            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("model"u8))
+            if (_nextIsSession)
             {
-                _nextIsModel = true;
+                _nextIsSession = false;
+                _inSession = reader.TokenType == JsonTokenType.StartObject;
+                return;
             }
-            else if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0)
+
+            if (reader.TokenType == JsonTokenType.PropertyName)
             {
-                Outcome = ModelReader.Outcome.None;
+                _nextIsModel = (reader.CurrentDepth == 1 || (_inSession && reader.CurrentDepth == 2)) && reader.ValueTextEquals("model"u8);
+                _nextIsSession = realtime && reader.CurrentDepth == 1 && reader.ValueTextEquals("session"u8);
             }
+            else if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth <= 1)
+            {
+                _inSession = false;
+                if (reader.CurrentDepth == 0)
+                {
+                    Outcome = Model is null ? ModelReader.Outcome.None : ModelReader.Outcome.Found;
+                }
+            }
+        }
+
+        // The first model named ends the scan; a realtime body is read whole, and must not name two.
+        private void Named(string? model)
+        {
+            if (model is null || (Model is not null && Model != model))
+            {
+                Outcome = ModelReader.Outcome.Unreadable;
+                return;
+            }
+
+            Model = model;
+            Outcome = realtime ? null : ModelReader.Outcome.Found;
         }
     }
 }

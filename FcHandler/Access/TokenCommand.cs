@@ -6,14 +6,14 @@ using FcHandler.Hosting;
 namespace FcHandler.Access;
 
 /// <summary>
-/// <c>token issue --subject &lt;name&gt; --expires-in &lt;30d|12h|90m&gt; [--models a,b] [--routes generation,pass-through]</c>:
+/// <c>token issue --subject &lt;name&gt; --expires-in &lt;30d|12h|90m&gt; [--models a,b] [--routes generation,pass-through,realtime]</c>:
 /// signs a token with <c>PROXY_TOKEN_SECRET</c> from the environment. Only the token goes to stdout, so it can be
 /// captured (<c>TOKEN=$(... token issue ...)</c>); its id and expiry go to stderr, for the record and for revocation.
 /// </summary>
 internal static class TokenCommand
 {
     public const string Usage =
-        "usage: token issue --subject <name> --expires-in <30d|12h|90m> [--models gpt-4o-mini,gpt-4o*] [--routes generation,pass-through]\n" +
+        "usage: token issue --subject <name> --expires-in <30d|12h|90m> [--models gpt-4o-mini,gpt-4o*] [--routes generation,pass-through,realtime]\n" +
         "  Reads PROXY_TOKEN_SECRET from the environment; prints the token on stdout, its id and expiry on stderr.";
 
     private static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(3650);
@@ -79,7 +79,7 @@ internal static class TokenCommand
         var routes = named.TryGetValue("--routes", out var routeList) ? List(routeList) : null;
         if (routes is not null && (routes.Length == 0 || TokenScopes.ParseRoutes(routes) is null))
         {
-            throw new ConfigurationException($"--routes must be a comma-separated list of {TokenScopes.Generation} and {TokenScopes.PassThrough}.");
+            throw new ConfigurationException($"--routes must be a comma-separated list of {TokenScopes.Generation}, {TokenScopes.PassThrough} and {TokenScopes.Realtime}.");
         }
 
         var lifetime = ReadLifetime(named["--expires-in"]);

@@ -8,6 +8,7 @@ internal static class TokenScopes
 {
     public const string Generation = "generation";
     public const string PassThrough = "pass-through";
+    public const string Realtime = "realtime";
     public const int MaxSubjectLength = 64;
     public const int MaxModelLength = 128;
 
@@ -15,13 +16,14 @@ internal static class TokenScopes
     private static readonly SearchValues<char> SubjectChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@:-");
 
-    private static readonly SearchValues<char> IdChars =
+    /// <summary>base64url's alphabet: token ids, and the random part of OpenAI's ephemeral keys (<c>ek_...</c>).</summary>
+    public static readonly SearchValues<char> UrlSafeChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
 
     public static bool IsValidSubject(string? subject)
         => subject is { Length: > 0 and <= MaxSubjectLength } && subject.AsSpan().IndexOfAnyExcept(SubjectChars) < 0;
 
-    public static bool IsValidId(string? id) => id is { Length: > 0 and <= 64 } && id.AsSpan().IndexOfAnyExcept(IdChars) < 0;
+    public static bool IsValidId(string? id) => id is { Length: > 0 and <= 64 } && id.AsSpan().IndexOfAnyExcept(UrlSafeChars) < 0;
 
     public static bool IsValidModel(string? model)
         => model is { Length: > 0 and <= MaxModelLength } && model.AsSpan().IndexOfAny(" \t\r\n,") < 0;
@@ -30,6 +32,7 @@ internal static class TokenScopes
     {
         Generation => RouteClass.Generation,
         PassThrough => RouteClass.PassThrough,
+        Realtime => RouteClass.Realtime,
         _ => null,
     };
 

@@ -38,6 +38,14 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
             ? $"The request body exceeds this proxy's limit of {limit / (1024 * 1024)} MB."
             : "The request body exceeds this proxy's limit.");
 
+    public static ProxyError UpgradeNotSupported() => new(
+        StatusCodes.Status400BadRequest, InvalidRequest, "websocket_not_supported",
+        "This request asks for a WebSocket, but it did not arrive as an HTTP/1.1 upgrade (an FC event invocation cannot carry one); connect to the HTTP trigger or custom domain with wss://.");
+
+    public static ProxyError OriginNotAllowed() => new(
+        StatusCodes.Status403Forbidden, InvalidRequest, "origin_not_allowed",
+        "A WebSocket from this web page's origin is not allowed here; the operator lists the allowed origins in CORS_ALLOWED_ORIGINS.");
+
     public static ProxyError UpstreamUnreachable() => new(
         StatusCodes.Status502BadGateway, ProxyFailure, "upstream_unreachable",
         "The proxy could not reach the upstream API or lost the connection before a response arrived; retry later.");

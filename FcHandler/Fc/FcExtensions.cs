@@ -1,3 +1,4 @@
+using FcHandler.Proxy.WebSockets;
 
 namespace FcHandler.Fc;
 
@@ -23,6 +24,7 @@ internal static class FcExtensions
             services.GetRequiredService<FcContextFactory>(),
             services.GetRequiredService<InFlightRequests>(),
             services.GetRequiredService<UpstreamWarmup>(),
+            services.GetRequiredService<WebSocketSessions>(),
             services.GetRequiredService<FcOptions>(),
             services.GetRequiredService<ILogger<FcMiddleware>>()).InvokeAsync);
         return app;

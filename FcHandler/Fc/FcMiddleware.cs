@@ -1,6 +1,7 @@
 using FcHandler.Errors;
 using FcHandler.Fc.Events;
 using FcHandler.Logging;
+using FcHandler.Proxy.WebSockets;
 
 namespace FcHandler.Fc;
 
@@ -15,6 +16,7 @@ internal sealed class FcMiddleware(
     FcContextFactory contexts,
     InFlightRequests inFlight,
     UpstreamWarmup warmup,
+    WebSocketSessions webSockets,
     FcOptions options,
     ILogger<FcMiddleware> logger)
 {
@@ -77,6 +79,15 @@ internal sealed class FcMiddleware(
         // Refuse new work first, then say so: a request arriving after the line must already be refused.
         ProxyLog.PreStopDraining(logger, inFlight.StopAdmitting());
         var remaining = await inFlight.DrainAsync(options.PreStopTimeout, context.RequestAborted);
+
+        // A WebSocket runs for as long as its user talks: close those still open with 1001 (going away), which tells
+        // clients to reconnect, and give the close handshakes a moment before FC stops the instance.
+        if (remaining > 0 && webSockets.Count > 0)
+        {
+            ProxyLog.PreStopClosingWebSockets(logger, webSockets.CloseAll());
+            remaining = await inFlight.DrainAsync(WebSocketSessions.CloseWait, context.RequestAborted);
+        }
+
         ProxyLog.PreStopDone(logger, remaining);
         context.Response.StatusCode = StatusCodes.Status200OK;
     }

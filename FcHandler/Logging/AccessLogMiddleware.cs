@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FcHandler.Errors;
 using FcHandler.Proxy;
+using FcHandler.Proxy.WebSockets;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace FcHandler.Logging;
@@ -55,6 +56,12 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
             ? Milliseconds(start, exchange.UpstreamHeadersTimestamp)
             : "-";
 
+        if (exchange.WebSocket is { Relay: not null } webSocket)
+        {
+            LogWebSocket(context, exchange, webSocket, upstreamTtfb, start);
+            return;
+        }
+
         // 499: the client closed the connection before the response completed (nginx's convention).
         var status = context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode;
 
@@ -71,6 +78,37 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
             exchange.Subject ?? "-",
             context.TraceIdentifier);
     }
+
+    // A relayed WebSocket's line, written when it closes: its bytes are frames, not a body, and how it ended is in
+    // its close codes.
+    private void LogWebSocket(HttpContext context, ProxyExchange exchange, WebSocketSession webSocket, string upstreamTtfb, long start)
+        => ProxyLog.WebSocketAccess(
+            logger,
+            context.Request.Method,
+            LoggedPath(context),
+            RouteName(exchange.Route),
+            StatusCodes.Status101SwitchingProtocols,
+            upstreamTtfb,
+            Milliseconds(start, Stopwatch.GetTimestamp()),
+            webSocket.BytesFromClient,
+            webSocket.BytesToClient,
+            ClosedByName(webSocket.ClosedBy),
+            CloseCode(webSocket.ClientCloseCode),
+            CloseCode(webSocket.UpstreamCloseCode),
+            exchange.Subject ?? "-",
+            context.TraceIdentifier);
+
+    private static string CloseCode(int code) => code == 0 ? "-" : code.ToString(CultureInfo.InvariantCulture);
+
+    private static string ClosedByName(ClosedBy closedBy) => closedBy switch
+    {
+        ClosedBy.Client => "client",
+        ClosedBy.Upstream => "upstream",
+        ClosedBy.Proxy => "proxy",
+        ClosedBy.ClientGone => "client_gone",
+        ClosedBy.UpstreamGone => "upstream_gone",
+        _ => "-",
+    };
 
     // The path as the client sent it, without the query: Kestrel's decoded, dot-segment-resolved Path would hide
     // what a refused request really asked for.
@@ -93,6 +131,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
     {
         RouteClass.Generation => "generation",
         RouteClass.PassThrough => "pass-through",
+        RouteClass.Realtime => "realtime",
         RouteClass.Health => "health",
         RouteClass.Rejected => "rejected",
         _ => "local",

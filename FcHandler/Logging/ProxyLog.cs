@@ -69,6 +69,17 @@ internal static partial class ProxyLog
     [LoggerMessage(27, LogLevel.Information, "Pre-stop: done, {Remaining} requests still running", EventName = "PreStopDone")]
     public static partial void PreStopDone(ILogger logger, int remaining);
 
+    // WebSockets (FcHandler/Proxy/WebSockets/), ids 30-39.
+    [LoggerMessage(30, LogLevel.Information,
+        "{Method} {Path} {Route} {Status} websocket upstream_ttfb={UpstreamTtfbMs}ms duration={DurationMs}ms in={BytesIn}B out={BytesOut}B closed_by={ClosedBy} client_close={ClientClose} upstream_close={UpstreamClose} subject={Subject} request_id={RequestId}",
+        EventName = "WebSocketAccess")]
+    public static partial void WebSocketAccess(
+        ILogger logger, string method, string path, string route, int status, string upstreamTtfbMs, string durationMs,
+        long bytesIn, long bytesOut, string closedBy, string clientClose, string upstreamClose, string subject, string requestId);
+
+    [LoggerMessage(31, LogLevel.Information, "Pre-stop: closing {Count} WebSockets with 1001 (going away)", EventName = "PreStopClosingWebSockets")]
+    public static partial void PreStopClosingWebSockets(ILogger logger, int count);
+
     // The instance as the runtime sees it, ids from 70.
     [LoggerMessage(70, LogLevel.Information, "Instance: {Processors} processor(s), GC heap limit {HeapLimitMb} MB", EventName = "Instance")]
     public static partial void Instance(ILogger logger, int processors, long heapLimitMb);

@@ -63,6 +63,17 @@ internal sealed class CorsPolicy
         headers.AccessControlExposeHeaders = ExposedHeaders;
     }
 
+    /// <summary>
+    /// Whether a WebSocket may be opened from the request's origin. Browsers apply no CORS to WebSockets (any page can
+    /// open one to any host, RFC 6455 section 10.2), so with a list of origins the proxy checks for them: a page from
+    /// elsewhere is refused. A request without <c>Origin</c> is no browser's, and passes, as it would over HTTP.
+    /// </summary>
+    public bool AllowsWebSocketFrom(HttpRequest request)
+    {
+        var origin = request.Headers.Origin;
+        return _origins is null || origin.Count == 0 || (origin.Count == 1 && _origins.Contains(origin.ToString()));
+    }
+
     /// <summary>Answers a preflight locally: the upstream never sees OPTIONS.</summary>
     public void AnswerPreflight(HttpRequest request, HttpResponse response)
     {

@@ -112,6 +112,21 @@ internal static class HeaderRules
     private static readonly RequestAllowList BuiltInRequestAllowList = new(RequestAllowed, RequestAllowedPrefixes);
 
     /// <summary>
+    /// Request headers sent upstream only with a WebSocket handshake (RFC 6455 section 4.1), which the upstream needs to
+    /// answer it: the key it proves it read, the version, the subprotocols (OpenAI's is <c>realtime</c>; in server-key
+    /// mode admission has already removed any token from the list) and the extensions (permessage-deflate, relayed
+    /// compressed). <c>Connection: Upgrade</c> and <c>Upgrade: websocket</c> are not here because YARP adds them itself
+    /// to the request it upgrades (<c>HttpForwarder.FixupUpgradeRequestHeaders</c>); copied too, they would go twice.
+    /// </summary>
+    private static readonly FrozenSet<string> UpgradeRequestAllowed = FrozenSet.ToFrozenSet(
+    [
+        "Sec-WebSocket-Key",
+        "Sec-WebSocket-Version",
+        "Sec-WebSocket-Protocol",
+        "Sec-WebSocket-Extensions",
+    ], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
     /// Response headers never passed to the client: hop-by-hop headers (RFC 9110 section 7.6.1), the headers an FC
     /// function may not set (https://help.aliyun.com/document_detail/191345.html), and headers that describe the
     /// upstream's own policy for this domain rather than the API's answer.
@@ -167,6 +182,13 @@ internal static class HeaderRules
 
     private static bool StartsWithAny(string value, string[] prefixes)
         => prefixes.Any(prefix => value.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Whether the header is one a WebSocket handshake carries upstream besides the request's own.</summary>
+    public static bool IsHandshakeHeader(string name) => UpgradeRequestAllowed.Contains(name);
+
+    /// <summary>The built-in rule for a header of a WebSocket handshake: the handshake's own headers, then the usual rules.</summary>
+    public static HeaderAction ForUpgradeRequest(string name)
+        => IsHandshakeHeader(name) ? HeaderAction.Forward : ForRequest(name);
 
     public static HeaderAction ForResponse(string name, ReadOnlySpan<char> value)
     {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using FcHandler.Errors;
 using FcHandler.Json;
 using FcHandler.Logging;
+using FcHandler.Proxy.WebSockets;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -11,7 +12,11 @@ namespace FcHandler.Proxy;
 /// The end of the request path: checks the target, classifies the route, then answers locally or forwards.
 /// </summary>
 internal sealed class ProxyEndpoint(
-    IHttpForwarder forwarder, UpstreamClient upstream, ProxyTransformer transformer, ILogger<ProxyEndpoint> logger)
+    IHttpForwarder forwarder,
+    UpstreamClient upstream,
+    ProxyTransformer transformer,
+    WebSocketForwarder webSockets,
+    ILogger<ProxyEndpoint> logger)
 {
     private static readonly HealthStatus Healthy = new("ok");
 
@@ -37,7 +42,7 @@ internal sealed class ProxyEndpoint(
         return route switch
         {
             RouteClass.Health => HealthAsync(context),
-            RouteClass.Generation or RouteClass.PassThrough => ForwardAsync(context, route),
+            RouteClass.Generation or RouteClass.PassThrough or RouteClass.Realtime => ForwardAsync(context, route),
             _ => ErrorWriter.WriteAsync(context, ProxyError.UnknownUrl(request.Method, request.Path.Value ?? "/")),
         };
     }
@@ -66,9 +71,11 @@ internal sealed class ProxyEndpoint(
         }
 
         // 4. Forward. YARP streams both bodies, applies the route's idle timeout, and cancels the upstream request
-        //    as soon as the client goes away.
-        var error = await forwarder.SendAsync(
-            context, upstream.DestinationPrefix, upstream.Invoker, upstream.ConfigFor(route), transformer);
+        //    as soon as the client goes away. A WebSocket, on any route, is relayed until one side closes it.
+        var error = WebSocketForwarder.IsRequested(context.Request)
+            ? await webSockets.ForwardAsync(context)
+            : await forwarder.SendAsync(
+                context, upstream.DestinationPrefix, upstream.Invoker, upstream.ConfigFor(route), transformer);
 
         if (error == ForwarderError.None)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FcHandler.Proxy.WebSockets;
 
 namespace FcHandler.Proxy;
 
@@ -13,6 +14,9 @@ internal sealed class ProxyExchange
 
     /// <summary>Who the client is, as access control admitted it (a token's subject); never a secret.</summary>
     public string? Subject { get; set; }
+
+    /// <summary>The WebSocket session, when the request asked for one; it is relayed once <c>Relay</c> is set.</summary>
+    public WebSocketSession? WebSocket { get; set; }
 
     /// <summary>When the upstream's response headers arrived (<see cref="Stopwatch"/> ticks), or 0 if they never did.</summary>
     public long UpstreamHeadersTimestamp { get; private set; }

@@ -1,5 +1,6 @@
 using FcHandler.Hosting;
 using FcHandler.Logging;
+using FcHandler.Proxy.WebSockets;
 
 namespace FcHandler.Proxy;
 
@@ -14,6 +15,8 @@ internal static class ProxyExtensions
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton(new ProxyTransformer(HeaderRules.RequestAllowListWith(options.ForwardHeaders)));
         services.AddSingleton<CorsPolicy>();
+        services.AddSingleton<WebSocketSessions>();
+        services.AddSingleton<WebSocketForwarder>();
         services.AddSingleton<ProxyEndpoint>();
         return services;
     }
@@ -27,7 +30,7 @@ internal static class ProxyExtensions
     {
         var services = app.Services;
         app.Use(next => new AccessLogMiddleware(next, services.GetRequiredService<ILogger<AccessLogMiddleware>>()).InvokeAsync);
-        app.Use(next => new CorsMiddleware(next, services.GetRequiredService<CorsPolicy>()).InvokeAsync);
+        app.Use(next => new CorsMiddleware(next, services.GetRequiredService<CorsPolicy>(), services.GetRequiredService<ILogger<CorsMiddleware>>()).InvokeAsync);
         beforeForwarding?.Invoke(app);
         app.Run(services.GetRequiredService<ProxyEndpoint>().InvokeAsync);
         return app;

@@ -1,3 +1,5 @@
+using FcHandler.Proxy.WebSockets;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
@@ -21,9 +23,12 @@ internal sealed class ProxyTransformer(RequestAllowList requestHeaders) : HttpTr
         // two ends could disagree on where the body stops (request smuggling).
         var chunked = headers.ContainsKey(HeaderNames.TransferEncoding);
 
+        // A WebSocket the relay handles brings its handshake headers along.
+        var upgrade = httpContext.Features.Get<IHttpUpgradeFeature>() is RelayUpgradeFeature;
+
         foreach (var (name, values) in headers)
         {
-            if (!requestHeaders.Allows(name)
+            if (!(requestHeaders.Allows(name) || (upgrade && HeaderRules.IsHandshakeHeader(name)))
                 || (chunked && name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase)))
             {
                 continue;

@@ -46,6 +46,9 @@ internal static class RouteTable
         new(Match.EngineOperation, "answers", RouteClass.Generation),
         new(Match.EngineOperation, "search", RouteClass.Generation),
 
+        // The WebSocket, client_secrets (ephemeral keys), calls (WebRTC), and the beta sessions endpoints.
+        new(Match.Subtree, "/v1/realtime", RouteClass.Realtime),
+
         // Models, files, batches, fine_tuning, uploads, vector_stores, assistants, organization, and whatever
         // OpenAI adds next: forwarded, so the proxy never lags behind the API.
         new(Match.Subtree, "/v1", RouteClass.PassThrough),

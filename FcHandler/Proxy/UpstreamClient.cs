@@ -16,6 +16,7 @@ internal sealed class UpstreamClient : IDisposable
         Invoker = new HttpMessageInvoker(CreateHandler(options), disposeHandler: true);
         Generation = CreateConfig(options.GenerationTimeout);
         PassThrough = CreateConfig(options.DefaultTimeout);
+        HandshakeTimeout = options.DefaultTimeout;
     }
 
     /// <summary>The upstream base URL, without a trailing slash; YARP appends the request's path and query.</summary>
@@ -27,6 +28,25 @@ internal sealed class UpstreamClient : IDisposable
 
     public ForwarderRequestConfig PassThrough { get; }
 
+    /// <summary>
+    /// WebSockets. HTTP/1.1, the upgrade OpenAI documents: with our HTTP/2 preference YARP would first try RFC 8441
+    /// WebSockets over HTTP/2 to an https upstream and fall back to HTTP/1.1 when it is not offered, a wasted round
+    /// trip per session. No idle timeout: a voice session may be silent for minutes, and a proxy must not cut a call
+    /// in progress; FC's function timeout bounds a session instead (template.yml). The handshake is bounded by
+    /// <see cref="HandshakeTimeout"/>.
+    /// </summary>
+    public ForwarderRequestConfig WebSocket { get; } = new()
+    {
+        ActivityTimeout = Timeout.InfiniteTimeSpan,
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        AllowResponseBuffering = false,
+    };
+
+    /// <summary>How long the upstream may take to accept a WebSocket: the default route timeout.</summary>
+    public TimeSpan HandshakeTimeout { get; }
+
+    /// <summary>The policy of a plain HTTP request; the Realtime API's HTTP endpoints (client secrets, calls) are quick.</summary>
     public ForwarderRequestConfig ConfigFor(RouteClass route) => route == RouteClass.Generation ? Generation : PassThrough;
 
     /// <summary>The handler settings of YARP's direct-forwarding sample, each for a reason given beside it.</summary>

@@ -1,0 +1,124 @@
+using System.Runtime.CompilerServices;
+
+namespace FcHandler.Proxy.WebSockets;
+
+/// <summary>
+/// The upstream-to-client direction of a relayed WebSocket: YARP writes here what the upstream sent. Follows the
+/// upstream's frames, and when the proxy closes, sends the client a close frame at the end of the frame under way
+/// (right away when none is) and nothing after it. Like reads, the usual write needs no state machine.
+/// </summary>
+internal sealed class RelayToClient(Stream client, WebSocketSession session, CancellationToken closing)
+{
+    // Writes come from YARP's copy loop, and once from CloseIfIdleAsync; one at a time.
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private FrameTracker _frames;
+    private bool _closeSent;
+
+    private bool Closing => closing.IsCancellationRequested;
+
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (Closing || !_writeLock.Wait(0))
+        {
+            return WriteWhileClosingAsync(buffer, cancellationToken);
+        }
+
+        ValueTask writing;
+        try
+        {
+            _frames.Advance(buffer.Span, stopAtBoundary: false);
+            session.NoteCloseFrame(ClosedBy.Upstream, _frames.CloseCode);
+            writing = client.WriteAsync(buffer, cancellationToken);
+        }
+        catch
+        {
+            _writeLock.Release();
+            throw;
+        }
+
+        if (!writing.IsCompletedSuccessfully)
+        {
+            return FinishWriteAsync(writing, buffer.Length);
+        }
+
+        writing.GetAwaiter().GetResult();
+        session.BytesToClient += buffer.Length;
+        _writeLock.Release();
+        return default;
+    }
+
+    /// <summary>Sends the client the proxy's close now if no frame is under way; otherwise the next write does.</summary>
+    public async Task CloseIfIdleAsync()
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_closeSent && _frames.AtBoundary)
+            {
+                await SendCloseAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception)
+            when (exception is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // The client is gone already (Kestrel reports an aborted connection as a cancellation); the relay ends on its own.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FinishWriteAsync(ValueTask writing, int length)
+    {
+        try
+        {
+            await writing.ConfigureAwait(false);
+            session.BytesToClient += length;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    // Closing (or the proxy's close being written): relay up to the end of the frame under way, then the close.
+    private async ValueTask WriteWhileClosingAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Once the client has the proxy's close, what the upstream still sends (its answer to ours) goes no further.
+            var relayed = _frames.Advance(buffer.Span, stopAtBoundary: Closing && !_closeSent);
+            session.NoteCloseFrame(ClosedBy.Upstream, _frames.CloseCode);
+            if (_closeSent)
+            {
+                return;
+            }
+
+            if (relayed > 0)
+            {
+                await client.WriteAsync(buffer[..relayed], cancellationToken).ConfigureAwait(false);
+                session.BytesToClient += relayed;
+            }
+
+            if (Closing && _frames.AtBoundary)
+            {
+                await SendCloseAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask SendCloseAsync(CancellationToken cancellationToken)
+    {
+        _closeSent = true;
+        await client.WriteAsync(CloseFrame.ToClient, cancellationToken).ConfigureAwait(false);
+        await client.FlushAsync(cancellationToken).ConfigureAwait(false);
+        session.BytesToClient += CloseFrame.ToClient.Length;
+    }
+}

@@ -1,0 +1,86 @@
+namespace FcHandler.Proxy.WebSockets;
+
+/// <summary>
+/// One relayed WebSocket: the handle the forwarder is cancelled by, the relay stream once the upstream has accepted the
+/// upgrade, and what the access line reports when it ends (bytes each way, close codes, who closed).
+/// </summary>
+internal sealed class WebSocketSession : IDisposable
+{
+    private readonly CancellationTokenSource _abort = new();
+    private int _closedBy;
+
+    /// <param name="handshakeTimeout">How long the upstream may take to accept the upgrade; the tunnel itself has no idle timeout.</param>
+    public WebSocketSession(TimeSpan handshakeTimeout) => _abort.CancelAfter(handshakeTimeout);
+
+    /// <summary>Given to the forwarder: cancelling it ends the handshake or the relay at once, both sides.</summary>
+    public CancellationToken Aborted => _abort.Token;
+
+    /// <summary>The relay, once the upstream answered 101 and the client's connection was upgraded.</summary>
+    public WebSocketRelayStream? Relay { get; private set; }
+
+    /// <summary>Frame bytes the client sent, relayed to the upstream.</summary>
+    public long BytesFromClient { get; internal set; }
+
+    /// <summary>Frame bytes the upstream sent, relayed to the client (and the proxy's own close frame, if it sent one).</summary>
+    public long BytesToClient { get; internal set; }
+
+    /// <summary>The code of the client's close frame; 0 if it sent none.</summary>
+    public int ClientCloseCode { get; internal set; }
+
+    /// <summary>The code of the upstream's close frame; 0 if it sent none.</summary>
+    public int UpstreamCloseCode { get; internal set; }
+
+    public ClosedBy ClosedBy => (ClosedBy)Volatile.Read(ref _closedBy);
+
+    /// <summary>Wraps the client's upgraded connection in the relay; from now on nothing times the session out.</summary>
+    public WebSocketRelayStream Attach(Stream clientStream)
+    {
+        _abort.CancelAfter(Timeout.InfiniteTimeSpan);
+        return Relay = new WebSocketRelayStream(clientStream, this);
+    }
+
+    /// <summary>Records the code of a side's close frame (0: none yet), and the side as the first to close if it was.</summary>
+    public void NoteCloseFrame(ClosedBy side, int code)
+    {
+        if (code == 0)
+        {
+            return;
+        }
+
+        if (side == ClosedBy.Client)
+        {
+            ClientCloseCode = code;
+        }
+        else
+        {
+            UpstreamCloseCode = code;
+        }
+
+        NoteClosedBy(side);
+    }
+
+    /// <summary>Records who closed first; later calls change nothing.</summary>
+    public void NoteClosedBy(ClosedBy who) => Interlocked.CompareExchange(ref _closedBy, (int)who, (int)ClosedBy.None);
+
+    /// <summary>Ends the relay at once, both sides (the client is gone, or a graceful close ran out of time).</summary>
+    public void Abort() => _abort.Cancel();
+
+    /// <summary>
+    /// Closes both sides with 1001 at their next frame boundary, and ends the relay after <paramref name="grace"/>
+    /// whatever state the close handshakes are in.
+    /// </summary>
+    public void Close(TimeSpan grace)
+    {
+        try
+        {
+            Relay?.RequestClose();
+            _abort.CancelAfter(grace);
+        }
+        catch (ObjectDisposedException)
+        {
+            // It ended meanwhile.
+        }
+    }
+
+    public void Dispose() => _abort.Dispose();
+}
