@@ -11,6 +11,7 @@ public sealed class BootstrapTests : IDisposable
 {
     private const string SystemBundle = "/etc/ssl/certs/ca-certificates.crt";
     private const string Inline = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+    private const string PooledArrays = "DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION";
 
     private readonly DirectoryInfo _code = Directory.CreateTempSubdirectory("fchandler-bootstrap-");
 
@@ -20,7 +21,7 @@ public sealed class BootstrapTests : IDisposable
         var fake = Path.Combine(_code.FullName, "FcHandler");
         File.WriteAllText(fake, """
             #!/bin/bash
-            for name in SSL_CERT_FILE SSL_CERT_DIR DOTNET_GCTotalPhysicalMemory DOTNET_GCHeapHardLimit DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS; do
+            for name in SSL_CERT_FILE SSL_CERT_DIR DOTNET_GCTotalPhysicalMemory DOTNET_GCHeapHardLimit DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION; do
                 if [ -n "${!name+set}" ]; then echo "$name=${!name}"; else echo "$name unset"; fi
             done
             echo "args=$*"
@@ -42,7 +43,7 @@ public sealed class BootstrapTests : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var name in new[] { "SSL_CERT_FILE", "SSL_CERT_DIR", "DOTNET_GCTotalPhysicalMemory", "DOTNET_GCHeapHardLimit", "FC_FUNCTION_MEMORY_SIZE", Inline })
+        foreach (var name in new[] { "SSL_CERT_FILE", "SSL_CERT_DIR", "DOTNET_GCTotalPhysicalMemory", "DOTNET_GCHeapHardLimit", "FC_FUNCTION_MEMORY_SIZE", Inline, PooledArrays })
         {
             start.Environment.Remove(name);
         }
@@ -119,19 +120,23 @@ public sealed class BootstrapTests : IDisposable
         Assert.Null(seen[name == "DOTNET_GCHeapHardLimit" ? "DOTNET_GCTotalPhysicalMemory" : "DOTNET_GCHeapHardLimit"]);
     }
 
-    [Fact]
-    public async Task InlineCompletions_NothingSet_AreOn()
+    [Theory]
+    [InlineData(Inline, "1")] // socket completions on the I/O thread
+    [InlineData(PooledArrays, "256")] // arrays the shared pool keeps of each size
+    public async Task RuntimeSetting_NothingSet_GetsFcsValue(string name, string expected)
     {
         var seen = await RunAsync();
 
-        Assert.Equal("1", seen[Inline]);
+        Assert.Equal(expected, seen[name]);
     }
 
-    [Fact]
-    public async Task InlineCompletions_OperatorSetting_IsLeftAsItIs()
+    [Theory]
+    [InlineData(Inline, "0")]
+    [InlineData(PooledArrays, "32")]
+    public async Task RuntimeSetting_OperatorSetting_IsLeftAsItIs(string name, string value)
     {
-        var seen = await RunAsync((Inline, "0"));
+        var seen = await RunAsync((name, value));
 
-        Assert.Equal("0", seen[Inline]);
+        Assert.Equal(value, seen[name]);
     }
 }
