@@ -56,11 +56,17 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
             return;
         }
 
-        // 3. The model, for a model-scoped token: refused, never rewritten.
-        if (grant is { HasModelScope: true } && !await ModelAllowedAsync(grant, route, request, context.RequestAborted))
+        // 3. The model: for the access log on generation routes, and for a model-scoped token, which it must satisfy
+        //    (refused, never rewritten). The read stops at the top-level "model".
+        if (route == RouteClass.Generation || grant is { HasModelScope: true })
         {
-            await DenyAsync(context, ProxyError.ModelNotAllowed());
-            return;
+            var (outcome, model) = await ModelReader.ReadAsync(request, context.RequestAborted);
+            exchange?.Model = model;
+            if (grant is { HasModelScope: true } && !ModelAllowed(grant, route, request, outcome, model))
+            {
+                await DenyAsync(context, ProxyError.ModelNotAllowed());
+                return;
+            }
         }
 
         // 4. The server's key replaces the client's token; the transformer forwards Authorization as it finds it.
@@ -80,16 +86,13 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
 
     // A generation request with a body must name an allowed model; any request that names one must name an allowed
     // one. Requests without a body (GET /v1/responses/{id}) name none and pass.
-    private static async Task<bool> ModelAllowedAsync(AccessGrant grant, RouteClass route, HttpRequest request, CancellationToken cancellationToken)
-    {
-        var (outcome, model) = await ModelReader.ReadAsync(request, cancellationToken);
-        return outcome switch
+    private static bool ModelAllowed(AccessGrant grant, RouteClass route, HttpRequest request, ModelReader.Outcome outcome, string? model)
+        => outcome switch
         {
             ModelReader.Outcome.Found => grant.AllowsModel(model!),
             ModelReader.Outcome.None => route != RouteClass.Generation || request.ContentLength is null or 0,
             _ => false,
         };
-    }
 
     private Task DenyAsync(HttpContext context, ProxyError error)
     {

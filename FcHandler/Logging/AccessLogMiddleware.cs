@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using FcHandler.Errors;
 using FcHandler.Proxy;
 using Microsoft.AspNetCore.Http.Features;
@@ -9,8 +8,9 @@ namespace FcHandler.Logging;
 /// <summary>
 /// Outermost step: one access line per request, after the response completes, and the last line of defence that
 /// turns an unexpected exception into an OpenAI-shaped 500 (or an abort, once the response has started).
-/// Logs method, path (never the query), route class, status, timings, byte counts, the client's subject (when access
-/// control names one) and the request id; never headers or bodies.
+/// Logs method, path (never the query), route class, status, the upstream's status, timings, byte counts, the client's
+/// subject (when access control names one), the model asked for, the usage OpenAI reported, the error code and the
+/// request id; never headers or bodies.
 /// </summary>
 internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLogMiddleware> logger)
 {
@@ -22,12 +22,13 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
 
         var requestBody = new CountingReadStream(context.Request.Body);
         context.Request.Body = requestBody;
-        var responseBody = new CountingResponseBodyFeature(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>());
+        var responseBody = new CountingResponseBodyFeature(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), exchange);
         context.Features.Set<IHttpResponseBodyFeature>(responseBody);
 
         try
         {
             await next(context);
+            await responseBody.FinishAsync(context.RequestAborted);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
@@ -40,6 +41,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         }
         finally
         {
+            exchange.CompleteResponse();
             Log(context, exchange, start, requestBody.BytesRead, responseBody.BytesWritten);
         }
     }
@@ -53,7 +55,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
 
         var upstreamTtfb = exchange.UpstreamHeadersTimestamp > 0
             ? Milliseconds(start, exchange.UpstreamHeadersTimestamp)
-            : "-";
+            : (double?)null;
 
         // 499: the client closed the connection before the response completed (nginx's convention).
         var status = context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode;
@@ -64,11 +66,15 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
             LoggedPath(context),
             RouteName(exchange.Route),
             status,
-            upstreamTtfb,
-            Milliseconds(start, Stopwatch.GetTimestamp()),
+            LogValue.Integer(exchange.UpstreamStatus),
+            LogValue.Milliseconds(upstreamTtfb),
+            LogValue.Milliseconds(Milliseconds(start, Stopwatch.GetTimestamp())),
             bytesIn,
             bytesOut,
-            exchange.Subject ?? "-",
+            LogValue.Text(exchange.Subject),
+            LogValue.Text(exchange.Model),
+            new UsageLogValue(exchange.Usage),
+            LogValue.Text(exchange.ErrorCode),
             context.TraceIdentifier);
     }
 
@@ -86,8 +92,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         return query < 0 ? raw : raw[..query];
     }
 
-    private static string Milliseconds(long from, long to)
-        => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture);
+    private static double Milliseconds(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 
     private static string RouteName(RouteClass? route) => route switch
     {

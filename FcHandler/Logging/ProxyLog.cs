@@ -8,12 +8,17 @@ namespace FcHandler.Logging;
 /// </summary>
 internal static partial class ProxyLog
 {
-    [LoggerMessage(1, LogLevel.Information,
-        "{Method} {Path} {Route} {Status} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B subject={Subject} request_id={RequestId}",
+    /// <summary>The access line's event id: in JSON it carries its fields only, no message text.</summary>
+    public const int AccessEventId = 1;
+
+    // The parameters' names are the JSON fields' names (snake_case): README, "Logs".
+    [LoggerMessage(AccessEventId, LogLevel.Information,
+        "{Method} {Path} {Route} {Status} upstream={UpstreamStatus} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B subject={Subject} model={Model} usage={Usage} error={ErrorCode} request_id={RequestId}",
         EventName = "Access")]
     public static partial void Access(
-        ILogger logger, string method, string path, string route, int status, string upstreamTtfbMs, string totalMs,
-        long bytesIn, long bytesOut, string subject, string requestId);
+        ILogger logger, string method, string path, string route, int status, LogValue upstreamStatus, LogValue upstreamTtfbMs,
+        LogValue totalMs, long bytesIn, long bytesOut, LogValue subject, LogValue model, UsageLogValue usage, LogValue errorCode,
+        string requestId);
 
     [LoggerMessage(2, LogLevel.Warning,
         "Forwarding failed: {Error} ({ExceptionType}: {ExceptionMessage}) request_id={RequestId}",
