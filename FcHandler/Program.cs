@@ -27,7 +27,7 @@ internal static class Program
         }
         catch (ConfigurationException exception)
         {
-            await Console.Error.WriteLineAsync($"FcHandler cannot start: {exception.Message}");
+            await Console.Error.WriteAsync(StartupFailure.Line(exception.Message));
             return 2;
         }
 
@@ -43,6 +43,7 @@ internal static class Program
         builder.UseProxyLogging();                                           // one line per event on stdout
         configure?.Invoke(builder);
 
+        builder.UseLogFormat();                                              // json in FC, text elsewhere, or LOG_FORMAT
         var options = ProxyOptionsReader.Read(builder.Configuration);      // settings, validated or refused
         builder.UseProxyKestrel(ListenEndpoint.Read(builder.Configuration)); // address, port, limits
         builder.Services.AddFcRuntime(builder.Configuration);                // FC context, lifecycle hooks, event mode

@@ -12,6 +12,7 @@ internal static class ConfigKeys
     public const string ConnectTimeout = "CONNECT_TIMEOUT";
     public const string CorsAllowedOrigins = "CORS_ALLOWED_ORIGINS";
     public const string ListenHost = "LISTEN_HOST";
+    public const string LogFormat = "LOG_FORMAT";
 
     // Access control and client limits (FcHandler/Access/).
     public const string OpenAIApiKey = "OPENAI_API_KEY";
@@ -25,4 +26,5 @@ internal static class ConfigKeys
     public const string FcCustomListenPort = "FC_CUSTOM_LISTEN_PORT";
     public const string FcServerPort = "FC_SERVER_PORT";
     public const string FcFunctionName = "FC_FUNCTION_NAME";
+    public const string FcRegion = "FC_REGION";
 }
