@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using FcHandler.Diagnostics;
 using FcHandler.Errors;
+using FcHandler.Fc;
 using FcHandler.Proxy;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -14,6 +16,8 @@ namespace FcHandler.Logging;
 /// </summary>
 internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLogMiddleware> logger)
 {
+    private int _regionRefusalLogged;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var start = Stopwatch.GetTimestamp();
@@ -43,6 +47,18 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         {
             exchange.CompleteResponse();
             Log(context, exchange, start, requestBody.BytesRead, responseBody.BytesWritten);
+            WarnOnceAboutRegion(context, exchange);
+        }
+    }
+
+    // OpenAI's 403 for a region it does not serve reaches the client unchanged; the operator gets one explanation per
+    // instance, not one per request.
+    private void WarnOnceAboutRegion(HttpContext context, ProxyExchange exchange)
+    {
+        if (exchange is { UpstreamStatus: StatusCodes.Status403Forbidden, ErrorCode: RegionAdvice.RefusalCode }
+            && Interlocked.Exchange(ref _regionRefusalLogged, 1) == 0)
+        {
+            ProxyLog.RegionRefused(logger, RegionAdvice.Explain(context.GetFcContext()?.Region), context.TraceIdentifier);
         }
     }
 

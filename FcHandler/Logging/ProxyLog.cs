@@ -73,4 +73,11 @@ internal static partial class ProxyLog
 
     [LoggerMessage(27, LogLevel.Information, "Pre-stop: done, {Remaining} requests still running", EventName = "PreStopDone")]
     public static partial void PreStopDone(ILogger logger, int remaining);
+
+    // Usage, diagnostics and the doctor's checks (FcHandler/Usage/, FcHandler/Diagnostics/): ids 50-69.
+    [LoggerMessage(50, LogLevel.Warning,
+        "OpenAI refused a request because of where it came from (403 unsupported_country_region_territory): {Advice} "
+        + "Clients get OpenAI's answer unchanged; this warning is logged once per instance. request_id={RequestId}",
+        EventName = "RegionRefused")]
+    public static partial void RegionRefused(ILogger logger, string advice, string requestId);
 }
