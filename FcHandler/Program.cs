@@ -1,4 +1,5 @@
 using FcHandler.Access;
+using FcHandler.Diagnostics;
 using FcHandler.Fc;
 using FcHandler.Hosting;
 using FcHandler.Proxy;
@@ -18,6 +19,11 @@ internal static class Program
         if (args is ["invoke", .. var invokeArgs])
         {
             return await InvokeCommand.RunAsync(invokeArgs, Console.In, Console.Out, Console.Error);
+        }
+
+        if (args is ["doctor", .. var doctorArgs])
+        {
+            return await DoctorCommand.RunAsync(doctorArgs); // checks the way to the upstream; starts no server
         }
 
         WebApplication app;

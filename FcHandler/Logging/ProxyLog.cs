@@ -80,4 +80,14 @@ internal static partial class ProxyLog
         + "Clients get OpenAI's answer unchanged; this warning is logged once per instance. request_id={RequestId}",
         EventName = "RegionRefused")]
     public static partial void RegionRefused(ILogger logger, string advice, string requestId);
+
+    // FC's initializer: the doctor's connection check, without a key (no API call).
+    [LoggerMessage(51, LogLevel.Information,
+        "Upstream check passed: {Upstream} dns={DnsMs}ms ({Addresses}) connect={ConnectMs}ms tls={TlsMs}ms {Tls}",
+        EventName = "UpstreamChecked")]
+    public static partial void UpstreamChecked(
+        ILogger logger, string upstream, LogValue dnsMs, string addresses, LogValue connectMs, LogValue tlsMs, string tls);
+
+    [LoggerMessage(52, LogLevel.Warning, "Upstream check failed at {Step}: {Reason}", EventName = "UpstreamCheckFailed")]
+    public static partial void UpstreamCheckFailed(ILogger logger, string step, string reason);
 }
