@@ -3,6 +3,7 @@ using FcHandler.Diagnostics;
 using FcHandler.Fc;
 using FcHandler.Hosting;
 using FcHandler.Proxy;
+using FcHandler.Usage;
 
 namespace FcHandler;
 
@@ -19,6 +20,11 @@ internal static class Program
         if (args is ["invoke", .. var invokeArgs])
         {
             return await InvokeCommand.RunAsync(invokeArgs, Console.In, Console.Out, Console.Error);
+        }
+
+        if (args is ["usage", .. var usageArgs])
+        {
+            return await UsageCommand.RunAsync(usageArgs, Console.In, Console.Out, Console.Error); // totals from log lines
         }
 
         if (args is ["doctor", .. var doctorArgs])
