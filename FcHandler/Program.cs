@@ -64,7 +64,7 @@ internal static class Program
 
         var app = builder.Build();
         app.UseFcRuntime();                                                  // FC context, control paths, log markers
-        app.MapFcProxy(AccessExtensions.UseAdmission);                       // access log, CORS, admission, forwarding
+        app.MapFcProxy(AccessExtensions.UseAdmission, StreamUsageMiddleware.Use); // access log, CORS, admission, usage, forwarding
         app.LogStartup(options);
         return app;
     }

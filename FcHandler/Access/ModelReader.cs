@@ -94,8 +94,38 @@ internal static class ModelReader
 
     private static async Task<(Outcome, string?)> ReadJsonPropertyAsync(Stream body, CancellationToken cancellationToken)
     {
+        var scan = new JsonTopLevelScan(wholeObject: false);
+        await ScanAsync(body, scan, cancellationToken);
+        return (scan.Outcome ?? Outcome.Unreadable, scan.Model);
+    }
+
+    /// <summary>
+    /// For <c>CHAT_STREAM_USAGE=always</c>: whether a JSON body asks for a stream (<c>"stream": true</c>) and whether it
+    /// already has <c>stream_options</c>. Reads the whole top-level object; leaves the body rewound.
+    /// </summary>
+    public static async Task<(bool Stream, bool HasStreamOptions)> ReadStreamFieldsAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var contentType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed : null;
+        if (request.ContentLength is null or 0 || !request.Body.CanSeek || !IsJson(contentType))
+        {
+            return (false, false);
+        }
+
+        try
+        {
+            var scan = new JsonTopLevelScan(wholeObject: true);
+            await ScanAsync(request.Body, scan, cancellationToken);
+            return scan.Outcome is Outcome.Unreadable or null ? (false, false) : (scan.Stream, scan.HasStreamOptions);
+        }
+        finally
+        {
+            request.Body.Position = 0;
+        }
+    }
+
+    private static async Task ScanAsync(Stream body, JsonTopLevelScan scan, CancellationToken cancellationToken)
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        var scan = new JsonModelScan();
         var filled = 0;
         try
         {
@@ -105,14 +135,9 @@ internal static class ModelReader
                 filled += read;
                 var final = read == 0;
                 var consumed = scan.Advance(buffer.AsSpan(0, filled), final);
-                if (scan.Outcome is { } outcome)
+                if (scan.Outcome is not null || final)
                 {
-                    return (outcome, scan.Model);
-                }
-
-                if (final)
-                {
-                    return (Outcome.Unreadable, null);
+                    return;
                 }
 
                 // Keep the unfinished token; grow when one token fills the whole buffer (a long string).
@@ -130,64 +155,6 @@ internal static class ModelReader
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>A resumable scan for the top-level <c>model</c> string, across buffers (Utf8JsonReader cannot cross an await).</summary>
-    private sealed class JsonModelScan
-    {
-        private JsonReaderState _state;
-        private bool _started;
-        private bool _nextIsModel;
-
-        public Outcome? Outcome { get; private set; }
-
-        public string? Model { get; private set; }
-
-        /// <summary>Reads what it can and returns how many bytes it consumed.</summary>
-        public int Advance(ReadOnlySpan<byte> data, bool final)
-        {
-            var reader = new Utf8JsonReader(data, final, _state);
-            try
-            {
-                while (Outcome is null && reader.Read())
-                {
-                    Step(ref reader);
-                }
-            }
-            catch (JsonException)
-            {
-                Outcome = ModelReader.Outcome.Unreadable;
-            }
-
-            _state = reader.CurrentState;
-            return (int)reader.BytesConsumed;
-        }
-
-        private void Step(ref Utf8JsonReader reader)
-        {
-            if (!_started)
-            {
-                _started = true;
-                Outcome = reader.TokenType == JsonTokenType.StartObject ? null : ModelReader.Outcome.Unreadable; // not a JSON object
-                return;
-            }
-
-            if (_nextIsModel)
-            {
-                Model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                Outcome = Model is null ? ModelReader.Outcome.Unreadable : ModelReader.Outcome.Found;
-                return;
-            }
-
-            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("model"u8))
-            {
-                _nextIsModel = true;
-            }
-            else if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0)
-            {
-                Outcome = ModelReader.Outcome.None;
-            }
         }
     }
 }

@@ -13,6 +13,7 @@ internal static class ConfigKeys
     public const string CorsAllowedOrigins = "CORS_ALLOWED_ORIGINS";
     public const string ListenHost = "LISTEN_HOST";
     public const string LogFormat = "LOG_FORMAT";
+    public const string ChatStreamUsage = "CHAT_STREAM_USAGE";
 
     // Access control and client limits (FcHandler/Access/).
     public const string OpenAIApiKey = "OPENAI_API_KEY";

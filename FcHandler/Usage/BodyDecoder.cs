@@ -149,15 +149,9 @@ internal abstract class BodyDecoder : IDisposable
     }
 
     /// <summary>The read side of a stream decoder: hands over the current input, then reports "nothing yet".</summary>
-    private sealed class FeedStream : Stream
+    private sealed class FeedStream : ReadOnlyStream
     {
         public ReadOnlyMemory<byte> Input { get; set; }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override int Read(Span<byte> buffer)
         {
@@ -166,15 +160,5 @@ internal abstract class BodyDecoder : IDisposable
             Input = Input[count..];
             return count;
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
