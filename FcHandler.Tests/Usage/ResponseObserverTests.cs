@@ -67,6 +67,21 @@ public sealed class ResponseObserverTests
         Assert.Equal("unsupported_country_region_territory", code);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CompressedAnswerLargerThanTheLimit_IsDecodedOnlyUpToIt(bool usageFirst)
+    {
+        var usage = "\"usage\":{\"prompt_tokens\":8,\"total_tokens\":8}";
+        var filler = "\"data\":\"" + new string('a', (int)BodyDecoder.MaxDecodedBytes) + "\"";
+        var json = System.Text.Encoding.UTF8.GetBytes(usageFirst ? $"{{{usage},{filler}}}" : $"{{{filler},{usage}}}");
+        var observer = ResponseObserver.For(true, 200, "application/json", "gzip", false)!;
+
+        var (found, _) = Observe(observer, Compress(json, "gzip"));
+
+        Assert.Equal(usageFirst ? new TokenUsage(8, null, null, null, 8, null) : null, found);
+    }
+
     [Fact]
     public void BodyThatIsNotWhatItsEncodingSays_YieldsNothingAndDoesNotThrow()
     {

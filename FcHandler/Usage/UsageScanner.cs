@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 
 namespace FcHandler.Usage;
 
@@ -22,8 +21,8 @@ internal sealed class UsageScanner
     private static readonly SearchValues<byte> Structural = SearchValues.Create("\"\\{}"u8);
 
     private State _state;
-    private KeyTail _tail; // Searching: the last bytes searched, so a key split between two writes is still found
-    private int _tailLength;
+    private int _partialKey; // Searching: how many bytes of the key ended the last write (a key split between writes)
+    private byte _beforePartialKey; // the byte before that partial key
     private int _phaseStart; // where, in the current write, the search began
     private byte _previousByte; // the byte before the current write
     private byte[]? _captured; // Capturing: the object's bytes so far, when it spans writes
@@ -54,7 +53,7 @@ internal sealed class UsageScanner
 
         var i = 0;
         _phaseStart = 0;
-        if (_state == State.Searching && _tailLength > 0)
+        if (_state == State.Searching && _partialKey > 0)
         {
             i = KeyAcrossWrites(data);
         }
@@ -70,9 +69,9 @@ internal sealed class UsageScanner
             };
         }
 
-        if (_state == State.Searching)
+        if (_state == State.Searching && _partialKey == 0)
         {
-            RememberTail(data[_phaseStart..]);
+            RememberPartialKey(data);
         }
 
         _previousByte = data[^1];
@@ -108,52 +107,52 @@ internal sealed class UsageScanner
         return i;
     }
 
-    // The key may have started at the end of the previous write: look for it in (tail + first bytes of data).
+    // The previous write ended with the first bytes of the key: does this one go on with the rest?
     private int KeyAcrossWrites(ReadOnlySpan<byte> data)
     {
-        Span<byte> joint = stackalloc byte[2 * KeyTail.Length];
-        var fromData = Math.Min(Key.Length - 1, data.Length);
-        ((ReadOnlySpan<byte>)_tail)[.._tailLength].CopyTo(joint);
-        data[..fromData].CopyTo(joint[_tailLength..]);
-        joint = joint[..(_tailLength + fromData)];
-
-        var found = joint.IndexOf(Key);
-        while (found >= 0 && found + Key.Length <= _tailLength)
+        var rest = Key[_partialKey..];
+        if (data.Length < rest.Length && rest.StartsWith(data))
         {
-            var next = joint[(found + 1)..].IndexOf(Key); // wholly in the tail: the previous write saw it already
-            found = next < 0 ? -1 : found + 1 + next;
+            _partialKey += data.Length; // still not whole: a write of a few bytes
+            _phaseStart = data.Length;
+            return data.Length;
         }
 
-        if (found < 0 || (found > 0 && joint[found - 1] == (byte)'\\'))
+        var whole = data.StartsWith(rest);
+        _partialKey = 0;
+        if (!whole || _beforePartialKey == (byte)'\\')
         {
             return 0;
         }
 
         _state = State.AfterKey;
-        return found + Key.Length - _tailLength;
+        return rest.Length;
     }
 
     private void ResumeSearch(int at)
     {
         _state = State.Searching;
-        _tailLength = 0;
+        _partialKey = 0;
         _phaseStart = at;
     }
 
-    private void RememberTail(ReadOnlySpan<byte> data)
+    // Whether the searched bytes end with the start of the key. Only the last quote can begin it: the key has no other
+    // quote before its last byte.
+    private void RememberPartialKey(ReadOnlySpan<byte> data)
     {
-        Span<byte> tail = _tail;
-        if (data.Length >= KeyTail.Length)
+        var from = Math.Max(_phaseStart, data.Length - (Key.Length - 1));
+        var quote = data[from..].LastIndexOf((byte)'"');
+        if (quote < 0)
         {
-            data[^KeyTail.Length..].CopyTo(tail);
-            _tailLength = KeyTail.Length;
             return;
         }
 
-        var keep = Math.Min(_tailLength, KeyTail.Length - data.Length);
-        tail.Slice(_tailLength - keep, keep).CopyTo(tail);
-        data.CopyTo(tail[keep..]);
-        _tailLength = keep + data.Length;
+        var start = from + quote;
+        if (Key.StartsWith(data[start..]))
+        {
+            _partialKey = data.Length - start;
+            _beforePartialKey = start > 0 ? data[start - 1] : _previousByte;
+        }
     }
 
     private int AfterKey(ReadOnlySpan<byte> data, int i)
@@ -316,14 +315,5 @@ internal sealed class UsageScanner
     {
         var skipped = data[i..].IndexOfAnyExcept(" \t\r\n"u8);
         return skipped < 0 ? data.Length : i + skipped;
-    }
-
-    /// <summary>Room for the key's length in bytes, inline: the scanner allocates nothing for it.</summary>
-    [InlineArray(Length)]
-    private struct KeyTail
-    {
-        public const int Length = 7;
-
-        private byte _first;
     }
 }
