@@ -19,14 +19,14 @@ internal static class RegionAdvice
     {
         if (string.IsNullOrWhiteSpace(fcRegion))
         {
-            return "OpenAI does not serve the country or region this proxy's outbound address is in (FC_REGION is not set: "
-                + $"not running in FC). Run it in an FC region OpenAI serves: {ServedRegions}.";
+            return "OpenAI does not serve the country or region of this machine's outbound address (FC_REGION is not set: "
+                + $"not running in FC). Run the proxy in an FC region OpenAI serves: {ServedRegions}.";
         }
 
         var why = fcRegion.StartsWith("cn-", StringComparison.OrdinalIgnoreCase)
-            ? $"the function runs in {fcRegion} (FC_REGION), and OpenAI serves neither mainland China nor Hong Kong"
-            : $"the function runs in {fcRegion} (FC_REGION), whose outbound addresses OpenAI does not serve";
-        return $"OpenAI refuses requests from where {why}. Deploy the function to {ServedRegions} "
+            ? "OpenAI serves neither mainland China nor Hong Kong"
+            : "OpenAI does not serve requests from that region's outbound addresses";
+        return $"The function runs in {fcRegion} (FC_REGION), and {why}. Deploy it to {ServedRegions} "
             + "(deploy.ps1 -Region ap-southeast-1) and point the clients at the new function.";
     }
 }
