@@ -50,7 +50,7 @@ internal sealed class ProxyExchange
         Observer = ResponseObserver.For(
             producesUsage,
             UpstreamStatus.Value,
-            response.Content.Headers.ContentType?.ToString(),
+            response.Content.Headers.ContentType?.MediaType,
             response.Content.Headers.ContentEncoding.Count == 0 ? null : string.Join(',', response.Content.Headers.ContentEncoding),
             UsageRequestedByProxy);
     }
