@@ -7,10 +7,10 @@ using Microsoft.Net.Http.Headers;
 namespace FcHandler.Access;
 
 /// <summary>
-/// Finds the model a request names, for model-scoped tokens: the top-level <c>model</c> of a JSON body, the
+/// Finds the model a request names, for model-scoped tokens and the access line: the top-level <c>model</c> of a JSON body, the
 /// <c>model</c> field of a multipart form (audio transcriptions, image edits), or the engine of a legacy
-/// <c>/v1/engines/{id}/...</c> path. Reads the already buffered body as a stream, so memory stays bounded by the
-/// largest single JSON value, and leaves it rewound for forwarding.
+/// <c>/v1/engines/{id}/...</c> path. Reads the already buffered body as a stream, up to the model and no further, so
+/// memory stays bounded by the largest single JSON value, and leaves it rewound for forwarding.
 /// </summary>
 internal static class ModelReader
 {
