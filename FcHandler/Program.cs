@@ -1,7 +1,9 @@
 using FcHandler.Access;
+using FcHandler.Diagnostics;
 using FcHandler.Fc;
 using FcHandler.Hosting;
 using FcHandler.Proxy;
+using FcHandler.Usage;
 
 namespace FcHandler;
 
@@ -20,6 +22,16 @@ internal static class Program
             return await InvokeCommand.RunAsync(invokeArgs, Console.In, Console.Out, Console.Error);
         }
 
+        if (args is ["usage", .. var usageArgs])
+        {
+            return await UsageCommand.RunAsync(usageArgs, Console.In, Console.Out, Console.Error); // totals from log lines
+        }
+
+        if (args is ["doctor", .. var doctorArgs])
+        {
+            return await DoctorCommand.RunAsync(doctorArgs); // checks the way to the upstream; starts no server
+        }
+
         WebApplication app;
         try
         {
@@ -27,7 +39,7 @@ internal static class Program
         }
         catch (ConfigurationException exception)
         {
-            await Console.Error.WriteLineAsync($"FcHandler cannot start: {exception.Message}");
+            await Console.Error.WriteAsync(StartupFailure.Line(exception.Message));
             return 2;
         }
 
@@ -43,6 +55,7 @@ internal static class Program
         builder.UseProxyLogging();                                           // one line per event on stdout
         configure?.Invoke(builder);
 
+        builder.UseLogFormat();                                              // json in FC, text elsewhere, or LOG_FORMAT
         var options = ProxyOptionsReader.Read(builder.Configuration);      // settings, validated or refused
         builder.UseProxyKestrel(ListenEndpoint.Read(builder.Configuration)); // address, port, limits
         builder.Services.AddFcRuntime(builder.Configuration);                // FC context, lifecycle hooks, event mode
@@ -51,7 +64,7 @@ internal static class Program
 
         var app = builder.Build();
         app.UseFcRuntime();                                                  // FC context, control paths, log markers
-        app.MapFcProxy(AccessExtensions.UseAdmission);                       // access log, CORS, admission, forwarding
+        app.MapFcProxy(AccessExtensions.UseAdmission, StreamUsageMiddleware.Use); // access log, CORS, admission, usage, forwarding
         app.LogStartup(options);
         return app;
     }

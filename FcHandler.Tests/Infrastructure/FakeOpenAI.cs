@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -18,6 +19,7 @@ public sealed class FakeOpenAI : IAsyncDisposable
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly ConcurrentQueue<WebSocketEnd> _webSocketEnds = new();
     private readonly TaskCompletionSource<WebSocketEnd> _firstWebSocketEnd = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentQueue<(int Count, TaskCompletionSource Reached)> _connectionWaiters = new();
     private int _connections;
 
     private FakeOpenAI(WebApplication app) => _app = app;
@@ -44,12 +46,31 @@ public sealed class FakeOpenAI : IAsyncDisposable
     /// <summary>TCP connections accepted so far.</summary>
     public int Connections => Volatile.Read(ref _connections);
 
+    /// <summary>Completes once <paramref name="count"/> TCP connections have been accepted (Kestrel counts them a moment after the client connects).</summary>
+    public Task WaitForConnectionsAsync(int count)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _connectionWaiters.Enqueue((count, reached));
+        if (Connections >= count)
+        {
+            reached.TrySetResult();
+        }
+
+        return reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     public RecordedRequest SingleRequest => Assert.Single(_requests);
 
-    public static async Task<FakeOpenAI> StartAsync()
+    /// <summary>Starts the fake; with <paramref name="certificate"/>, it answers over HTTPS with that certificate.</summary>
+    public static async Task<FakeOpenAI> StartAsync(X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (certificate is not null)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
+
         FakeOpenAI? fake = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -57,9 +78,22 @@ public sealed class FakeOpenAI : IAsyncDisposable
             kestrel.Listen(IPAddress.Loopback, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+
                 listen.Use(next => connection =>
                 {
-                    Interlocked.Increment(ref fake!._connections);
+                    var count = Interlocked.Increment(ref fake!._connections);
+                    foreach (var (wanted, reached) in fake._connectionWaiters)
+                    {
+                        if (count >= wanted)
+                        {
+                            reached.TrySetResult();
+                        }
+                    }
+
                     return next(connection);
                 });
             });

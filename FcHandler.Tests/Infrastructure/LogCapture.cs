@@ -1,16 +1,25 @@
 using System.Collections.Concurrent;
+using FcHandler.Logging;
 
 namespace FcHandler.Tests.Infrastructure;
 
-/// <summary>Collects every log line the proxy writes, fully formatted, with exceptions.</summary>
+/// <summary>
+/// Collects every log line the proxy writes, fully formatted, with exceptions; and each line's JSON form too
+/// (<c>LOG_FORMAT=json</c>), from the same structured state.
+/// </summary>
 public sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _jsonLines = new();
     private readonly ConcurrentQueue<(Func<string, bool> Match, TaskCompletionSource<string> Found)> _waiters = new();
 
     public IReadOnlyCollection<string> Lines => _lines;
 
-    public string All => string.Join('\n', _lines);
+    /// <summary>The same lines as <c>LOG_FORMAT=json</c> writes them.</summary>
+    public IReadOnlyCollection<string> JsonLines => _jsonLines;
+
+    /// <summary>Every line in both formats.</summary>
+    public string All => string.Join('\n', _lines.Concat(_jsonLines));
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
 
@@ -53,6 +62,9 @@ public sealed class LogCapture : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => capture.Add($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
+        {
+            capture._jsonLines.Enqueue(JsonLogLine.Format(category, logLevel, eventId, state, exception, formatter));
+            capture.Add($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
+        }
     }
 }

@@ -62,11 +62,17 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
             return;
         }
 
-        // 3. The model, for a model-scoped token: refused, never rewritten.
-        if (grant is { HasModelScope: true } && !await ModelAllowedAsync(grant, route, request, context.RequestAborted))
+        // 3. The model: for the access line on generation and realtime routes, and for a model-scoped token, which it
+        //    must satisfy (refused, never rewritten). The read stops at the top-level "model".
+        if (route is RouteClass.Generation or RouteClass.Realtime || grant is { HasModelScope: true })
         {
-            await DenyAsync(context, ProxyError.ModelNotAllowed());
-            return;
+            var (allowed, model) = await ReadModelAsync(grant, route, request, context.RequestAborted);
+            exchange?.Model = model;
+            if (!allowed)
+            {
+                await DenyAsync(context, ProxyError.ModelNotAllowed());
+                return;
+            }
         }
 
         // 4. The server's key replaces the client's token; the transformer forwards Authorization as it finds it.
@@ -95,19 +101,27 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
         await next(context);
     }
 
-    // A generation request with a body must name an allowed model; any request that names one must name an allowed
-    // one. Requests without a body (GET /v1/responses/{id}) name none and pass. The Realtime API names its model in the
-    // query (its WebSocket, beta WebRTC); a WebSocket's messages are not read, so one without ?model= (a transcription
-    // session, a call_id) names none a model-scoped token could allow.
-    private static async Task<bool> ModelAllowedAsync(AccessGrant grant, RouteClass route, HttpRequest request, CancellationToken cancellationToken)
+    // The model named, and whether a model-scoped token allows it. A generation request with a body must name an allowed
+    // model; any request that names one must name an allowed one. Requests without a body (GET /v1/responses/{id})
+    // name none and pass. The Realtime API names its model in the query (its WebSocket, beta WebRTC); a WebSocket's
+    // messages are not read, so one without ?model= (a transcription session, a call_id) names none a model-scoped
+    // token could allow.
+    private static async Task<(bool Allowed, string? Model)> ReadModelAsync(
+        AccessGrant? grant, RouteClass route, HttpRequest request, CancellationToken cancellationToken)
     {
+        var scope = grant is { HasModelScope: true } ? grant : null;
         var webSocket = WebSocketForwarder.IsRequested(request);
         string? queryModel = null;
         if ((webSocket || route == RouteClass.Realtime) && request.Query.TryGetValue("model", out var models))
         {
-            if (models is not [{ Length: > 0 } model] || !grant.AllowsModel(model))
+            if (models is not [{ Length: > 0 } model])
             {
-                return false;
+                return (scope is null, null);
+            }
+
+            if (scope is not null && !scope.AllowsModel(model))
+            {
+                return (false, model);
             }
 
             queryModel = model;
@@ -115,16 +129,19 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
 
         if (webSocket)
         {
-            return queryModel is not null;
+            return (scope is null || queryModel is not null, queryModel);
         }
 
         var (outcome, bodyModel) = await ModelReader.ReadAsync(request, cancellationToken, realtime: route == RouteClass.Realtime);
-        return outcome switch
-        {
-            ModelReader.Outcome.Found => grant.AllowsModel(bodyModel!),
-            ModelReader.Outcome.None => queryModel is not null || route == RouteClass.PassThrough || request.ContentLength is null or 0,
-            _ => false,
-        };
+        var named = bodyModel ?? queryModel;
+        return scope is null
+            ? (true, named)
+            : (outcome switch
+            {
+                ModelReader.Outcome.Found => scope.AllowsModel(bodyModel!),
+                ModelReader.Outcome.None => queryModel is not null || route == RouteClass.PassThrough || request.ContentLength is null or 0,
+                _ => false,
+            }, named);
     }
 
     private Task DenyAsync(HttpContext context, ProxyError error)

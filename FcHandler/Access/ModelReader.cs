@@ -7,11 +7,12 @@ using Microsoft.Net.Http.Headers;
 namespace FcHandler.Access;
 
 /// <summary>
-/// Finds the model a request names, for model-scoped tokens: the top-level <c>model</c> of a JSON body, the
+/// Finds the model a request names, for model-scoped tokens and the access line: the top-level <c>model</c> of a JSON body, the
 /// <c>model</c> field of a multipart form (audio transcriptions, image edits), or the engine of a legacy
 /// <c>/v1/engines/{id}/...</c> path. Realtime requests may name it in <c>session.model</c> instead (ephemeral keys from
-/// <c>/v1/realtime/client_secrets</c>); there the whole body is read, and two models that differ make it unreadable. Reads the already buffered body as a stream, so memory stays bounded by the
-/// largest single JSON value, and leaves it rewound for forwarding.
+/// <c>/v1/realtime/client_secrets</c>); there the whole body is read, and two models that differ make it unreadable.
+/// Reads the already buffered body as a stream, up to the model and no further (a realtime body to its end), so memory
+/// stays bounded by the largest single JSON value, and leaves it rewound for forwarding.
 /// </summary>
 internal static class ModelReader
 {
@@ -50,7 +51,7 @@ internal static class ModelReader
             }
 
             // Only JSON names a model in the body; other bodies (file parts, binary uploads) name none.
-            return IsJson(contentType) ? await ReadJsonPropertyAsync(request.Body, new JsonModelScan(realtime), cancellationToken) : (Outcome.None, null);
+            return IsJson(contentType) ? await ReadJsonPropertyAsync(request.Body, realtime, cancellationToken) : (Outcome.None, null);
         }
         finally
         {
@@ -93,7 +94,38 @@ internal static class ModelReader
         }
     }
 
-    private static async Task<(Outcome, string?)> ReadJsonPropertyAsync(Stream body, JsonModelScan scan, CancellationToken cancellationToken)
+    private static async Task<(Outcome, string?)> ReadJsonPropertyAsync(Stream body, bool realtime, CancellationToken cancellationToken)
+    {
+        var scan = new JsonTopLevelScan(wholeObject: false, realtime);
+        await ScanAsync(body, scan, cancellationToken);
+        return (scan.Outcome ?? Outcome.Unreadable, scan.Model);
+    }
+
+    /// <summary>
+    /// For <c>CHAT_STREAM_USAGE=always</c>: whether a JSON body asks for a stream (<c>"stream": true</c>) and whether it
+    /// already has <c>stream_options</c>. Reads the whole top-level object; leaves the body rewound.
+    /// </summary>
+    public static async Task<(bool Stream, bool HasStreamOptions)> ReadStreamFieldsAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var contentType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed : null;
+        if (request.ContentLength is null or 0 || !request.Body.CanSeek || !IsJson(contentType))
+        {
+            return (false, false);
+        }
+
+        try
+        {
+            var scan = new JsonTopLevelScan(wholeObject: true);
+            await ScanAsync(request.Body, scan, cancellationToken);
+            return scan.Outcome is Outcome.Unreadable or null ? (false, false) : (scan.Stream, scan.HasStreamOptions);
+        }
+        finally
+        {
+            request.Body.Position = 0;
+        }
+    }
+
+    private static async Task ScanAsync(Stream body, JsonTopLevelScan scan, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         var filled = 0;
@@ -105,14 +137,9 @@ internal static class ModelReader
                 filled += read;
                 var final = read == 0;
                 var consumed = scan.Advance(buffer.AsSpan(0, filled), final);
-                if (scan.Outcome is { } outcome)
+                if (scan.Outcome is not null || final)
                 {
-                    return (outcome, scan.Model);
-                }
-
-                if (final)
-                {
-                    return (Outcome.Unreadable, null);
+                    return;
                 }
 
                 // Keep the unfinished token; grow when one token fills the whole buffer (a long string).
@@ -130,94 +157,6 @@ internal static class ModelReader
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>
-    /// A resumable scan for the top-level <c>model</c> string (and, <paramref name="realtime"/>, <c>session.model</c>),
-    /// across buffers (Utf8JsonReader cannot cross an await).
-    /// </summary>
-    private sealed class JsonModelScan(bool realtime)
-    {
-        private JsonReaderState _state;
-        private bool _started;
-        private bool _nextIsModel;
-        private bool _nextIsSession;
-        private bool _inSession;
-
-        public Outcome? Outcome { get; private set; }
-
-        public string? Model { get; private set; }
-
-        /// <summary>Reads what it can and returns how many bytes it consumed.</summary>
-        public int Advance(ReadOnlySpan<byte> data, bool final)
-        {
-            var reader = new Utf8JsonReader(data, final, _state);
-            try
-            {
-                while (Outcome is null && reader.Read())
-                {
-                    Step(ref reader);
-                }
-            }
-            catch (JsonException)
-            {
-                Outcome = ModelReader.Outcome.Unreadable;
-            }
-
-            _state = reader.CurrentState;
-            return (int)reader.BytesConsumed;
-        }
-
-        private void Step(ref Utf8JsonReader reader)
-        {
-            if (!_started)
-            {
-                _started = true;
-                Outcome = reader.TokenType == JsonTokenType.StartObject ? null : ModelReader.Outcome.Unreadable; // not a JSON object
-                return;
-            }
-
-            if (_nextIsModel)
-            {
-                _nextIsModel = false;
-                Named(reader.TokenType == JsonTokenType.String ? reader.GetString() : null);
-                return;
-            }
-
-            if (_nextIsSession)
-            {
-                _nextIsSession = false;
-                _inSession = reader.TokenType == JsonTokenType.StartObject;
-                return;
-            }
-
-            if (reader.TokenType == JsonTokenType.PropertyName)
-            {
-                _nextIsModel = (reader.CurrentDepth == 1 || (_inSession && reader.CurrentDepth == 2)) && reader.ValueTextEquals("model"u8);
-                _nextIsSession = realtime && reader.CurrentDepth == 1 && reader.ValueTextEquals("session"u8);
-            }
-            else if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth <= 1)
-            {
-                _inSession = false;
-                if (reader.CurrentDepth == 0)
-                {
-                    Outcome = Model is null ? ModelReader.Outcome.None : ModelReader.Outcome.Found;
-                }
-            }
-        }
-
-        // The first model named ends the scan; a realtime body is read whole, and must not name two.
-        private void Named(string? model)
-        {
-            if (model is null || (Model is not null && Model != model))
-            {
-                Outcome = ModelReader.Outcome.Unreadable;
-                return;
-            }
-
-            Model = model;
-            Outcome = realtime ? null : ModelReader.Outcome.Found;
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FcHandler.Json;
+using FcHandler.Proxy;
 
 namespace FcHandler.Errors;
 
@@ -8,6 +9,7 @@ internal static class ErrorWriter
 {
     public static Task WriteAsync(HttpContext context, ProxyError error)
     {
+        context.Features.Get<ProxyExchange>()?.RecordProxyError(error.Code);
         var response = context.Response;
         if (response.HasStarted)
         {

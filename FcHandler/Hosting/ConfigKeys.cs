@@ -13,6 +13,8 @@ internal static class ConfigKeys
     public const string CorsAllowedOrigins = "CORS_ALLOWED_ORIGINS";
     public const string ListenHost = "LISTEN_HOST";
     public const string ProxyForwardHeaders = "PROXY_FORWARD_HEADERS";
+    public const string LogFormat = "LOG_FORMAT";
+    public const string ChatStreamUsage = "CHAT_STREAM_USAGE";
 
     // Access control and client limits (FcHandler/Access/).
     public const string OpenAIApiKey = "OPENAI_API_KEY";
@@ -26,4 +28,5 @@ internal static class ConfigKeys
     public const string FcCustomListenPort = "FC_CUSTOM_LISTEN_PORT";
     public const string FcServerPort = "FC_SERVER_PORT";
     public const string FcFunctionName = "FC_FUNCTION_NAME";
+    public const string FcRegion = "FC_REGION";
 }

@@ -64,13 +64,22 @@ internal static class HostingExtensions
         builder.Logging.ClearProviders();
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging")); // Logging__LogLevel__<category>
         // A factory registration, so the container disposes the provider at shutdown and its last lines are written.
-        builder.Services.AddSingleton<ILoggerProvider>(services => new StdoutLoggerProvider(
-            services.GetRequiredService<IOptions<LogOutputOptions>>().Value.StandardError
-                ? Console.OpenStandardError()
-                : Console.OpenStandardOutput()));
+        builder.Services.AddSingleton<ILoggerProvider>(services =>
+        {
+            var output = services.GetRequiredService<IOptions<LogOutputOptions>>().Value;
+            return new StdoutLoggerProvider(output.StandardError ? Console.OpenStandardError() : Console.OpenStandardOutput(), output.Format);
+        });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         // YARP reports each failed forward at Warning with a stack trace; ProxyEndpoint logs one line for it instead.
         builder.Logging.AddFilter("Yarp", LogLevel.Error);
+        return builder;
+    }
+
+    /// <summary>Text or JSON lines (<c>LOG_FORMAT</c>), read with the other settings so a bad value stops start-up.</summary>
+    public static WebApplicationBuilder UseLogFormat(this WebApplicationBuilder builder)
+    {
+        var format = LogFormats.Read(builder.Configuration);
+        builder.Services.Configure<LogOutputOptions>(output => output.Format = format);
         return builder;
     }
 

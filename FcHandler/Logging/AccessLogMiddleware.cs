@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using System.Globalization;
+using FcHandler.Diagnostics;
 using FcHandler.Errors;
+using FcHandler.Fc;
 using FcHandler.Proxy;
 using FcHandler.Proxy.WebSockets;
 using Microsoft.AspNetCore.Http.Features;
@@ -10,11 +11,14 @@ namespace FcHandler.Logging;
 /// <summary>
 /// Outermost step: one access line per request, after the response completes, and the last line of defence that
 /// turns an unexpected exception into an OpenAI-shaped 500 (or an abort, once the response has started).
-/// Logs method, path (never the query), route class, status, timings, byte counts, the client's subject (when access
-/// control names one) and the request id; never headers or bodies.
+/// Logs method, path (never the query), route class, status, the upstream's status, timings, byte counts, the client's
+/// subject (when access control names one), the model asked for, the usage OpenAI reported, the error code and the
+/// request id; never headers or bodies.
 /// </summary>
 internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLogMiddleware> logger)
 {
+    private int _regionRefusalLogged;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var start = Stopwatch.GetTimestamp();
@@ -23,12 +27,13 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
 
         var requestBody = new CountingReadStream(context.Request.Body);
         context.Request.Body = requestBody;
-        var responseBody = new CountingResponseBodyFeature(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>());
+        var responseBody = new CountingResponseBodyFeature(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), exchange);
         context.Features.Set<IHttpResponseBodyFeature>(responseBody);
 
         try
         {
             await next(context);
+            await responseBody.FinishAsync(context.RequestAborted);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
@@ -41,7 +46,20 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         }
         finally
         {
+            exchange.CompleteResponse();
             Log(context, exchange, start, requestBody.BytesRead, responseBody.BytesWritten);
+            WarnOnceAboutRegion(context, exchange);
+        }
+    }
+
+    // OpenAI's 403 for a region it does not serve reaches the client unchanged; the operator gets one explanation per
+    // instance, not one per request.
+    private void WarnOnceAboutRegion(HttpContext context, ProxyExchange exchange)
+    {
+        if (exchange is { UpstreamStatus: StatusCodes.Status403Forbidden, ErrorCode: RegionAdvice.RefusalCode }
+            && Interlocked.Exchange(ref _regionRefusalLogged, 1) == 0)
+        {
+            ProxyLog.RegionRefused(logger, RegionAdvice.Explain(context.GetFcContext()?.Region), context.TraceIdentifier);
         }
     }
 
@@ -54,7 +72,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
 
         var upstreamTtfb = exchange.UpstreamHeadersTimestamp > 0
             ? Milliseconds(start, exchange.UpstreamHeadersTimestamp)
-            : "-";
+            : (double?)null;
 
         if (exchange.WebSocket is { Relay: not null } webSocket)
         {
@@ -71,34 +89,38 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
             LoggedPath(context),
             RouteName(exchange.Route),
             status,
-            upstreamTtfb,
-            Milliseconds(start, Stopwatch.GetTimestamp()),
+            LogValue.Integer(exchange.UpstreamStatus),
+            LogValue.Milliseconds(upstreamTtfb),
+            LogValue.Milliseconds(Milliseconds(start, Stopwatch.GetTimestamp())),
             bytesIn,
             bytesOut,
-            exchange.Subject ?? "-",
+            LogValue.Text(exchange.Subject),
+            LogValue.Text(exchange.Model),
+            new UsageLogValue(exchange.Usage),
+            LogValue.Text(exchange.ErrorCode),
             context.TraceIdentifier);
     }
 
     // A relayed WebSocket's line, written when it closes: its bytes are frames, not a body, and how it ended is in
     // its close codes.
-    private void LogWebSocket(HttpContext context, ProxyExchange exchange, WebSocketSession webSocket, string upstreamTtfb, long start)
+    private void LogWebSocket(HttpContext context, ProxyExchange exchange, WebSocketSession webSocket, double? upstreamTtfb, long start)
         => ProxyLog.WebSocketAccess(
             logger,
             context.Request.Method,
             LoggedPath(context),
             RouteName(exchange.Route),
             StatusCodes.Status101SwitchingProtocols,
-            upstreamTtfb,
-            Milliseconds(start, Stopwatch.GetTimestamp()),
+            LogValue.Milliseconds(upstreamTtfb),
+            LogValue.Milliseconds(Milliseconds(start, Stopwatch.GetTimestamp())),
             webSocket.BytesFromClient,
             webSocket.BytesToClient,
             ClosedByName(webSocket.ClosedBy),
             CloseCode(webSocket.ClientCloseCode),
             CloseCode(webSocket.UpstreamCloseCode),
-            exchange.Subject ?? "-",
+            LogValue.Text(exchange.Subject),
             context.TraceIdentifier);
 
-    private static string CloseCode(int code) => code == 0 ? "-" : code.ToString(CultureInfo.InvariantCulture);
+    private static LogValue CloseCode(int code) => LogValue.Integer(code == 0 ? null : code);
 
     private static string ClosedByName(ClosedBy closedBy) => closedBy switch
     {
@@ -124,8 +146,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         return query < 0 ? raw : raw[..query];
     }
 
-    private static string Milliseconds(long from, long to)
-        => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture);
+    private static double Milliseconds(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 
     private static string RouteName(RouteClass? route) => route switch
     {

@@ -1,34 +1,19 @@
 using System.IO.Pipelines;
+using FcHandler.Proxy;
+using FcHandler.Usage;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace FcHandler.Logging;
 
 /// <summary>Counts the request body bytes the app reads, passing them through untouched.</summary>
-internal sealed class CountingReadStream(Stream inner) : Stream
+internal sealed class CountingReadStream(Stream inner) : ReadOnlyStream
 {
     public long BytesRead { get; private set; }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+    public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         => Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     private int Count(int read)
     {
@@ -38,15 +23,22 @@ internal sealed class CountingReadStream(Stream inner) : Stream
 }
 
 /// <summary>
-/// Counts the response body bytes the app writes. It wraps the response body feature rather than the stream so that
-/// <see cref="DisableBuffering"/> (which YARP calls for streaming) and the start/complete calls reach Kestrel.
+/// Counts the response body bytes the app writes, and shows them to the exchange's response observer (usage, error
+/// codes) once they are written: the observer never delays a write. It wraps the response body feature rather than the
+/// stream so that <see cref="DisableBuffering"/> (which YARP calls for streaming) and the start/complete calls reach
+/// Kestrel.
 /// </summary>
 internal sealed class CountingResponseBodyFeature : Stream, IHttpResponseBodyFeature
 {
     private readonly IHttpResponseBodyFeature _inner;
+    private readonly ProxyExchange? _exchange;
     private PipeWriter? _writer;
 
-    public CountingResponseBodyFeature(IHttpResponseBodyFeature inner) => _inner = inner;
+    public CountingResponseBodyFeature(IHttpResponseBodyFeature inner, ProxyExchange? exchange = null)
+    {
+        _inner = inner;
+        _exchange = exchange;
+    }
 
     public long BytesWritten { get; private set; }
 
@@ -79,14 +71,40 @@ internal sealed class CountingResponseBodyFeature : Stream, IHttpResponseBodyFea
 
     public override void Write(byte[] buffer, int offset, int count)
     {
+        if (_exchange?.Observer?.Filter is not null)
+        {
+            WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+            return;
+        }
+
         _inner.Stream.Write(buffer, offset, count);
         BytesWritten += count;
+        _exchange?.Observer?.Observe(buffer.AsMemory(offset, count));
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        BytesWritten += buffer.Length;
+        var observer = _exchange?.Observer;
+        if (observer?.Filter is { } filter)
+        {
+            BytesWritten += await filter.WriteAsync(_inner.Stream, buffer, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await _inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            BytesWritten += buffer.Length;
+        }
+
+        observer?.Observe(buffer);
+    }
+
+    /// <summary>Writes what a usage filter still holds (a stream that ended without its last blank line).</summary>
+    public async Task FinishAsync(CancellationToken cancellationToken)
+    {
+        if (_exchange?.Observer?.Filter is { } filter)
+        {
+            BytesWritten += await filter.FlushAsync(_inner.Stream, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)

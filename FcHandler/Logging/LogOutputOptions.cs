@@ -8,4 +8,7 @@ internal sealed class LogOutputOptions
     /// stdout carries the response event alone.
     /// </summary>
     public bool StandardError { get; set; }
+
+    /// <summary>Text or JSON lines (<c>LOG_FORMAT</c>). Text by default; JSON by default inside FC (see <see cref="LogFormats.Read"/>).</summary>
+    public LogFormat Format { get; set; }
 }

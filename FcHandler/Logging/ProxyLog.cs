@@ -8,12 +8,17 @@ namespace FcHandler.Logging;
 /// </summary>
 internal static partial class ProxyLog
 {
-    [LoggerMessage(1, LogLevel.Information,
-        "{Method} {Path} {Route} {Status} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B subject={Subject} request_id={RequestId}",
+    /// <summary>The access line's event id: in JSON it carries its fields only, no message text.</summary>
+    public const int AccessEventId = 1;
+
+    // The parameters' names are the JSON fields' names (snake_case): README, "Logs".
+    [LoggerMessage(AccessEventId, LogLevel.Information,
+        "{Method} {Path} {Route} {Status} upstream={UpstreamStatus} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B subject={Subject} model={Model} usage={Usage} error={ErrorCode} request_id={RequestId}",
         EventName = "Access")]
     public static partial void Access(
-        ILogger logger, string method, string path, string route, int status, string upstreamTtfbMs, string totalMs,
-        long bytesIn, long bytesOut, string subject, string requestId);
+        ILogger logger, string method, string path, string route, int status, LogValue upstreamStatus, LogValue upstreamTtfbMs,
+        LogValue totalMs, long bytesIn, long bytesOut, LogValue subject, LogValue model, UsageLogValue usage, LogValue errorCode,
+        string requestId);
 
     [LoggerMessage(2, LogLevel.Warning,
         "Forwarding failed: {Error} ({ExceptionType}: {ExceptionMessage}) request_id={RequestId}",
@@ -74,11 +79,28 @@ internal static partial class ProxyLog
         "{Method} {Path} {Route} {Status} websocket upstream_ttfb={UpstreamTtfbMs}ms duration={DurationMs}ms in={BytesIn}B out={BytesOut}B closed_by={ClosedBy} client_close={ClientClose} upstream_close={UpstreamClose} subject={Subject} request_id={RequestId}",
         EventName = "WebSocketAccess")]
     public static partial void WebSocketAccess(
-        ILogger logger, string method, string path, string route, int status, string upstreamTtfbMs, string durationMs,
-        long bytesIn, long bytesOut, string closedBy, string clientClose, string upstreamClose, string subject, string requestId);
+        ILogger logger, string method, string path, string route, int status, LogValue upstreamTtfbMs, LogValue durationMs,
+        long bytesIn, long bytesOut, string closedBy, LogValue clientClose, LogValue upstreamClose, LogValue subject, string requestId);
 
     [LoggerMessage(31, LogLevel.Information, "Pre-stop: closing {Count} WebSockets with 1001 (going away)", EventName = "PreStopClosingWebSockets")]
     public static partial void PreStopClosingWebSockets(ILogger logger, int count);
+
+    // Usage, diagnostics and the doctor's checks (FcHandler/Usage/, FcHandler/Diagnostics/): ids 50-69.
+    [LoggerMessage(50, LogLevel.Warning,
+        "OpenAI refused a request because of where it came from (403 unsupported_country_region_territory): {Advice} "
+        + "Clients get OpenAI's answer unchanged; this warning is logged once per instance. request_id={RequestId}",
+        EventName = "RegionRefused")]
+    public static partial void RegionRefused(ILogger logger, string advice, string requestId);
+
+    // FC's initializer: the doctor's connection check, without a key (no API call).
+    [LoggerMessage(51, LogLevel.Information,
+        "Upstream check passed: {Upstream} dns={DnsMs}ms ({Addresses}) connect={ConnectMs}ms tls={TlsMs}ms {Tls}",
+        EventName = "UpstreamChecked")]
+    public static partial void UpstreamChecked(
+        ILogger logger, string upstream, LogValue dnsMs, string addresses, LogValue connectMs, LogValue tlsMs, string tls);
+
+    [LoggerMessage(52, LogLevel.Warning, "Upstream check failed at {Step}: {Reason}", EventName = "UpstreamCheckFailed")]
+    public static partial void UpstreamCheckFailed(ILogger logger, string step, string reason);
 
     // The instance as the runtime sees it, ids from 70.
     [LoggerMessage(70, LogLevel.Information, "Instance: {Processors} processor(s), GC heap limit {HeapLimitMb} MB", EventName = "Instance")]

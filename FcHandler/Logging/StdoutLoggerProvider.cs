@@ -17,8 +17,13 @@ internal sealed class StdoutLoggerProvider : ILoggerProvider
         new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly Task _writer;
+    private readonly LogFormat _format;
 
-    public StdoutLoggerProvider(Stream output) => _writer = Task.Run(() => WriteAsync(output));
+    public StdoutLoggerProvider(Stream output, LogFormat format = LogFormat.Text)
+    {
+        _format = format;
+        _writer = Task.Run(() => WriteAsync(output));
+    }
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
 
@@ -63,7 +68,9 @@ internal sealed class StdoutLoggerProvider : ILoggerProvider
         {
             if (IsEnabled(logLevel))
             {
-                provider.Enqueue(LogLine.Format(category, logLevel, eventId, formatter(state, exception), exception));
+                provider.Enqueue(provider._format == LogFormat.Json
+                    ? JsonLogLine.Format(category, logLevel, eventId, state, exception, formatter)
+                    : LogLine.Format(category, logLevel, eventId, formatter(state, exception), exception));
             }
         }
     }

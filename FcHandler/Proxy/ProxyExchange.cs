@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FcHandler.Proxy.WebSockets;
+using FcHandler.Usage;
 
 namespace FcHandler.Proxy;
 
@@ -17,9 +18,65 @@ internal sealed class ProxyExchange
 
     /// <summary>The WebSocket session, when the request asked for one; it is relayed once <c>Relay</c> is set.</summary>
     public WebSocketSession? WebSocket { get; set; }
+    /// <summary>The model the request asked for (generation routes), or null when it names none the proxy can read.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>The proxy added <c>stream_options.include_usage</c> to this chat request (<c>CHAT_STREAM_USAGE=always</c>).</summary>
+    public bool UsageRequestedByProxy { get; set; }
 
     /// <summary>When the upstream's response headers arrived (<see cref="Stopwatch"/> ticks), or 0 if they never did.</summary>
     public long UpstreamHeadersTimestamp { get; private set; }
 
-    public void MarkUpstreamHeaders() => UpstreamHeadersTimestamp = Stopwatch.GetTimestamp();
+    /// <summary>The upstream's status code, or null if no response arrived.</summary>
+    public int? UpstreamStatus { get; private set; }
+
+    /// <summary>The usage OpenAI reported in the response body, once the response is complete.</summary>
+    public TokenUsage? Usage { get; private set; }
+
+    /// <summary>
+    /// The <c>error.code</c> of the error body the client received: the proxy's own (<see cref="RecordProxyError"/>),
+    /// or the upstream's (its <c>error.type</c> when the code is null).
+    /// </summary>
+    public string? ErrorCode { get; private set; }
+
+    /// <summary>Reads the upstream's response body as it passes; null when there is nothing to learn from it.</summary>
+    public ResponseObserver? Observer { get; private set; }
+
+    /// <summary>The upstream's response headers arrived: from here on its body passes through <see cref="Observer"/>.</summary>
+    public void MarkUpstreamHeaders(HttpRequest request, HttpResponseMessage response)
+    {
+        UpstreamHeadersTimestamp = Stopwatch.GetTimestamp();
+        UpstreamStatus = (int)response.StatusCode;
+
+        // Reads of a stored answer (GET /v1/responses/{id}) repeat its usage: only the request that produced it counts.
+        var producesUsage = Route == RouteClass.Generation && HttpMethods.IsPost(request.Method);
+        Observer = ResponseObserver.For(
+            producesUsage,
+            UpstreamStatus.Value,
+            response.Content.Headers.ContentType?.MediaType,
+            response.Content.Headers.ContentEncoding.Count == 0 ? null : string.Join(',', response.Content.Headers.ContentEncoding),
+            UsageRequestedByProxy);
+    }
+
+    /// <summary>The proxy answered with its own error: its code is the one logged, and no upstream body follows.</summary>
+    public void RecordProxyError(string code)
+    {
+        ErrorCode = code;
+        Observer?.Complete();
+        Observer = null;
+    }
+
+    /// <summary>The response is complete: keeps what the observer learned and releases it.</summary>
+    public void CompleteResponse()
+    {
+        if (Observer is null)
+        {
+            return;
+        }
+
+        var (usage, errorCode) = Observer.Complete();
+        Observer = null;
+        Usage = usage;
+        ErrorCode ??= errorCode;
+    }
 }

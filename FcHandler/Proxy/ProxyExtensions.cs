@@ -22,16 +22,21 @@ internal static class ProxyExtensions
     }
 
     /// <summary>access log -> CORS -> <paramref name="beforeForwarding"/> -> route table -> local answer or forwarder.</summary>
+    /// <param name="app">The application.</param>
     /// <param name="beforeForwarding">
-    /// Adds steps whose answers need CORS headers but must come before anything is forwarded (access control). A
-    /// callback, so this folder need not know them.
+    /// Each adds steps whose answers need CORS headers but must come before anything is forwarded (access control,
+    /// then the stream-usage request). Callbacks, so this folder need not know them.
     /// </param>
-    public static WebApplication MapFcProxy(this WebApplication app, Action<WebApplication>? beforeForwarding = null)
+    public static WebApplication MapFcProxy(this WebApplication app, params ReadOnlySpan<Action<WebApplication>> beforeForwarding)
     {
         var services = app.Services;
         app.Use(next => new AccessLogMiddleware(next, services.GetRequiredService<ILogger<AccessLogMiddleware>>()).InvokeAsync);
         app.Use(next => new CorsMiddleware(next, services.GetRequiredService<CorsPolicy>(), services.GetRequiredService<ILogger<CorsMiddleware>>()).InvokeAsync);
-        beforeForwarding?.Invoke(app);
+        foreach (var step in beforeForwarding)
+        {
+            step(app);
+        }
+
         app.Run(services.GetRequiredService<ProxyEndpoint>().InvokeAsync);
         return app;
     }

@@ -55,7 +55,7 @@ internal sealed class ProxyTransformer(RequestAllowList requestHeaders) : HttpTr
             return new ValueTask<bool>(false);
         }
 
-        httpContext.Features.Get<ProxyExchange>()?.MarkUpstreamHeaders();
+        httpContext.Features.Get<ProxyExchange>()?.MarkUpstreamHeaders(httpContext.Request, proxyResponse);
 
         var destination = httpContext.Response.Headers;
         Copy(proxyResponse.Headers, destination);

@@ -162,7 +162,7 @@ public sealed class WebSocketRelayTests : ProxyTest
 
         Assert.Equal(401, RawHttp.StatusOf(response));
         Assert.Contains("Incorrect API key provided", response, StringComparison.Ordinal);
-        await Proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/realtime realtime 401 upstream_ttfb", StringComparison.Ordinal));
+        await Proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/realtime realtime 401 upstream=401 upstream_ttfb", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,0 +1,85 @@
+using FcHandler.Usage;
+
+namespace FcHandler.Tests.Usage;
+
+/// <summary>
+/// <c>FcHandler usage</c> over a fixture log (Fixtures/access-log.txt): the proxy's JSON lines as written, one as
+/// <c>s logs</c> prints it (ANSI colours, a time and an instance id in front), one inside an export's <c>message</c>,
+/// and lines that are not access lines of generation requests (FC markers, other events, a pass-through request, a
+/// text line, a truncated line).
+/// </summary>
+public sealed class UsageCommandTests
+{
+    private static async Task<(int Exit, string Output, string Errors)> RunAsync(string input, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var errors = new StringWriter();
+        var exit = await UsageCommand.RunAsync(args, new StringReader(input), output, errors);
+        return (exit, output.ToString(), errors.ToString());
+    }
+
+    private static string Log => System.Text.Encoding.UTF8.GetString(UsageFixtures.Bytes("access-log.txt"));
+
+    [Fact]
+    public async Task FixtureLog_TotalsPerDaySubjectAndModel()
+    {
+        var (exit, output, errors) = await RunAsync(Log, "--csv");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(
+            """
+            day,subject,model,requests,input_tokens,cached_tokens,output_tokens,reasoning_tokens,total_tokens,seconds
+            2026-11-26,-,whisper-1,1,0,0,0,0,0,2
+            2026-11-26,alice,gpt-4o-mini,2,2028,1920,1012,0,3040,0
+            2026-11-26,alice,o4-mini,1,0,0,0,0,0,0
+            2026-11-26,bob,o4-mini,1,1250,1024,466,384,1716,0
+            2026-11-26,bob,text-embedding-3-small,1,8,0,0,0,8,0
+
+            """.ReplaceLineEndings("\n"),
+            output.ReplaceLineEndings("\n"));
+        Assert.Contains("read 14 lines: 7 access lines, 6 of generation requests, 7 other lines skipped", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UtcOffset_MovesTheDayBoundary()
+    {
+        var (_, output, _) = await RunAsync(Log, "--csv", "--utc-offset", "+08:00");
+
+        Assert.Contains("2026-11-27,-,whisper-1,1,0,0,0,0,0,2", output, StringComparison.Ordinal);
+        Assert.Contains("2026-11-26,bob,text-embedding-3-small,1,8,0,0,0,8,0", output, StringComparison.Ordinal); // 23:13 in UTC+8
+    }
+
+    [Fact]
+    public async Task Table_IsAlignedWithATotalRow()
+    {
+        var (_, output, _) = await RunAsync(Log);
+
+        var rows = output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+        Assert.StartsWith("day         subject  model                   requests  input_tokens", rows[0], StringComparison.Ordinal);
+        Assert.Matches(@"^total\s+6\s+3286\s+2944\s+1478\s+384\s+4764\s+2$", rows[^1]);
+        Assert.All(rows, row => Assert.Equal(rows[0].Length, row.Length));
+    }
+
+    [Fact]
+    public async Task NoAccessLines_Exits1AndSaysWhy()
+    {
+        var (exit, output, errors) = await RunAsync("FC Invoke Start RequestId: x\n2026-11-26T08:31:38.698Z info AccessLogMiddleware[1] GET /healthz health 200\n");
+
+        Assert.Equal(1, exit);
+        Assert.Empty(output);
+        Assert.Contains("LOG_FORMAT=json", errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--json")]
+    [InlineData("--utc-offset")]
+    [InlineData("--utc-offset", "8")]
+    [InlineData("--utc-offset", "+25:00")]
+    public async Task BadArguments_PrintUsageAndExit2(params string[] args)
+    {
+        var (exit, _, errors) = await RunAsync(Log, args);
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith("usage: FcHandler usage", errors, StringComparison.Ordinal);
+    }
+}

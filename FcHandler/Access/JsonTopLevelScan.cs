@@ -1,0 +1,127 @@
+using System.Text.Json;
+
+namespace FcHandler.Access;
+
+/// <summary>
+/// A resumable scan of a JSON object's top-level properties across buffers (Utf8JsonReader cannot cross an await):
+/// <c>model</c>, where it stops unless <c>wholeObject</c> is set; then also <c>stream</c> and <c>stream_options</c>.
+/// Nested objects are passed over, so a tool's parameter called "model" is never taken for the request's; with
+/// <c>realtime</c>, except <c>session.model</c> (a Realtime session's), and the object is read to its end, where two
+/// models that differ make it unreadable.
+/// </summary>
+internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
+{
+    private JsonReaderState _state;
+    private bool _started;
+    private bool _inSession;
+    private Field _next;
+
+    private enum Field
+    {
+        None,
+        Model,
+        Stream,
+        StreamOptions,
+        Session,
+    }
+
+    /// <summary>Set once the scan is over: the model found, none in the whole object, or not a readable object.</summary>
+    public ModelReader.Outcome? Outcome { get; private set; }
+
+    public string? Model { get; private set; }
+
+    /// <summary>The top-level <c>stream</c> is <c>true</c> (read only for a whole-object scan).</summary>
+    public bool Stream { get; private set; }
+
+    /// <summary>The object has a top-level <c>stream_options</c> (read only for a whole-object scan).</summary>
+    public bool HasStreamOptions { get; private set; }
+
+    /// <summary>Reads what it can and returns how many bytes it consumed.</summary>
+    public int Advance(ReadOnlySpan<byte> data, bool final)
+    {
+        var reader = new Utf8JsonReader(data, final, _state);
+        try
+        {
+            while (Outcome is null && reader.Read())
+            {
+                Step(ref reader);
+            }
+
+            if (final && Outcome is null)
+            {
+                Outcome = ModelReader.Outcome.Unreadable; // ended inside the object
+            }
+        }
+        catch (JsonException)
+        {
+            Outcome = ModelReader.Outcome.Unreadable;
+        }
+
+        _state = reader.CurrentState;
+        return (int)reader.BytesConsumed;
+    }
+
+    private void Step(ref Utf8JsonReader reader)
+    {
+        if (!_started)
+        {
+            _started = true;
+            Outcome = reader.TokenType == JsonTokenType.StartObject ? null : ModelReader.Outcome.Unreadable; // not a JSON object
+            return;
+        }
+
+        var field = _next;
+        _next = Field.None;
+        switch (field)
+        {
+            case Field.Model:
+                Named(reader.TokenType == JsonTokenType.String ? reader.GetString() : null);
+                return;
+            case Field.Session:
+                _inSession = reader.TokenType == JsonTokenType.StartObject;
+                return;
+            case Field.Stream:
+                Stream = reader.TokenType == JsonTokenType.True;
+                return;
+            case Field.StreamOptions:
+                HasStreamOptions = true;
+                return;
+        }
+
+        if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+        {
+            _next = reader.ValueTextEquals("model"u8) ? Field.Model
+                : realtime && reader.ValueTextEquals("session"u8) ? Field.Session
+                : !wholeObject ? Field.None
+                : reader.ValueTextEquals("stream"u8) ? Field.Stream
+                : reader.ValueTextEquals("stream_options"u8) ? Field.StreamOptions
+                : Field.None;
+        }
+        else if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 2 && _inSession)
+        {
+            _next = reader.ValueTextEquals("model"u8) ? Field.Model : Field.None;
+        }
+        else if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth <= 1)
+        {
+            _inSession = false;
+            if (reader.CurrentDepth == 0)
+            {
+                Outcome = Model is null ? ModelReader.Outcome.None : ModelReader.Outcome.Found;
+            }
+        }
+    }
+
+    // The first model named ends a plain scan; a realtime or whole-object scan goes on, and a second, different model
+    // makes the request unreadable rather than letting one of the two decide.
+    private void Named(string? model)
+    {
+        if (model is null || (Model is not null && Model != model))
+        {
+            Outcome = ModelReader.Outcome.Unreadable;
+            return;
+        }
+
+        Model = model;
+        Outcome = wholeObject || realtime ? null : ModelReader.Outcome.Found;
+    }
+}
