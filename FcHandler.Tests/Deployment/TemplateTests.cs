@@ -16,7 +16,7 @@ public sealed class TemplateTests
     private static readonly string[] AppSettings =
     [
         "UPSTREAM_BASE_URL", "GENERATION_TIMEOUT", "DEFAULT_TIMEOUT", "CORS_ALLOWED_ORIGINS", "OPENAI_API_KEY",
-        "PROXY_ACCESS_TOKENS", "PROXY_TOKEN_SECRET", "PROXY_REVOKED_TOKEN_IDS", "MAX_REQUEST_BODY_MB",
+        "PROXY_ACCESS_TOKENS", "PROXY_TOKEN_SECRET", "PROXY_REVOKED_TOKEN_IDS", "MAX_REQUEST_BODY_MB", "TEMP_STORAGE_MB",
     ];
 
     private static readonly string[] Secrets = ["OPENAI_API_KEY", "PROXY_ACCESS_TOKENS", "PROXY_TOKEN_SECRET"];

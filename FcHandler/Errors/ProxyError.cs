@@ -6,6 +6,9 @@ namespace FcHandler.Errors;
 /// </summary>
 internal readonly record struct ProxyError(int Status, string Type, string Code, string Message, string? Param = null)
 {
+    /// <summary>Seconds for the <c>Retry-After</c> header, on failures a retry shortly after can overcome; else null.</summary>
+    public string? RetryAfter { get; init; }
+
     private const string InvalidRequest = "invalid_request_error";
 
     /// <summary>The error as the JSON body the client gets, carrying the request's id.</summary>
@@ -56,6 +59,14 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
     public static ProxyError ShuttingDown() => new(
         StatusCodes.Status503ServiceUnavailable, ProxyFailure, "shutting_down",
         "This instance is stopping and takes no new requests; retry, and another instance will answer.");
+
+    // The OpenAI SDKs retry a 503 by themselves and honour Retry-After; the uploads holding the storage finish in seconds.
+    public static ProxyError TempStorageFull() => new(
+        StatusCodes.Status503ServiceUnavailable, ProxyFailure, "temp_storage_full",
+        "This instance has no temporary storage left to receive the request body; retry shortly. Operators: raise TEMP_STORAGE_MB with FC's diskSize, or lower instanceConcurrency.")
+    {
+        RetryAfter = "2",
+    };
 
     public static ProxyError Internal() => new(
         StatusCodes.Status500InternalServerError, ProxyFailure, "internal_error",

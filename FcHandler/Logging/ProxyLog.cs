@@ -68,4 +68,16 @@ internal static partial class ProxyLog
 
     [LoggerMessage(27, LogLevel.Information, "Pre-stop: done, {Remaining} requests still running", EventName = "PreStopDone")]
     public static partial void PreStopDone(ILogger logger, int remaining);
+
+    // The proxy's own faults (temporary storage, upstream faults, SIGTERM), ids 40-49: one line per fault, with its
+    // reason and never a stack trace.
+    [LoggerMessage(40, LogLevel.Warning,
+        "Request body refused with 503: {BodyBytes} bytes do not fit in the temporary storage left ({FreeBytes} of {BudgetBytes} bytes, TEMP_STORAGE_MB) request_id={RequestId}",
+        EventName = "TempStorageExhausted")]
+    public static partial void TempStorageExhausted(ILogger logger, long bodyBytes, long freeBytes, long budgetBytes, string requestId);
+
+    [LoggerMessage(41, LogLevel.Warning,
+        "Request body refused with 503: writing it to {Directory} failed ({ExceptionType}: {ExceptionMessage}) request_id={RequestId}",
+        EventName = "TempStorageFailed")]
+    public static partial void TempStorageFailed(ILogger logger, string directory, string exceptionType, string exceptionMessage, string requestId);
 }
