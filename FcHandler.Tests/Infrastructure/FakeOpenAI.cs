@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -31,22 +32,29 @@ public sealed class FakeOpenAI : IAsyncDisposable
 
     public RecordedRequest SingleRequest => Assert.Single(_requests);
 
-    public static async Task<FakeOpenAI> StartAsync()
+    /// <param name="port">The port on 127.0.0.1; 0 for any free one.</param>
+    /// <param name="certificate">Serve HTTPS with this certificate, HTTP/2 (ALPN h2) and HTTP/1.1; plain HTTP/1.1 without.</param>
+    public static async Task<FakeOpenAI> StartAsync(int port = 0, X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelHttpsConfiguration();
         FakeOpenAI? fake = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            kestrel.Listen(IPAddress.Loopback, port, listen =>
             {
-                listen.Protocols = HttpProtocols.Http1;
+                listen.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
                 listen.Use(next => connection =>
                 {
                     Interlocked.Increment(ref fake!._connections);
                     return next(connection);
                 });
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
             });
         });
 

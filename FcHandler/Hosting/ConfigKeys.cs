@@ -10,6 +10,7 @@ internal static class ConfigKeys
     public const string GenerationTimeout = "GENERATION_TIMEOUT";
     public const string DefaultTimeout = "DEFAULT_TIMEOUT";
     public const string ConnectTimeout = "CONNECT_TIMEOUT";
+    public const string UpstreamCaFile = "UPSTREAM_CA_FILE";
     public const string CorsAllowedOrigins = "CORS_ALLOWED_ORIGINS";
     public const string ListenHost = "LISTEN_HOST";
 

@@ -80,4 +80,12 @@ internal static partial class ProxyLog
         "Request body refused with 503: writing it to {Directory} failed ({ExceptionType}: {ExceptionMessage}) request_id={RequestId}",
         EventName = "TempStorageFailed")]
     public static partial void TempStorageFailed(ILogger logger, string directory, string exceptionType, string exceptionMessage, string requestId);
+
+    [LoggerMessage(42, LogLevel.Warning, "Upstream fault {Code} {Stage} after {Attempts} attempt(s): {Reason} request_id={RequestId}",
+        EventName = "UpstreamFault")]
+    public static partial void UpstreamFault(ILogger logger, string code, string stage, int attempts, string reason, string requestId);
+
+    [LoggerMessage(43, LogLevel.Information, "Upstream fault {Code} before the request left, retried once and answered: {Reason} request_id={RequestId}",
+        EventName = "UpstreamRetried")]
+    public static partial void UpstreamRetried(ILogger logger, string code, string reason, string requestId);
 }
