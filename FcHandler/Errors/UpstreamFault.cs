@@ -26,7 +26,15 @@ internal readonly record struct UpstreamFault(ProxyError Error, string Reason, b
             return null;
         }
 
+        // A cancellation is the route's idle timeout or the client leaving, whatever the socket said as the connection was
+        // torn down for it; only SocketsHttpHandler's ConnectTimeout (a cancellation around a TimeoutException) is the
+        // upstream's.
         var reason = Innermost(exception).Message;
+        if (exception is OperationCanceledException)
+        {
+            return Find<TimeoutException>(exception) is null ? null : new(ProxyError.UpstreamConnectTimeout(), reason, Retryable: false);
+        }
+
         switch (Find<HttpRequestException>(exception)?.HttpRequestError)
         {
             case HttpRequestError.NameResolutionError:
@@ -40,13 +48,6 @@ internal readonly record struct UpstreamFault(ProxyError Error, string Reason, b
                 return Find<UpstreamCertificateException>(exception) is { } certificate
                     ? new(ProxyError.UpstreamTlsFailure(certificate.Problem), certificate.Problem, Retryable: false)
                     : new(ProxyError.UpstreamTlsFailure(reason), reason, Retryable: true);
-        }
-
-        // SocketsHttpHandler reports its ConnectTimeout as a cancellation around a TimeoutException; the route's idle
-        // timeout (YARP's) carries none.
-        if (exception is OperationCanceledException && Find<TimeoutException>(exception) is not null)
-        {
-            return new(ProxyError.UpstreamConnectTimeout(), reason, Retryable: false);
         }
 
         // HTTP/2: RST_STREAM, or GOAWAY with an error code; the message names which, and the code.
