@@ -2,7 +2,10 @@ using System.Collections.Concurrent;
 
 namespace FcHandler.Tests.Infrastructure;
 
-/// <summary>Collects every log line the proxy writes, fully formatted, with exceptions.</summary>
+/// <summary>
+/// Collects every log line the proxy writes, fully formatted, with exceptions: as its logger provider in process, or
+/// from a child process's output (<see cref="Add"/>).
+/// </summary>
 public sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
@@ -30,7 +33,7 @@ public sealed class LogCapture : ILoggerProvider
         return found.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
-    private void Add(string line)
+    public void Add(string line)
     {
         _lines.Enqueue(line);
         foreach (var (match, found) in _waiters)

@@ -88,4 +88,11 @@ internal static partial class ProxyLog
     [LoggerMessage(43, LogLevel.Information, "Upstream fault {Code} before the request left, retried once and answered: {Reason} request_id={RequestId}",
         EventName = "UpstreamRetried")]
     public static partial void UpstreamRetried(ILogger logger, string code, string reason, string requestId);
+
+    [LoggerMessage(44, LogLevel.Information, "Stopping: taking no new requests, waiting up to {TimeoutSeconds}s for {InFlight} in flight",
+        EventName = "StopDraining")]
+    public static partial void StopDraining(ILogger logger, int inFlight, double timeoutSeconds);
+
+    [LoggerMessage(45, LogLevel.Information, "Stopping: done waiting, {Remaining} requests still running are cut", EventName = "StopDrained")]
+    public static partial void StopDrained(ILogger logger, int remaining);
 }
