@@ -17,6 +17,7 @@ internal static class AccessExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<AccessGate>();
         builder.Services.AddSingleton(new TempStorage(options.Limits.TempStorageDirectory, options.Limits.TempStorageBytes));
+        builder.Services.AddSingleton<BodySpooler>();
         builder.Services.AddSingleton<RequestBodyBuffer>();
         return builder;
     }

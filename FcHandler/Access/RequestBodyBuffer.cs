@@ -1,6 +1,5 @@
 using System.Buffers;
 using FcHandler.Errors;
-using FcHandler.Logging;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
@@ -13,10 +12,10 @@ namespace FcHandler.Access;
 /// memory up to <see cref="ClientLimits.MemoryBufferBytes"/> and in a temporary file beyond (FC's /tmp), so a 32 MB
 /// upload costs a 128 MB instance no more than 64 KB of memory; the price is that the upload to the upstream starts
 /// after the client's has finished. OpenAI's request bodies are small except file and audio uploads.
-/// Temporary files draw on the shared <see cref="TempStorage"/> budget; when it or the disk runs out, the answer is a
-/// retryable 503 that names the proxy's fault, never a 400 that blames the client.
+/// Reading the client and writing the file are kept apart: a failed read is the client's (400, 408, 413), while the
+/// temporary storage's failures are the proxy's own, answered by <see cref="BodySpooler"/> with a retryable 503.
 /// </summary>
-internal sealed class RequestBodyBuffer(AccessOptions options, TempStorage storage, ILogger<RequestBodyBuffer> logger)
+internal sealed class RequestBodyBuffer(AccessOptions options, BodySpooler spooler)
 {
     private readonly long _limit = options.Limits.MaxRequestBodyBytes;
 
@@ -89,7 +88,7 @@ internal sealed class RequestBodyBuffer(AccessOptions options, TempStorage stora
         {
             // A declared length is reserved whole before a byte is read: it fits now, or the client hears so at once.
             ProxyError? error = null;
-            if (declared is { } length && (spool = StartSpool(context, length, ref error)) is null)
+            if (declared is { } length && (spool = spooler.Start(context, length, ref error)) is null)
             {
                 return error;
             }
@@ -114,8 +113,8 @@ internal sealed class RequestBodyBuffer(AccessOptions options, TempStorage stora
                     return null;
                 }
 
-                spool ??= StartSpool(context, 0, ref error);
-                if (spool is null || (error = await AppendAsync(context, spool, buffer.AsMemory(0, filled))) is not null)
+                spool ??= spooler.Start(context, 0, ref error);
+                if (spool is null || (error = await spooler.AppendAsync(context, spool, buffer.AsMemory(0, filled))) is not null)
                 {
                     return error;
                 }
@@ -151,51 +150,6 @@ internal sealed class RequestBodyBuffer(AccessOptions options, TempStorage stora
         }
 
         return filled;
-    }
-
-    private SpooledBody? StartSpool(HttpContext context, long reserve, ref ProxyError? error)
-    {
-        try
-        {
-            if (SpooledBody.TryCreate(storage, reserve) is { } spool)
-            {
-                return spool;
-            }
-
-            error = Refused(context, reserve);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            error = Failed(context, exception);
-        }
-
-        return null;
-    }
-
-    private async Task<ProxyError?> AppendAsync(HttpContext context, SpooledBody spool, ReadOnlyMemory<byte> data)
-    {
-        try
-        {
-            return await spool.TryAppendAsync(data, context.RequestAborted)
-                ? null
-                : Refused(context, spool.Stream.Position + data.Length);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            return Failed(context, exception);
-        }
-    }
-
-    private ProxyError Refused(HttpContext context, long bodyBytes)
-    {
-        ProxyLog.TempStorageExhausted(logger, bodyBytes, storage.BudgetBytes - storage.ReservedBytes, storage.BudgetBytes, context.TraceIdentifier);
-        return ProxyError.TempStorageFull();
-    }
-
-    private ProxyError Failed(HttpContext context, Exception exception)
-    {
-        ProxyLog.TempStorageFailed(logger, storage.Directory, exception.GetType().Name, exception.Message, context.TraceIdentifier);
-        return ProxyError.TempStorageFull();
     }
 
     /// <summary>The answer to a failed read of the client's body, or null when the failure is not the client's.</summary>
