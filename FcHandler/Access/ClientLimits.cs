@@ -48,6 +48,15 @@ internal sealed class ClientLimits
     /// <summary>Bodies up to this size are buffered in memory, larger ones in a temporary file (128 MB instances).</summary>
     public const int MemoryBufferBytes = 64 * 1024;
 
+    /// <summary>
+    /// How long a connection may sit idle, before its first request or between two, before Kestrel closes it: Kestrel's
+    /// default, 130 seconds, kept on purpose. FC's gateway keeps its connections to the function open for reuse
+    /// (https://help.aliyun.com/document_detail/2513503.html); closing them sooner than it expects would race its next
+    /// request. An idle connection costs a socket and a few KB, and sends nothing to the upstream; clients that do send
+    /// are held to <see cref="ClientTimeout"/> from their first byte.
+    /// </summary>
+    public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(130);
+
     public void ApplyTo(KestrelServerLimits limits)
     {
         limits.MaxRequestBodySize = MaxRequestBodyBytes;
@@ -55,5 +64,6 @@ internal sealed class ClientLimits
         limits.MaxRequestLineSize = MaxRequestLineBytes;
         limits.RequestHeadersTimeout = ClientTimeout;
         limits.MinRequestBodyDataRate = new MinDataRate(MinRequestBodyBytesPerSecond, ClientTimeout);
+        limits.KeepAliveTimeout = KeepAliveTimeout;
     }
 }
