@@ -5,7 +5,8 @@ namespace FcHandler.Access;
 
 /// <summary>
 /// What a client may send and how slowly, and how much temporary storage its body may take. The body limits are
-/// enforced by <see cref="RequestBodyBuffer"/> with OpenAI-shaped errors; the rest are Kestrel's, which refuses before the app runs (with an empty 4xx; see the README).
+/// enforced by <see cref="RequestBodyBuffer"/> with OpenAI-shaped errors; the rest are Kestrel's, which refuses before
+/// the app runs (with an empty 4xx; see the README).
 /// </summary>
 internal sealed class ClientLimits
 {
@@ -52,8 +53,9 @@ internal sealed class ClientLimits
     /// How long a connection may sit idle, before its first request or between two, before Kestrel closes it: Kestrel's
     /// default, 130 seconds, kept on purpose. FC's gateway keeps its connections to the function open for reuse
     /// (https://help.aliyun.com/document_detail/2513503.html); closing them sooner than it expects would race its next
-    /// request. An idle connection costs a socket and a few KB, and sends nothing to the upstream; clients that do send
-    /// are held to <see cref="ClientTimeout"/> from their first byte.
+    /// request. An idle connection costs a socket and about 8 KB (measured on the NativeAOT build: 1,000 of them, +8 MB),
+    /// and sends nothing to the upstream; clients that do send are held to <see cref="ClientTimeout"/> from their first
+    /// byte.
     /// </summary>
     public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(130);
 

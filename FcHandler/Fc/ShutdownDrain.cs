@@ -7,8 +7,8 @@ namespace FcHandler.Fc;
 /// does: new requests get 503 <c>shutting_down</c>, running streams get up to <c>PRE_STOP_TIMEOUT</c> to finish, and only
 /// then does Kestrel stop. It runs before any hosted service stops, so the server keeps serving the streams meanwhile;
 /// the host's shutdown timeout is set to the same <c>PRE_STOP_TIMEOUT</c>, so what is still running then is cut and the
-/// process exits 0 within it. Without this, Kestrel would close idle connections at once and FC's gateway would meet
-/// resets instead of an answer.
+/// process exits 0 within it. Without this, Kestrel would stop listening and close idle connections at once, so FC's
+/// gateway would meet refusals and resets instead of an answer, and streams would be cut at the host's default 30 s.
 /// </summary>
 internal sealed class ShutdownDrain(InFlightRequests inFlight, FcOptions options, ILogger<ShutdownDrain> logger) : IHostedLifecycleService
 {
