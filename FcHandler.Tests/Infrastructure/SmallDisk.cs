@@ -15,7 +15,16 @@ public sealed class SmallDisk : IDisposable
     public static SmallDisk Mount(int megabytes)
     {
         var path = Directory.CreateTempSubdirectory("fchandler-smalldisk-").FullName;
-        Run("mount", "-t", "tmpfs", "-o", $"size={megabytes}m", "tmpfs", path);
+        try
+        {
+            Run("mount", "-t", "tmpfs", "-o", $"size={megabytes}m", "tmpfs", path);
+        }
+        catch
+        {
+            Directory.Delete(path);
+            throw;
+        }
+
         return new SmallDisk(path);
     }
 

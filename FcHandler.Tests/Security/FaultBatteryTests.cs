@@ -244,9 +244,9 @@ public sealed class FaultBatteryTests : IDisposable
         };
         await using var proxy = await ProxyHost.StartAsync($"{healthy.BaseAddress.Scheme}://upstream.test:{healthy.BaseAddress.Port}", settings, resolver.AddTo);
 
-        var clock = Stopwatch.StartNew();
         var answers = await Task.WhenAll(Enumerable.Range(0, Clients).Select(async _ =>
         {
+            var clock = Stopwatch.StartNew();
             using var response = await PostChatAsync(proxy);
             var elapsed = clock.Elapsed;
             using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
