@@ -20,10 +20,10 @@ public sealed class BlackHoleUpstream : IDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
 
-    public static async Task<BlackHoleUpstream> StartAsync(int port = 0)
+    public static async Task<BlackHoleUpstream> StartAsync()
     {
         var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(0); // room for one connection nobody accepts
 
         // Takes that one place; from here on the queue is full.

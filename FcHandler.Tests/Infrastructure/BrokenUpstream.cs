@@ -1,27 +1,22 @@
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
 
 namespace FcHandler.Tests.Infrastructure;
 
 /// <summary>
 /// A TCP server on 127.0.0.1 that accepts, reads the start of a request and then breaks off without a byte of
-/// response: a reset (RST) or a close (FIN). The request has reached it, so a proxy must not send it again. With a
-/// certificate it speaks TLS first (HTTP/1.1 by ALPN), so the break comes after a good handshake.
+/// response: a reset (RST) or a close (FIN). The request has reached it, so a proxy must not send it again.
 /// </summary>
 public sealed class BrokenUpstream : IDisposable
 {
     private readonly TcpListener _listener;
     private readonly bool _reset;
-    private readonly X509Certificate2? _certificate;
     private int _connections;
 
-    private BrokenUpstream(TcpListener listener, bool reset, X509Certificate2? certificate)
+    private BrokenUpstream(TcpListener listener, bool reset)
     {
         _listener = listener;
         _reset = reset;
-        _certificate = certificate;
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -30,12 +25,11 @@ public sealed class BrokenUpstream : IDisposable
     public int Connections => Volatile.Read(ref _connections);
 
     /// <param name="reset">True: RST after reading; false: FIN.</param>
-    /// <param name="certificate">Speak TLS first, with this certificate.</param>
-    public static BrokenUpstream Start(bool reset, X509Certificate2? certificate = null)
+    public static BrokenUpstream Start(bool reset)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start(backlog: 512);
-        var upstream = new BrokenUpstream(listener, reset, certificate);
+        var upstream = new BrokenUpstream(listener, reset);
         _ = upstream.AcceptAsync();
         return upstream;
     }
@@ -63,19 +57,7 @@ public sealed class BrokenUpstream : IDisposable
         {
             try
             {
-                Stream stream = new NetworkStream(socket, ownsSocket: false);
-                if (_certificate is not null)
-                {
-                    var tls = new SslStream(stream);
-                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-                    {
-                        ServerCertificate = _certificate,
-                        ApplicationProtocols = [SslApplicationProtocol.Http11],
-                    });
-                    stream = tls;
-                }
-
-                await stream.ReadAtLeastAsync(new byte[16 * 1024], 1, throwOnEndOfStream: false);
+                await socket.ReceiveAsync(new byte[16 * 1024]);
                 if (_reset)
                 {
                     socket.LingerState = new LingerOption(enable: true, seconds: 0); // close sends RST
@@ -85,7 +67,7 @@ public sealed class BrokenUpstream : IDisposable
                     socket.Shutdown(SocketShutdown.Both);
                 }
             }
-            catch (Exception exception) when (exception is IOException or SocketException)
+            catch (SocketException)
             {
                 // The proxy went first.
             }

@@ -32,9 +32,8 @@ public sealed class FakeOpenAI : IAsyncDisposable
 
     public RecordedRequest SingleRequest => Assert.Single(_requests);
 
-    /// <param name="port">The port on 127.0.0.1; 0 for any free one.</param>
     /// <param name="certificate">Serve HTTPS with this certificate, HTTP/2 (ALPN h2) and HTTP/1.1; plain HTTP/1.1 without.</param>
-    public static async Task<FakeOpenAI> StartAsync(int port = 0, X509Certificate2? certificate = null)
+    public static async Task<FakeOpenAI> StartAsync(X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -43,7 +42,7 @@ public sealed class FakeOpenAI : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(IPAddress.Loopback, port, listen =>
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
             {
                 listen.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
                 listen.Use(next => connection =>

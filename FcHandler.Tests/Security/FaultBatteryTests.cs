@@ -254,8 +254,8 @@ public sealed class FaultBatteryTests : IDisposable
         }));
 
         Assert.All(answers, answer => Assert.Equal((status, code), (answer.StatusCode, answer.Code)));
-        // Generous: one connect timeout, or fast failures and one retry, with room for a loaded machine. Without the
-        // shared timeout, the last of 200 would wait 200 connect timeouts.
+        // Generous: one connect timeout, or fast failures and one retry, with room for a loaded machine. Were a failed
+        // attempt not shared with all who wait, the last of 200 would wait for 200 attempts.
         Assert.All(answers, answer => Assert.True(answer.elapsed < connectTimeout * 10, $"answered after {answer.elapsed}"));
         Assert.Empty(healthy.Requests);
 
