@@ -56,7 +56,13 @@ public sealed class FaultBatteryTests : IDisposable
     {
         await using var upstream = await FakeOpenAI.StartAsync();
         var resolver = new SwitchableResolver { Target = SwitchableResolver.Loopback(Ports.Unused()) };
-        resolver.OnLookup = attempt => resolver.Target = attempt == 1 ? resolver.Target : SwitchableResolver.Loopback(upstream.BaseAddress.Port);
+        resolver.OnLookup = attempt =>
+        {
+            if (attempt == 2)
+            {
+                resolver.Target = SwitchableResolver.Loopback(upstream.BaseAddress.Port); // the upstream is back for the retry
+            }
+        };
         await using var proxy = await ProxyHost.StartAsync("http://api.upstream.test", services: resolver.AddTo);
 
         using var response = await PostChatAsync(proxy);
@@ -267,10 +273,8 @@ public sealed class FaultBatteryTests : IDisposable
 
     private Dictionary<string, string?> TrustTestCa() => new() { ["UPSTREAM_CA_FILE"] = _certificates.WriteAuthorityPem(_temp.FullName) };
 
-    private static Task<HttpResponseMessage> PostChatAsync(ProxyHost proxy, bool stream = false)
-        => proxy.Client.PostAsync(
-            new Uri("/v1/chat/completions", UriKind.Relative),
-            new StringContent(stream ? ChatBody.Replace("}]}", "}],\"stream\":true}", StringComparison.Ordinal) : ChatBody, Encoding.UTF8, "application/json"));
+    private static Task<HttpResponseMessage> PostChatAsync(ProxyHost proxy)
+        => proxy.Client.PostAsync(new Uri("/v1/chat/completions", UriKind.Relative), new StringContent(ChatBody, Encoding.UTF8, "application/json"));
 
     private static async Task<JsonElement> AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
