@@ -57,7 +57,7 @@ $AotZipLimitBytes = 10MB
 $MaxGlibc = [version]'2.31'
 # The env var names template.yml reads. Secrets are reported only as set / not set.
 $SettingNames = @('UPSTREAM_BASE_URL', 'GENERATION_TIMEOUT', 'DEFAULT_TIMEOUT', 'CORS_ALLOWED_ORIGINS',
-    'PROXY_REVOKED_TOKEN_IDS', 'MAX_REQUEST_BODY_MB', 'PROXY_FORWARD_HEADERS')
+    'PROXY_REVOKED_TOKEN_IDS', 'MAX_REQUEST_BODY_MB', 'PROXY_FORWARD_HEADERS', 'TEMP_STORAGE_MB')
 $SecretNames = @('OPENAI_API_KEY', 'PROXY_ACCESS_TOKENS', 'PROXY_TOKEN_SECRET')
 
 function Write-Step([string] $Message) { Write-Host "==> $Message" -ForegroundColor Cyan }

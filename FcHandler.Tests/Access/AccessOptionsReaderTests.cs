@@ -20,6 +20,8 @@ public sealed class AccessOptionsReaderTests
         Assert.False(options.Enabled);
         Assert.Equal(32L * 1024 * 1024, options.Limits.MaxRequestBodyBytes);
         Assert.Equal(TimeSpan.FromSeconds(15), options.Limits.ClientTimeout);
+        Assert.Equal(256L * 1024 * 1024, options.Limits.TempStorageBytes);
+        Assert.Equal(Path.GetTempPath(), options.Limits.TempStorageDirectory);
     }
 
     [Fact]
@@ -92,4 +94,34 @@ public sealed class AccessOptionsReaderTests
     [InlineData("500ms")]
     public void Read_ClientTimeoutUnderTwoSeconds_Throws(string value)
         => Assert.Contains("CLIENT_TIMEOUT", Refused(("CLIENT_TIMEOUT", value)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void Read_TempStorageSettings_SetBudgetAndDirectory()
+    {
+        var directory = Path.GetTempPath();
+
+        var limits = Read(("TEMP_STORAGE_MB", "64"), ("TEMP_STORAGE_DIR", $" {directory} ")).Limits;
+
+        Assert.Equal(64L * 1024 * 1024, limits.TempStorageBytes);
+        Assert.Equal(directory, limits.TempStorageDirectory);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("10241")]
+    [InlineData("half")]
+    public void Read_InvalidTempStorageMb_ThrowsNamingTheSetting(string value)
+        => Assert.Contains("TEMP_STORAGE_MB must be a whole number of megabytes from 1 to 10240", Refused(("TEMP_STORAGE_MB", value)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void Read_TempStorageSmallerThanTheLargestBody_ThrowsBecauseSuchABodyCouldNeverBeReceived()
+    {
+        var message = Refused(("TEMP_STORAGE_MB", "16"), ("MAX_REQUEST_BODY_MB", "32")).Message;
+
+        Assert.Contains("TEMP_STORAGE_MB (16) must be at least MAX_REQUEST_BODY_MB (32)", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_TempStorageDirThatDoesNotExist_ThrowsNamingTheSetting()
+        => Assert.Contains("TEMP_STORAGE_DIR must be an existing directory", Refused(("TEMP_STORAGE_DIR", "/no/such/dir")).Message, StringComparison.Ordinal);
 }

@@ -49,7 +49,7 @@ public sealed class DoctorCommandTests
         Assert.Equal((int)DoctorOutcome.Healthy, exit);
         Assert.Matches(@"dns       localhost -> 127\.0\.0\.1 \(\d+\.\d ms\)", output);
         Assert.Matches(@"connect   .*127\.0\.0\.1:\d+ \(\d+\.\d ms\)", output);
-        Assert.Matches(@"tls       TLS 1\.[23], ALPN http/1\.1, certificate CN=localhost issued by CN=localhost, expires \d{4}-\d\d-\d\d \(\d+\.\d ms\)", output);
+        Assert.Matches(@"tls       TLS 1\.[23], ALPN h2, certificate CN=localhost issued by CN=localhost, expires \d{4}-\d\d-\d\d \(\d+\.\d ms\)", output);
         Assert.Contains("api       GET /v1/models: 200 in ", output, StringComparison.Ordinal);
         Assert.Contains("result    healthy", output, StringComparison.Ordinal);
         Assert.Equal("Bearer " + Key, upstream.SingleRequest.Headers["Authorization"]);

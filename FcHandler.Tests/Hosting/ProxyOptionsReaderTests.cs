@@ -19,6 +19,44 @@ public sealed class ProxyOptionsReaderTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.ConnectTimeout);
         Assert.Empty(options.CorsAllowedOrigins);
         Assert.Empty(options.ForwardHeaders);
+        Assert.Null(options.UpstreamTrustedRoots);
+    }
+
+    [Fact]
+    public void Read_UpstreamCaFile_LoadsItsCertificates()
+    {
+        using var certificates = new TestCertificates();
+        var directory = Directory.CreateTempSubdirectory("fchandler-ca-");
+        try
+        {
+            var roots = Read(("UPSTREAM_CA_FILE", certificates.WriteAuthorityPem(directory.FullName))).UpstreamTrustedRoots;
+
+            Assert.Equal(certificates.Authority.Thumbprint, Assert.Single(roots!).Thumbprint);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("/no/such/ca.pem", "must name a readable PEM file of root certificates")]
+    [InlineData("EMPTY", "must hold at least one certificate")]
+    [InlineData("GARBAGE", "must name a readable PEM file of root certificates")]
+    public void Read_UnusableUpstreamCaFile_ThrowsNamingTheSetting(string file, string problem)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, file == "GARBAGE" ? "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" : "no PEM here\n");
+            var exception = Assert.Throws<ConfigurationException>(() => Read(("UPSTREAM_CA_FILE", file.StartsWith('/') ? file : path)));
+
+            Assert.Contains("UPSTREAM_CA_FILE " + problem, exception.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Theory]

@@ -61,7 +61,7 @@ public sealed class FakeOpenAI : IAsyncDisposable
 
     public RecordedRequest SingleRequest => Assert.Single(_requests);
 
-    /// <summary>Starts the fake; with <paramref name="certificate"/>, it answers over HTTPS with that certificate.</summary>
+    /// <param name="certificate">Serve HTTPS with this certificate, HTTP/2 (ALPN h2) and HTTP/1.1; plain HTTP/1.1 without.</param>
     public static async Task<FakeOpenAI> StartAsync(X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -77,12 +77,7 @@ public sealed class FakeOpenAI : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Listen(IPAddress.Loopback, 0, listen =>
             {
-                listen.Protocols = HttpProtocols.Http1;
-                if (certificate is not null)
-                {
-                    listen.UseHttps(certificate);
-                }
-
+                listen.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
                 listen.Use(next => connection =>
                 {
                     var count = Interlocked.Increment(ref fake!._connections);
@@ -96,6 +91,10 @@ public sealed class FakeOpenAI : IAsyncDisposable
 
                     return next(connection);
                 });
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
             });
         });
 

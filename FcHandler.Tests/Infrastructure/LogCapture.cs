@@ -4,8 +4,9 @@ using FcHandler.Logging;
 namespace FcHandler.Tests.Infrastructure;
 
 /// <summary>
-/// Collects every log line the proxy writes, fully formatted, with exceptions; and each line's JSON form too
-/// (<c>LOG_FORMAT=json</c>), from the same structured state.
+/// Collects every log line the proxy writes, fully formatted, with exceptions, and each line's JSON form too
+/// (<c>LOG_FORMAT=json</c>), from the same structured state: as its logger provider in process, or from a child
+/// process's output (<see cref="Add"/>).
 /// </summary>
 public sealed class LogCapture : ILoggerProvider
 {
@@ -39,7 +40,7 @@ public sealed class LogCapture : ILoggerProvider
         return found.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
-    private void Add(string line)
+    public void Add(string line)
     {
         _lines.Enqueue(line);
         foreach (var (match, found) in _waiters)

@@ -34,7 +34,10 @@ public sealed class ProxyHost : IAsyncDisposable
     public static Task<ProxyHost> StartAsync(FakeOpenAI upstream, IDictionary<string, string?>? settings = null)
         => StartAsync(upstream.BaseAddress.ToString(), settings);
 
-    public static async Task<ProxyHost> StartAsync(string upstream, IDictionary<string, string?>? settings = null)
+    /// <param name="upstream">UPSTREAM_BASE_URL.</param>
+    /// <param name="settings">Further settings, as the environment would give them.</param>
+    /// <param name="services">Services to add, such as an <see cref="Proxy.UpstreamResolver"/>.</param>
+    public static async Task<ProxyHost> StartAsync(string upstream, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var logs = new LogCapture();
         var app = Program.Build([], builder =>
@@ -52,6 +55,7 @@ public sealed class ProxyHost : IAsyncDisposable
 
             builder.Configuration.AddInMemoryCollection(all);
             builder.Logging.AddProvider(logs);
+            services?.Invoke(builder.Services);
         });
         await app.StartAsync();
 

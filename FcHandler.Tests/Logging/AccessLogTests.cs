@@ -57,6 +57,6 @@ public sealed class AccessLogTests
         var line = await proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/models pass-through 502", StringComparison.Ordinal));
         var requestId = line[(line.IndexOf("request_id=", StringComparison.Ordinal) + "request_id=".Length)..].Trim();
         Assert.Contains($"\"request_id\":\"{requestId}\"", body, StringComparison.Ordinal);
-        Assert.Contains(proxy.Logs.Lines, l => l.Contains("Forwarding failed: Request", StringComparison.Ordinal) && l.Contains(requestId, StringComparison.Ordinal));
+        Assert.Contains(proxy.Logs.Lines, l => l.Contains("Upstream fault upstream_connection_refused", StringComparison.Ordinal) && l.Contains(requestId, StringComparison.Ordinal));
     }
 }

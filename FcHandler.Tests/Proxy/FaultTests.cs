@@ -42,29 +42,7 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task UpstreamDropsMidStream_ClientConnectionIsAbortedNotEndedCleanly()
-    {
-        await using var upstream = await FakeOpenAI.StartAsync();
-        var firstEventRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        upstream.Handler = async (context, _) =>
-        {
-            await FakeResponses.FirstChunkThenWaitAsync(context, firstEventRead.Task);
-            context.Abort();
-        };
-        await using var proxy = await ProxyHost.StartAsync(upstream);
-
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent("{}") };
-        using var response = await proxy.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("first", await reader.ReadLineAsync(), StringComparison.Ordinal);
-        firstEventRead.SetResult();
-        await Assert.ThrowsAnyAsync<IOException>(() => reader.ReadToEndAsync());
-    }
-
-    [Fact]
-    public async Task UpstreamUnreachable_Returns502OpenAIShapedJson()
+    public async Task UpstreamRefusesConnection_Returns502OpenAIShapedJson()
     {
         // A port that was free a moment ago: nothing listens there.
         using var probe = new TcpListener(IPAddress.Loopback, 0);
@@ -77,7 +55,7 @@ public sealed class FaultTests
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var error = await ErrorOf(response);
-        Assert.Equal("upstream_unreachable", error.GetProperty("code").GetString());
+        Assert.Equal("upstream_connection_refused", error.GetProperty("code").GetString());
         Assert.Equal("proxy_error", error.GetProperty("type").GetString());
         Assert.False(string.IsNullOrEmpty(error.GetProperty("request_id").GetString()));
         Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
@@ -180,5 +158,6 @@ public sealed class FaultTests
         Assert.DoesNotContain("<html", raw, StringComparison.OrdinalIgnoreCase);
     }
 
-    // Hostile targets, smuggling and the rest of the hostile input battery: Security/HostileInputTests.cs.
+    // Hostile targets, smuggling and the rest of the hostile input battery: Security/HostileInputTests.cs. Upstream
+    // faults (DNS, refused, timeouts, resets, TLS, HTTP/2), one row each: Security/FaultBatteryTests.cs.
 }

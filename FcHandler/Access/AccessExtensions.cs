@@ -16,6 +16,9 @@ internal static class AccessExtensions
         builder.Services.AddSingleton(options);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<AccessGate>();
+        builder.Services.AddSingleton(new TempStorage(options.Limits.TempStorageDirectory, options.Limits.TempStorageBytes));
+        builder.Services.AddSingleton<BodySpooler>();
+        builder.Services.AddSingleton<RequestBodyBuffer>();
         return builder;
     }
 
@@ -25,7 +28,8 @@ internal static class AccessExtensions
         var services = app.Services;
         var options = services.GetRequiredService<AccessOptions>();
         var logger = services.GetRequiredService<ILogger<AdmissionMiddleware>>();
-        app.Use(next => new AdmissionMiddleware(next, options, services.GetRequiredService<AccessGate>(), logger).InvokeAsync);
+        app.Use(next => new AdmissionMiddleware(
+            next, options, services.GetRequiredService<AccessGate>(), services.GetRequiredService<RequestBodyBuffer>(), logger).InvokeAsync);
 
         if (options.Enabled)
         {

@@ -19,6 +19,9 @@ internal static class AccessOptionsReader
 
     public const int MaxBodyMegabytes = 1024;
 
+    /// <summary>FC's largest <c>diskSize</c>, 10 GB.</summary>
+    public const int MaxTempStorageMegabytes = 10240;
+
     public static AccessOptions Read(IConfiguration configuration)
     {
         var serverKey = Trimmed(configuration[ConfigKeys.OpenAIApiKey]);
@@ -103,17 +106,28 @@ internal static class AccessOptionsReader
     private static ClientLimits ReadLimits(IConfiguration configuration)
     {
         var defaults = new ClientLimits();
-        var megabytes = configuration[ConfigKeys.MaxRequestBodyMb];
-        var bodyBytes = defaults.MaxRequestBodyBytes;
-        if (!string.IsNullOrWhiteSpace(megabytes))
-        {
-            if (!int.TryParse(megabytes.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var mb) || mb < 1 || mb > MaxBodyMegabytes)
-            {
-                throw new ConfigurationException(
-                    $"{ConfigKeys.MaxRequestBodyMb} must be a whole number of megabytes from 1 to {MaxBodyMegabytes}, such as 32 (FC's own limit); got '{megabytes}'.");
-            }
+        var bodyBytes = ReadMegabytes(configuration, ConfigKeys.MaxRequestBodyMb, MaxBodyMegabytes, "32 (FC's own limit)")
+            ?? defaults.MaxRequestBodyBytes;
+        var storageBytes = ReadMegabytes(configuration, ConfigKeys.TempStorageMb, MaxTempStorageMegabytes, "256 (half of FC's default diskSize)")
+            ?? defaults.TempStorageBytes;
 
-            bodyBytes = mb * 1024L * 1024;
+        // Bodies are spooled whole: one larger than the whole budget could never be received, and its client would be
+        // told to retry forever.
+        if (storageBytes < bodyBytes)
+        {
+            throw new ConfigurationException(
+                $"{ConfigKeys.TempStorageMb} ({storageBytes / (1024 * 1024)}) must be at least {ConfigKeys.MaxRequestBodyMb} ({bodyBytes / (1024 * 1024)}): " +
+                "a request body is kept whole in temporary storage before it is forwarded. Raise it (and FC's diskSize), such as 256.");
+        }
+
+        var directory = configuration[ConfigKeys.TempStorageDir];
+        if (string.IsNullOrWhiteSpace(directory))
+        {
+            directory = defaults.TempStorageDirectory;
+        }
+        else if (!Directory.Exists(directory = directory.Trim()))
+        {
+            throw new ConfigurationException($"{ConfigKeys.TempStorageDir} must be an existing directory such as /tmp; got '{directory}'.");
         }
 
         var timeout = Duration.Read(configuration, ConfigKeys.ClientTimeout) ?? defaults.ClientTimeout;
@@ -124,7 +138,29 @@ internal static class AccessOptionsReader
             throw new ConfigurationException($"{ConfigKeys.ClientTimeout} must be at least 2s, such as 15s; got '{configuration[ConfigKeys.ClientTimeout]}'.");
         }
 
-        return new ClientLimits { MaxRequestBodyBytes = bodyBytes, ClientTimeout = timeout };
+        return new ClientLimits
+        {
+            MaxRequestBodyBytes = bodyBytes,
+            ClientTimeout = timeout,
+            TempStorageBytes = storageBytes,
+            TempStorageDirectory = directory,
+        };
+    }
+
+    private static long? ReadMegabytes(IConfiguration configuration, string key, int max, string example)
+    {
+        var value = configuration[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (!int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var mb) || mb < 1 || mb > max)
+        {
+            throw new ConfigurationException($"{key} must be a whole number of megabytes from 1 to {max}, such as {example}; got '{value}'.");
+        }
+
+        return mb * 1024L * 1024;
     }
 
     private static string[] List(string? value)

@@ -12,7 +12,8 @@ namespace FcHandler.Access;
 /// straight on, so a client with a wrong base URL gets the 404 that tells it so rather than a 401 that does not.
 /// Everything here happens before the upstream hears of the request.
 /// </summary>
-internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions options, AccessGate gate, ILogger<AdmissionMiddleware> logger)
+internal sealed class AdmissionMiddleware(
+    RequestDelegate next, AccessOptions options, AccessGate gate, RequestBodyBuffer bodies, ILogger<AdmissionMiddleware> logger)
 {
     private const string AzureKeyHeader = "api-key";
     private const string OrganizationHeader = "OpenAI-Organization";
@@ -55,8 +56,9 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, AccessOptions op
             }
         }
 
-        // 2. The whole body, within the limit: too large, malformed or stalled is answered here.
-        if (await RequestBodyBuffer.BufferAsync(context, options.Limits.MaxRequestBodyBytes) is { } bodyError)
+        // 2. The whole body, within the limit: too large, malformed or stalled is answered here, and so is a body the
+        //    instance has no room for.
+        if (await bodies.BufferAsync(context) is { } bodyError)
         {
             await ErrorWriter.WriteAsync(context, bodyError);
             return;

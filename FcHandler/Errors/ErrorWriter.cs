@@ -23,6 +23,10 @@ internal static class ErrorWriter
         response.StatusCode = error.Status;
         response.ContentType = "application/json; charset=utf-8";
         response.Headers.CacheControl = "no-store";
+        if (error.RetryAfter is not null)
+        {
+            response.Headers.RetryAfter = error.RetryAfter;
+        }
 
         return JsonSerializer.SerializeAsync(response.Body, error.ToEnvelope(context.TraceIdentifier), ProxyJsonContext.Web.ErrorEnvelope, context.RequestAborted);
     }

@@ -17,12 +17,13 @@ internal static class ForwarderErrorMap
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
         return error switch
         {
-            ForwarderError.RequestTimedOut => ProxyError.UpstreamTimeout(),
             // Canceled without the client aborting: the idle timeout fired while the body was still moving.
             ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => ProxyError.UpstreamTimeout(),
             ForwarderError.RequestBodyClient when exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
                 => ProxyError.RequestBodyTooLarge(context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize),
             ForwarderError.RequestBodyClient => ProxyError.RequestBodyInvalid(),
+            _ when UpstreamFault.Of(error, exception) is { } fault => fault.Error,
+            ForwarderError.RequestTimedOut => ProxyError.UpstreamTimeout(),
             _ => ProxyError.UpstreamUnreachable(),
         };
     }

@@ -6,6 +6,9 @@ namespace FcHandler.Errors;
 /// </summary>
 internal readonly record struct ProxyError(int Status, string Type, string Code, string Message, string? Param = null)
 {
+    /// <summary>Seconds for the <c>Retry-After</c> header, on failures a retry shortly after can overcome; else null.</summary>
+    public string? RetryAfter { get; init; }
+
     private const string InvalidRequest = "invalid_request_error";
 
     /// <summary>The error as the JSON body the client gets, carrying the request's id.</summary>
@@ -50,6 +53,32 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
         StatusCodes.Status502BadGateway, ProxyFailure, "upstream_unreachable",
         "The proxy could not reach the upstream API or lost the connection before a response arrived; retry later.");
 
+    // Upstream faults with a name of their own (FcHandler/Errors/UpstreamFault.cs). Messages say whose fault it is and
+    // what helps; the log line with the same request id has the details.
+    public static ProxyError UpstreamDnsFailure() => new(
+        StatusCodes.Status502BadGateway, ProxyFailure, "upstream_dns_failure",
+        "The proxy could not resolve the upstream API's host name; retry later, or check UPSTREAM_BASE_URL.");
+
+    public static ProxyError UpstreamConnectionRefused() => new(
+        StatusCodes.Status502BadGateway, ProxyFailure, "upstream_connection_refused",
+        "The upstream API refused the proxy's connection; retry later.");
+
+    public static ProxyError UpstreamConnectTimeout() => new(
+        StatusCodes.Status504GatewayTimeout, ProxyFailure, "upstream_connect_timeout",
+        "The proxy could not connect to the upstream API within CONNECT_TIMEOUT; retry later.");
+
+    public static ProxyError UpstreamTlsFailure(string problem) => new(
+        StatusCodes.Status502BadGateway, ProxyFailure, "upstream_tls_failure",
+        $"The TLS handshake with the upstream API failed: {problem}.");
+
+    public static ProxyError UpstreamConnectionReset() => new(
+        StatusCodes.Status502BadGateway, ProxyFailure, "upstream_connection_reset",
+        "The upstream API closed or reset the connection before it responded; the request may have reached it. Retry if it is safe to repeat.");
+
+    public static ProxyError UpstreamProtocolError() => new(
+        StatusCodes.Status502BadGateway, ProxyFailure, "upstream_protocol_error",
+        "The upstream API reset the request's HTTP/2 stream, closed the connection with an error, or sent an invalid response; retry later.");
+
     public static ProxyError UpstreamTimeout() => new(
         StatusCodes.Status504GatewayTimeout, ProxyFailure, "upstream_timeout",
         "The upstream API sent no response within the proxy's timeout for this route; retry, or raise GENERATION_TIMEOUT / DEFAULT_TIMEOUT.");
@@ -64,6 +93,14 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
     public static ProxyError ShuttingDown() => new(
         StatusCodes.Status503ServiceUnavailable, ProxyFailure, "shutting_down",
         "This instance is stopping and takes no new requests; retry, and another instance will answer.");
+
+    // The OpenAI SDKs retry a 503 by themselves and honour Retry-After; the uploads holding the storage finish in seconds.
+    public static ProxyError TempStorageFull() => new(
+        StatusCodes.Status503ServiceUnavailable, ProxyFailure, "temp_storage_full",
+        "This instance has no temporary storage left to receive the request body; retry shortly. Operators: raise TEMP_STORAGE_MB with FC's diskSize, or lower instanceConcurrency.")
+    {
+        RetryAfter = "2",
+    };
 
     public static ProxyError Internal() => new(
         StatusCodes.Status500InternalServerError, ProxyFailure, "internal_error",

@@ -7,11 +7,16 @@ internal static class FcExtensions
 {
     public static IServiceCollection AddFcRuntime(this IServiceCollection services, IConfiguration configuration)
     {
+        var options = FcOptions.Read(configuration);
         services.AddSingleton(FcEnvironment.Read(configuration));
-        services.AddSingleton(FcOptions.Read(configuration));
+        services.AddSingleton(options);
         services.AddSingleton<FcContextFactory>();
         services.AddSingleton<InFlightRequests>();
         services.AddSingleton<UpstreamWarmup>();
+
+        // SIGTERM drains like pre-stop, and the process exits within PRE_STOP_TIMEOUT (the host's default is 30 s).
+        services.AddHostedService<ShutdownDrain>();
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.PreStopTimeout);
         return services;
     }
 

@@ -10,6 +10,7 @@ internal static class ConfigKeys
     public const string GenerationTimeout = "GENERATION_TIMEOUT";
     public const string DefaultTimeout = "DEFAULT_TIMEOUT";
     public const string ConnectTimeout = "CONNECT_TIMEOUT";
+    public const string UpstreamCaFile = "UPSTREAM_CA_FILE";
     public const string CorsAllowedOrigins = "CORS_ALLOWED_ORIGINS";
     public const string ListenHost = "LISTEN_HOST";
     public const string ProxyForwardHeaders = "PROXY_FORWARD_HEADERS";
@@ -23,6 +24,8 @@ internal static class ConfigKeys
     public const string ProxyRevokedTokenIds = "PROXY_REVOKED_TOKEN_IDS";
     public const string MaxRequestBodyMb = "MAX_REQUEST_BODY_MB";
     public const string ClientTimeout = "CLIENT_TIMEOUT";
+    public const string TempStorageMb = "TEMP_STORAGE_MB";
+    public const string TempStorageDir = "TEMP_STORAGE_DIR";
 
     // Set by FC itself. https://www.alibabacloud.com/help/ja/functioncompute/fc/environment-variables
     public const string FcCustomListenPort = "FC_CUSTOM_LISTEN_PORT";

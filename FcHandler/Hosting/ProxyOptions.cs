@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace FcHandler.Hosting;
 
 /// <summary>
@@ -23,6 +25,12 @@ internal sealed class ProxyOptions
 
     /// <summary>Time allowed to open a TCP and TLS connection to the upstream (<c>CONNECT_TIMEOUT</c>). Defaults to 10 seconds.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Root certificates that replace the system's trusted roots for the upstream only (<c>UPSTREAM_CA_FILE</c>, a PEM
+    /// file), for a gateway with a private CA. Null by default: the system's roots.
+    /// </summary>
+    public X509Certificate2Collection? UpstreamTrustedRoots { get; init; }
 
     /// <summary>
     /// Browser origins allowed by CORS (<c>CORS_ALLOWED_ORIGINS</c>, comma-separated). Empty means any origin (<c>*</c>),

@@ -85,6 +85,33 @@ internal static partial class ProxyLog
     [LoggerMessage(31, LogLevel.Information, "Pre-stop: closing {Count} WebSockets with 1001 (going away)", EventName = "PreStopClosingWebSockets")]
     public static partial void PreStopClosingWebSockets(ILogger logger, int count);
 
+    // The proxy's own faults (temporary storage, upstream faults, SIGTERM), ids 40-49: one line per fault, with its
+    // reason and never a stack trace.
+    [LoggerMessage(40, LogLevel.Warning,
+        "Request body refused with 503: {BodyBytes} bytes do not fit in the temporary storage left ({FreeBytes} of {BudgetBytes} bytes, TEMP_STORAGE_MB) request_id={RequestId}",
+        EventName = "TempStorageExhausted")]
+    public static partial void TempStorageExhausted(ILogger logger, long bodyBytes, long freeBytes, long budgetBytes, string requestId);
+
+    [LoggerMessage(41, LogLevel.Warning,
+        "Request body refused with 503: writing it to {Directory} failed ({ExceptionType}: {ExceptionMessage}) request_id={RequestId}",
+        EventName = "TempStorageFailed")]
+    public static partial void TempStorageFailed(ILogger logger, string directory, string exceptionType, string exceptionMessage, string requestId);
+
+    [LoggerMessage(42, LogLevel.Warning, "Upstream fault {Code} {Stage} after {Attempts} attempt(s): {Reason} request_id={RequestId}",
+        EventName = "UpstreamFault")]
+    public static partial void UpstreamFault(ILogger logger, string code, string stage, int attempts, string reason, string requestId);
+
+    [LoggerMessage(43, LogLevel.Information, "Upstream fault {Code} before the request left, retried once and answered: {Reason} request_id={RequestId}",
+        EventName = "UpstreamRetried")]
+    public static partial void UpstreamRetried(ILogger logger, string code, string reason, string requestId);
+
+    [LoggerMessage(44, LogLevel.Information, "Stopping: taking no new requests, waiting up to {TimeoutSeconds}s for {InFlight} in flight",
+        EventName = "StopDraining")]
+    public static partial void StopDraining(ILogger logger, int inFlight, double timeoutSeconds);
+
+    [LoggerMessage(45, LogLevel.Information, "Stopping: done waiting, {Remaining} requests still running are cut", EventName = "StopDrained")]
+    public static partial void StopDrained(ILogger logger, int remaining);
+
     // Usage, diagnostics and the doctor's checks (FcHandler/Usage/, FcHandler/Diagnostics/): ids 50-69.
     [LoggerMessage(50, LogLevel.Warning,
         "OpenAI refused a request because of where it came from (403 unsupported_country_region_territory): {Advice} "

@@ -72,23 +72,70 @@ internal sealed class ProxyEndpoint(
 
         // 4. Forward. YARP streams both bodies, applies the route's idle timeout, and cancels the upstream request
         //    as soon as the client goes away. A WebSocket, on any route, is relayed until one side closes it.
-        var error = WebSocketForwarder.IsRequested(context.Request)
-            ? await webSockets.ForwardAsync(context)
-            : await forwarder.SendAsync(
-                context, upstream.DestinationPrefix, upstream.Invoker, upstream.ConfigFor(route), transformer);
+        var error = await SendAsync(context, route);
+        var fault = UpstreamFault.Of(error, context.Features.Get<IForwarderErrorFeature>()?.Exception);
+
+        // 5. A request that cannot have reached the upstream (its name did not resolve, the connection or the TLS
+        //    handshake failed) goes once more: any method is safe to repeat then, and the body is whole and unread.
+        //    Never twice, and never a request that may have arrived.
+        var attempts = 1;
+        if (fault is { Retryable: true } first && TryPrepareRetry(context))
+        {
+            attempts = 2;
+            error = await SendAsync(context, route);
+            fault = UpstreamFault.Of(error, context.Features.Get<IForwarderErrorFeature>()?.Exception);
+            if (error == ForwarderError.None)
+            {
+                ProxyLog.UpstreamRetried(logger, first.Code, first.Reason, context.TraceIdentifier);
+            }
+        }
 
         if (error == ForwarderError.None)
         {
             return;
         }
 
-        // 5. A failed forward: an OpenAI-shaped error if nothing was sent yet, else an abort (YARP has already
-        //    reset the client connection, so a truncated stream never looks complete).
+        // 6. A failed forward, in one log line: an OpenAI-shaped error if nothing was sent yet, else an abort (YARP has
+        //    already reset the client connection, so a truncated stream never looks complete).
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        ProxyLog.ForwardFailed(logger, error, exception?.GetType().Name ?? "none", exception?.Message ?? "", context.TraceIdentifier);
+        if (fault is { } named)
+        {
+            var stage = context.Response.HasStarted ? "mid-response, client connection aborted" : "before a response";
+            ProxyLog.UpstreamFault(logger, named.Code, stage, attempts, named.Reason, context.TraceIdentifier);
+        }
+        else
+        {
+            ProxyLog.ForwardFailed(logger, error, exception?.GetType().Name ?? "none", exception?.Message ?? "", context.TraceIdentifier);
+        }
+
         if (ForwarderErrorMap.ToProxyError(context, error) is { } proxyError)
         {
             await ErrorWriter.WriteAsync(context, proxyError);
         }
+    }
+
+    private ValueTask<ForwarderError> SendAsync(HttpContext context, RouteClass route)
+        => WebSocketForwarder.IsRequested(context.Request)
+            ? webSockets.ForwardAsync(context)
+            : forwarder.SendAsync(context, upstream.DestinationPrefix, upstream.Invoker, upstream.ConfigFor(route), transformer);
+
+    // YARP leaves its failure on the context (a status, the error feature); a second forward needs them gone. The
+    // retried faults happen before a connection exists, so the body was never read; rewinding it is belt and braces.
+    // A WebSocket handshake is not retried: its relay has already taken over the connection's upgrade.
+    private static bool TryPrepareRetry(HttpContext context)
+    {
+        if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested || WebSocketForwarder.IsRequested(context.Request))
+        {
+            return false;
+        }
+
+        if (context.Request.Body.CanSeek)
+        {
+            context.Request.Body.Position = 0;
+        }
+
+        context.Response.Clear();
+        context.Features.Set<IForwarderErrorFeature>(null);
+        return true;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using FcHandler.Hosting;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -10,10 +11,17 @@ namespace FcHandler.Proxy;
 /// </summary>
 internal sealed class UpstreamClient : IDisposable
 {
-    public UpstreamClient(ProxyOptions options)
+    /// <param name="options">The upstream and its timeouts.</param>
+    /// <param name="resolver">Tests only: where new connections go (see <see cref="UpstreamResolver"/>).</param>
+    public UpstreamClient(ProxyOptions options, UpstreamResolver? resolver = null)
     {
         DestinationPrefix = options.DestinationPrefix;
-        Invoker = new HttpMessageInvoker(CreateHandler(options), disposeHandler: true);
+        // The pool, behind the step that opens its connections and shares a failed attempt with all who wait for one.
+        var connections = new UpstreamConnections(resolver);
+        var handler = CreateHandler(options);
+        handler.ConnectCallback = connections.ConnectAsync;
+        connections.InnerHandler = handler;
+        Invoker = new HttpMessageInvoker(connections, disposeHandler: true);
         Generation = CreateConfig(options.GenerationTimeout);
         PassThrough = CreateConfig(options.DefaultTimeout);
         HandshakeTimeout = options.DefaultTimeout;
@@ -61,6 +69,11 @@ internal sealed class UpstreamClient : IDisposable
         PooledConnectionLifetime = TimeSpan.FromMinutes(5), // follow DNS changes of the upstream host
         // No traceparent/tracestate: the upstream sees nothing about the client or this proxy's tracing.
         ActivityHeadersPropagator = null,
+        // A refused certificate is named (expired, wrong host, untrusted), and UPSTREAM_CA_FILE replaces the roots.
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            RemoteCertificateValidationCallback = new UpstreamCertificateCheck(options.UpstreamBaseUrl.IdnHost, options.UpstreamTrustedRoots).Validate,
+        },
     };
 
     private static ForwarderRequestConfig CreateConfig(TimeSpan idleTimeout) => new()
