@@ -235,13 +235,13 @@ class Systems:
         binary, extra = self.variants.get(system, (self.args.aot, {}))
         # What FC runs: build/bootstrap beside the binary (bench/run.sh puts it there), in FC's environment.
         launcher = Path(binary).with_name("bootstrap")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("FC_", "DOTNET_", "ASPNETCORE_", "SSL_"))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FC_", "DOTNET_", "ASPNETCORE_", "SSL_", "UPSTREAM_"))}
         env.update({"UPSTREAM_BASE_URL": f"{'https' if tls else 'http'}://{upstream}", "FC_CUSTOM_LISTEN_PORT": str(port),
                     "LISTEN_HOST": "127.0.0.1", "FC_FUNCTION_NAME": "fcbench", "FC_REGION": "ap-southeast-1",
                     "FC_FUNCTION_MEMORY_SIZE": str(MEMORY_BYTES // 2**20)})
-        # The trust store bootstrap chooses in FC (Debian's bundle alone, SSL_CERT_DIR empty), with the throwaway
-        # root added to the bundle: set here because the machine's own bundle is not ours to change.
-        env.update({"SSL_CERT_FILE": str(self.tls["bundle"]), "SSL_CERT_DIR": ""})
+        # The trust bootstrap sets up in FC (the system's bundle as UPSTREAM_CA_FILE, read as roots are needed), with
+        # the throwaway root added to the bundle: named here because the machine's own bundle is not ours to change.
+        env["UPSTREAM_CA_FILE"] = str(self.tls["bundle"])
         env.update(extra)
         return [str(launcher) if launcher.exists() else binary], env
 

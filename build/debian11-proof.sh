@@ -10,7 +10,8 @@
 #     shares the network namespace), over plain HTTP and over TLS with a throwaway CA trusted through
 #     SSL_CERT_FILE;
 #   - over TLS once more with the throwaway CA added to the rootfs's own bundle and no SSL_CERT_FILE: the trust
-#     store bootstrap chooses (Debian's bundle alone) verifies the upstream, and without the CA it refuses it;
+#     bootstrap sets up (Debian's bundle as UPSTREAM_CA_FILE, .NET's own store empty) verifies the upstream, and
+#     without the CA it refuses it;
 #   - once more with the rootfs's libssl hidden, which proves the OpenSSL copy packaged in the zip
 #     works, and (AOT) once with that copy removed too, which must fail: the TLS check is real.
 # Also: no ELF file in the zips needs a glibc symbol version above 2.31 (objdump -T), and the cold
@@ -190,8 +191,8 @@ for kind in $kinds; do
     run_case "$kind, TLS upstream, Debian 11's libssl1.1" "https://localhost:$tls_port" \
         SSL_CERT_FILE=/tmp/fchandler-proof/ca.pem
 
-    # The trust store bootstrap sets up itself: the system bundle alone. With the throwaway CA in it the upstream
-    # is trusted; without it, refused (so the case above is not passing for another reason).
+    # The trust bootstrap sets up itself: the system bundle as UPSTREAM_CA_FILE, roots parsed as chains name them. With
+    # the throwaway CA in it the upstream is trusted; without it, refused (so the case does not pass for another reason).
     cp -p "$system_bundle" "$system_bundle.proof-saved"
     bundle_extended=1
     cat "$work/ca.pem" >> "$system_bundle"

@@ -21,7 +21,7 @@ public sealed class BootstrapTests : IDisposable
         var fake = Path.Combine(_code.FullName, "FcHandler");
         File.WriteAllText(fake, """
             #!/bin/bash
-            for name in SSL_CERT_FILE SSL_CERT_DIR DOTNET_GCTotalPhysicalMemory DOTNET_GCHeapHardLimit DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION; do
+            for name in UPSTREAM_CA_FILE SSL_CERT_FILE SSL_CERT_DIR DOTNET_GCTotalPhysicalMemory DOTNET_GCHeapHardLimit DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION; do
                 if [ -n "${!name+set}" ]; then echo "$name=${!name}"; else echo "$name unset"; fi
             done
             echo "args=$*"
@@ -43,7 +43,7 @@ public sealed class BootstrapTests : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var name in new[] { "SSL_CERT_FILE", "SSL_CERT_DIR", "DOTNET_GCTotalPhysicalMemory", "DOTNET_GCHeapHardLimit", "FC_FUNCTION_MEMORY_SIZE", Inline, PooledArrays })
+        foreach (var name in new[] { "UPSTREAM_CA_FILE", "SSL_CERT_FILE", "SSL_CERT_DIR", "DOTNET_GCTotalPhysicalMemory", "DOTNET_GCHeapHardLimit", "FC_FUNCTION_MEMORY_SIZE", Inline, PooledArrays })
         {
             start.Environment.Remove(name);
         }
@@ -64,26 +64,37 @@ public sealed class BootstrapTests : IDisposable
     }
 
     [Fact]
-    public async Task TrustStore_NothingSet_ReadsTheSystemBundleAloneWithAnEmptyDirectory()
+    public async Task TrustStore_NothingSet_HandsTheSystemBundleToTheProxyAndEmptiesTheRuntimesStore()
     {
         Assert.True(File.Exists(SystemBundle), $"this test needs Debian's CA bundle at {SystemBundle} (package ca-certificates)");
 
         var seen = await RunAsync();
 
-        Assert.Equal(SystemBundle, seen["SSL_CERT_FILE"]);
+        Assert.Equal(SystemBundle, seen["UPSTREAM_CA_FILE"]);
+        Assert.Equal("/dev/null", seen["SSL_CERT_FILE"]);
         Assert.Equal("", seen["SSL_CERT_DIR"]);
         Assert.Equal("invoke --event -", seen["args"]);
+    }
+
+    [Fact]
+    public async Task TrustStore_OperatorsCaFile_ReplacesTheBundleAndTheRuntimesStoreIsEmptied()
+    {
+        var seen = await RunAsync(("UPSTREAM_CA_FILE", "/code/certs/gateway-ca.pem"));
+
+        Assert.Equal("/code/certs/gateway-ca.pem", seen["UPSTREAM_CA_FILE"]);
+        Assert.Equal(("/dev/null", ""), (seen["SSL_CERT_FILE"], seen["SSL_CERT_DIR"]));
     }
 
     [Theory]
     [InlineData("SSL_CERT_FILE", "/opt/my-roots.pem")]
     [InlineData("SSL_CERT_DIR", "/opt/my-roots")]
-    public async Task TrustStore_OperatorSetting_IsLeftAsItIs(string name, string value)
+    public async Task TrustStore_OperatorsRuntimeStore_IsLeftAsItIs(string name, string value)
     {
         var seen = await RunAsync((name, value));
 
         Assert.Equal(value, seen[name]);
         Assert.Null(seen[name == "SSL_CERT_FILE" ? "SSL_CERT_DIR" : "SSL_CERT_FILE"]);
+        Assert.Null(seen["UPSTREAM_CA_FILE"]);
     }
 
     [Theory]

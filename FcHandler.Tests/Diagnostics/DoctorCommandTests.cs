@@ -100,7 +100,8 @@ public sealed class DoctorCommandTests
         var (exit, output) = await RunAsync($"https://localhost:{upstream.BaseAddress.Port}");
 
         Assert.Equal((int)DoctorOutcome.TlsFailed, exit);
-        Assert.Contains("tls       failed: the certificate CN=localhost (issued by CN=localhost) is not trusted: RemoteCertificateChainErrors", output, StringComparison.Ordinal);
+        // In the forwarder's words: the same check refuses it there.
+        Assert.Contains("tls       failed: the certificate (CN=localhost, issued by CN=localhost) is not from a trusted authority; for a private CA, set UPSTREAM_CA_FILE", output, StringComparison.Ordinal);
         Assert.DoesNotContain("api ", output, StringComparison.Ordinal);
         Assert.Empty(upstream.Requests);
     }

@@ -46,7 +46,7 @@ internal static class DoctorCommand
         }
 
         var region = configuration[ConfigKeys.FcRegion];
-        var probe = new UpstreamProbe(resolve, options.ConnectTimeout, trust);
+        var probe = new UpstreamProbe(resolve, options.ConnectTimeout, UpstreamClient.CertificateCheck(options), trust);
         await output.WriteLineAsync($"upstream  {options.DestinationPrefix}{(string.IsNullOrEmpty(region) ? " (FC_REGION not set: not in FC)" : $" from FC_REGION={region}")}");
 
         var report = await probe.RunAsync(options.UpstreamBaseUrl, CancellationToken.None);
@@ -104,7 +104,10 @@ internal static class DoctorCommand
                 throw;
             }
         };
-        handler.SslOptions.RemoteCertificateValidationCallback = probe.Trust;
+        if (probe.Trust is { } trust)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = trust;
+        }
 
         using var invoker = new HttpMessageInvoker(handler, disposeHandler: true);
         using var request = new HttpRequestMessage(HttpMethod.Get, options.DestinationPrefix + "/v1/models")

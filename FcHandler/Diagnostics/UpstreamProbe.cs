@@ -5,15 +5,20 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
+using FcHandler.Proxy;
+
 namespace FcHandler.Diagnostics;
 
 /// <summary>
 /// Walks the way to the upstream one step at a time, timing each: DNS, TCP, then TLS (protocol, ALPN, the
 /// certificate's subject, issuer and expiry). What <c>doctor</c> prints, and what FC's initializer logs. Each step
 /// says why it failed, so "the proxy does not work" becomes "the name does not resolve" or "the certificate is not
-/// trusted". The resolver and the certificate trust are parameters so tests need no network and no real CA.
+/// trusted". The certificate is checked as the forwarder checks it (<see cref="UpstreamCertificateCheck"/>: the system's
+/// roots, or <c>UPSTREAM_CA_FILE</c>'s). The resolver and a trust override are parameters so tests need no network and
+/// no real CA.
 /// </summary>
-internal sealed class UpstreamProbe(UpstreamProbe.Resolver resolve, TimeSpan connectTimeout, RemoteCertificateValidationCallback? trust = null)
+internal sealed class UpstreamProbe(
+    UpstreamProbe.Resolver resolve, TimeSpan connectTimeout, UpstreamCertificateCheck check, RemoteCertificateValidationCallback? trust = null)
 {
     public delegate Task<IPAddress[]> Resolver(string host, CancellationToken cancellationToken);
 
@@ -87,26 +92,32 @@ internal sealed class UpstreamProbe(UpstreamProbe.Resolver resolve, TimeSpan con
     private async Task<ProbeReport> HandshakeAsync(ProbeReport report, NetworkStream network, string host, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        var errors = SslPolicyErrors.None;
-        var chainProblems = "";
+        string? refusal = null;
         await using var tls = new SslStream(network, leaveInnerStreamOpen: false);
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = host,
             ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
-            RemoteCertificateValidationCallback = (sender, certificate, chain, policyErrors) =>
+        };
+        check.ApplyTo(options);
+        options.RemoteCertificateValidationCallback = (sender, certificate, chain, policyErrors) =>
+        {
+            if (certificate is X509Certificate2 server)
             {
-                if (certificate is X509Certificate2 server)
-                {
-                    report.CertificateSubject = server.Subject;
-                    report.CertificateIssuer = server.Issuer;
-                    report.CertificateExpires = server.NotAfter.ToUniversalTime();
-                }
+                report.CertificateSubject = server.Subject;
+                report.CertificateIssuer = server.Issuer;
+                report.CertificateExpires = server.NotAfter.ToUniversalTime();
+            }
 
-                errors = policyErrors;
-                chainProblems = string.Join("; ", chain?.ChainStatus.Select(status => $"{status.Status}: {status.StatusInformation.Trim()}") ?? []);
-                return policyErrors == SslPolicyErrors.None || Trust?.Invoke(sender, certificate, chain, policyErrors) == true;
-            },
+            if (Trust is { } trusting)
+            {
+                refusal = $"the certificate {report.CertificateSubject} (issued by {report.CertificateIssuer}) is not trusted: {policyErrors}";
+                return policyErrors == SslPolicyErrors.None || trusting(sender, certificate, chain, policyErrors);
+            }
+
+            var trusted = check.TryValidate(certificate, chain, policyErrors, out var problem);
+            refusal = problem;
+            return trusted;
         };
 
         try
@@ -117,10 +128,8 @@ internal sealed class UpstreamProbe(UpstreamProbe.Resolver resolve, TimeSpan con
         }
         catch (Exception exception) when (exception is AuthenticationException or IOException or OperationCanceledException)
         {
-            var reason = errors != SslPolicyErrors.None
-                ? $"the certificate {report.CertificateSubject} (issued by {report.CertificateIssuer}) is not trusted: {errors}"
-                  + (chainProblems.Length > 0 ? $" ({chainProblems})" : "")
-                : exception is OperationCanceledException ? $"no handshake within {connectTimeout.TotalSeconds:0.#} s" : exception.Message;
+            var reason = refusal
+                ?? (exception is OperationCanceledException ? $"no handshake within {connectTimeout.TotalSeconds:0.#} s" : exception.Message);
             return report.Fail(ProbeStep.Tls, reason);
         }
 

@@ -14,7 +14,7 @@ namespace FcHandler.Fc;
 /// </summary>
 internal sealed class UpstreamWarmup(UpstreamClient upstream, ProxyOptions options, ILogger<UpstreamWarmup> logger)
 {
-    private readonly UpstreamProbe _probe = new(UpstreamProbe.SystemResolve, options.ConnectTimeout);
+    private readonly UpstreamProbe _probe = new(UpstreamProbe.SystemResolve, options.ConnectTimeout, UpstreamClient.CertificateCheck(options));
 
     /// <summary>Never throws: the initializer must answer quickly even when the upstream is unreachable.</summary>
     public async Task<bool> WarmAsync(TimeSpan timeout, CancellationToken cancellationToken)

@@ -1,4 +1,4 @@
-using System.Security.Cryptography.X509Certificates;
+using FcHandler.Proxy;
 
 namespace FcHandler.Hosting;
 
@@ -28,9 +28,10 @@ internal sealed class ProxyOptions
 
     /// <summary>
     /// Root certificates that replace the system's trusted roots for the upstream only (<c>UPSTREAM_CA_FILE</c>, a PEM
-    /// file), for a gateway with a private CA. Null by default: the system's roots.
+    /// file), for a gateway with a private CA, or, set by build/bootstrap on FC, the system's own bundle read lazily.
+    /// Null by default: the system's roots, as .NET reads them.
     /// </summary>
-    public X509Certificate2Collection? UpstreamTrustedRoots { get; init; }
+    public TrustAnchors? UpstreamTrustAnchors { get; init; }
 
     /// <summary>
     /// Browser origins allowed by CORS (<c>CORS_ALLOWED_ORIGINS</c>, comma-separated). Empty means any origin (<c>*</c>),

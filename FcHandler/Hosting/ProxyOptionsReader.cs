@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using FcHandler.Proxy;
 
 namespace FcHandler.Hosting;
@@ -19,7 +17,7 @@ internal static class ProxyOptionsReader
             GenerationTimeout = Duration.Read(configuration, ConfigKeys.GenerationTimeout) ?? defaults.GenerationTimeout,
             DefaultTimeout = Duration.Read(configuration, ConfigKeys.DefaultTimeout) ?? defaults.DefaultTimeout,
             ConnectTimeout = Duration.Read(configuration, ConfigKeys.ConnectTimeout) ?? defaults.ConnectTimeout,
-            UpstreamTrustedRoots = ReadTrustedRoots(configuration[ConfigKeys.UpstreamCaFile]),
+            UpstreamTrustAnchors = ReadTrustAnchors(configuration[ConfigKeys.UpstreamCaFile]),
             CorsAllowedOrigins = ReadOrigins(configuration[ConfigKeys.CorsAllowedOrigins]),
             ForwardHeaders = ForwardHeadersReader.Read(configuration[ConfigKeys.ProxyForwardHeaders]),
         };
@@ -52,7 +50,7 @@ internal static class ProxyOptionsReader
         return uri;
     }
 
-    private static X509Certificate2Collection? ReadTrustedRoots(string? value)
+    private static TrustAnchors? ReadTrustAnchors(string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
@@ -61,24 +59,24 @@ internal static class ProxyOptionsReader
 
         const string Example = "such as /code/certs/gateway-ca.pem";
         var path = value.Trim();
-        var roots = new X509Certificate2Collection();
+        TrustAnchors anchors;
         try
         {
-            roots.ImportFromPemFile(path);
+            anchors = TrustAnchors.Parse(File.ReadAllText(path));
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or CryptographicException)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or FormatException)
         {
             throw new ConfigurationException(
                 $"{ConfigKeys.UpstreamCaFile} must name a readable PEM file of root certificates, {Example}; '{path}' could not be read ({exception.Message}).");
         }
 
-        if (roots.Count == 0)
+        if (anchors.Count == 0)
         {
             throw new ConfigurationException(
                 $"{ConfigKeys.UpstreamCaFile} must hold at least one certificate (a -----BEGIN CERTIFICATE----- block), {Example}; '{path}' holds none.");
         }
 
-        return roots;
+        return anchors;
     }
 
     private static string[] ReadOrigins(string? value)

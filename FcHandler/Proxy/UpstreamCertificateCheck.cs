@@ -8,13 +8,43 @@ namespace FcHandler.Proxy;
 
 /// <summary>
 /// Checks the upstream's TLS certificate as .NET does (chain and host name), against the system's trusted roots or,
-/// with <c>UPSTREAM_CA_FILE</c>, against those roots only. A refusal throws <see cref="UpstreamCertificateException"/>
-/// naming the problem, so the client's error and the log say which certificate failed and why rather than "the SSL
-/// connection could not be established". Runs once per TLS handshake, never per request.
+/// with <c>UPSTREAM_CA_FILE</c>, against those roots only, each parsed the first time a chain names it
+/// (<see cref="TrustAnchors"/>; on FC, build/bootstrap points <c>UPSTREAM_CA_FILE</c> at the system's bundle for that
+/// reason). A refusal throws <see cref="UpstreamCertificateException"/> naming the problem, so the client's error and
+/// the log say which certificate failed and why rather than "the SSL connection could not be established". Runs once
+/// per TLS handshake, never per request.
 /// </summary>
-internal sealed class UpstreamCertificateCheck(string host, X509Certificate2Collection? trustedRoots)
+internal sealed class UpstreamCertificateCheck(string host, TrustAnchors? anchors)
 {
     private static readonly Oid ServerAuthentication = new("1.3.6.1.5.5.7.3.1");
+
+    /// <summary>Puts the check on TLS options for the upstream (the forwarder's, the doctor's).</summary>
+    public void ApplyTo(SslClientAuthenticationOptions options)
+    {
+        options.RemoteCertificateValidationCallback = Validate;
+        if (anchors is not null)
+        {
+            // .NET builds a chain of its own before the check runs. Against roots it does not hold, that chain ends at
+            // an issuer it lacks, which it would try to download from the address in the certificate (AIA) on every
+            // handshake; the check's own chain decides instead.
+            options.CertificateChainPolicy = NoDownloads(new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust });
+        }
+    }
+
+    /// <summary>Whether the certificate is trusted for the upstream, and if not, why, in an operator's words.</summary>
+    public bool TryValidate(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors, out string? problem)
+    {
+        try
+        {
+            problem = null;
+            return Validate(this, certificate, chain, errors);
+        }
+        catch (UpstreamCertificateException exception)
+        {
+            problem = exception.Problem;
+            return false;
+        }
+    }
 
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
@@ -22,12 +52,11 @@ internal sealed class UpstreamCertificateCheck(string host, X509Certificate2Coll
 
         // Private roots replace the system's: the chain is built again against them alone, with the intermediates the
         // upstream sent. A chain of its own per handshake, so concurrent handshakes share nothing mutable.
-        if (trustedRoots is not null && certificate is X509Certificate2 leaf)
+        if (anchors is not null && certificate is X509Certificate2 leaf)
         {
             using var custom = new X509Chain();
+            custom.ChainPolicy = NoDownloads(custom.ChainPolicy);
             custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            custom.ChainPolicy.CustomTrustStore.AddRange(trustedRoots);
-            custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck; // as .NET's default check: no network fetch
             custom.ChainPolicy.ApplicationPolicy.Add(ServerAuthentication);
             if (chain is not null)
             {
@@ -38,6 +67,7 @@ internal sealed class UpstreamCertificateCheck(string host, X509Certificate2Coll
                 }
             }
 
+            custom.ChainPolicy.CustomTrustStore.AddRange(anchors.RootsFor([leaf, .. custom.ChainPolicy.ExtraStore]));
             var trusted = custom.Build(leaf);
             status = custom.ChainStatus;
             errors = (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) | (trusted ? 0 : SslPolicyErrors.RemoteCertificateChainErrors);
@@ -49,6 +79,14 @@ internal sealed class UpstreamCertificateCheck(string host, X509Certificate2Coll
         }
 
         throw new UpstreamCertificateException(Describe(certificate as X509Certificate2, errors, status));
+    }
+
+    // As .NET's default check: no revocation lookups, and no fetching of missing certificates over the network.
+    private static X509ChainPolicy NoDownloads(X509ChainPolicy policy)
+    {
+        policy.RevocationMode = X509RevocationMode.NoCheck;
+        policy.DisableCertificateDownloads = true;
+        return policy;
     }
 
     private string Describe(X509Certificate2? certificate, SslPolicyErrors errors, X509ChainStatus[] status)

@@ -58,23 +58,29 @@ internal sealed class UpstreamClient : IDisposable
     public ForwarderRequestConfig ConfigFor(RouteClass route) => route == RouteClass.Generation ? Generation : PassThrough;
 
     /// <summary>The handler settings of YARP's direct-forwarding sample, each for a reason given beside it.</summary>
-    internal static SocketsHttpHandler CreateHandler(ProxyOptions options) => new()
+    internal static SocketsHttpHandler CreateHandler(ProxyOptions options)
     {
-        UseProxy = false, // an HTTP(S)_PROXY in the environment must not reroute traffic meant for the fixed upstream
-        AllowAutoRedirect = false, // a redirect is the client's to follow, and could point at another host
-        AutomaticDecompression = DecompressionMethods.None, // bodies pass through encoded, never re-encoded
-        UseCookies = false, // the upstream's cookies are not ours to keep or send
-        EnableMultipleHttp2Connections = true, // many concurrent streams on one instance
-        ConnectTimeout = options.ConnectTimeout,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5), // follow DNS changes of the upstream host
-        // No traceparent/tracestate: the upstream sees nothing about the client or this proxy's tracing.
-        ActivityHeadersPropagator = null,
-        // A refused certificate is named (expired, wrong host, untrusted), and UPSTREAM_CA_FILE replaces the roots.
-        SslOptions = new SslClientAuthenticationOptions
+        var handler = new SocketsHttpHandler
         {
-            RemoteCertificateValidationCallback = new UpstreamCertificateCheck(options.UpstreamBaseUrl.IdnHost, options.UpstreamTrustedRoots).Validate,
-        },
-    };
+            UseProxy = false, // an HTTP(S)_PROXY in the environment must not reroute traffic meant for the fixed upstream
+            AllowAutoRedirect = false, // a redirect is the client's to follow, and could point at another host
+            AutomaticDecompression = DecompressionMethods.None, // bodies pass through encoded, never re-encoded
+            UseCookies = false, // the upstream's cookies are not ours to keep or send
+            EnableMultipleHttp2Connections = true, // many concurrent streams on one instance
+            ConnectTimeout = options.ConnectTimeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5), // follow DNS changes of the upstream host
+            // No traceparent/tracestate: the upstream sees nothing about the client or this proxy's tracing.
+            ActivityHeadersPropagator = null,
+        };
+
+        // A refused certificate is named (expired, wrong host, untrusted), and UPSTREAM_CA_FILE replaces the roots.
+        CertificateCheck(options).ApplyTo(handler.SslOptions);
+        return handler;
+    }
+
+    /// <summary>The upstream's certificate check, as every TLS connection to the upstream makes it.</summary>
+    internal static UpstreamCertificateCheck CertificateCheck(ProxyOptions options)
+        => new(options.UpstreamBaseUrl.IdnHost, options.UpstreamTrustAnchors);
 
     private static ForwarderRequestConfig CreateConfig(TimeSpan idleTimeout) => new()
     {
