@@ -82,20 +82,43 @@ internal sealed class CountingResponseBodyFeature : Stream, IHttpResponseBodyFea
         _exchange?.Observer?.Observe(buffer.AsMemory(offset, count));
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var observer = _exchange?.Observer;
-        if (observer?.Filter is { } filter)
+        if (observer?.Filter is not null)
         {
-            BytesWritten += await filter.WriteAsync(_inner.Stream, buffer, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await _inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-            BytesWritten += buffer.Length;
+            return FilteredWriteAsync(observer, buffer, cancellationToken);
         }
 
+        // Every relayed event passes here, and Kestrel's write usually completes at once: then no state machine is run
+        // for it (they were 2% of the proxy's CPU at 50 streams on 0.1 vCPU).
+        var write = _inner.Stream.WriteAsync(buffer, cancellationToken);
+        if (!write.IsCompletedSuccessfully)
+        {
+            return WrittenAsync(write, observer, buffer);
+        }
+
+        write.GetAwaiter().GetResult();
+        Written(observer, buffer);
+        return default;
+    }
+
+    private async ValueTask WrittenAsync(ValueTask write, ResponseObserver? observer, ReadOnlyMemory<byte> buffer)
+    {
+        await write.ConfigureAwait(false);
+        Written(observer, buffer);
+    }
+
+    private void Written(ResponseObserver? observer, ReadOnlyMemory<byte> buffer)
+    {
+        BytesWritten += buffer.Length;
         observer?.Observe(buffer);
+    }
+
+    private async ValueTask FilteredWriteAsync(ResponseObserver observer, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        BytesWritten += await observer.Filter!.WriteAsync(_inner.Stream, buffer, cancellationToken).ConfigureAwait(false);
+        observer.Observe(buffer);
     }
 
     /// <summary>Writes what a usage filter still holds (a stream that ended without its last blank line).</summary>
