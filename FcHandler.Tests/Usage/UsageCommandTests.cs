@@ -41,6 +41,21 @@ public sealed class UsageCommandTests
     }
 
     [Fact]
+    public async Task RealtimeSession_WithUsage_IsCountedAndAClientSecretCallIsNot()
+    {
+        const string Lines =
+            """
+            {"time":"2026-11-26T11:00:00.000Z","level":"info","event":"web_socket_access","category":"FcHandler.Logging.AccessLogMiddleware","method":"GET","path":"/v1/realtime","route":"realtime","status":101,"duration_ms":60000.0,"bytes_in":10,"bytes_out":20,"closed_by":"client","subject":"carol","model":"gpt-realtime","usage":{"input_tokens":132,"output_tokens":121,"cached_tokens":64,"total_tokens":253},"request_id":"r1"}
+            {"time":"2026-11-26T10:59:00.000Z","level":"info","event":"access","category":"FcHandler.Logging.AccessLogMiddleware","method":"POST","path":"/v1/realtime/client_secrets","route":"realtime","status":200,"upstream_status":200,"total_ms":90.0,"bytes_in":10,"bytes_out":20,"subject":"carol","model":"gpt-realtime","request_id":"r0"}
+            """;
+
+        var (exit, output, _) = await RunAsync(Lines, "--csv");
+
+        Assert.Equal(0, exit);
+        Assert.EndsWith("\n2026-11-26,carol,gpt-realtime,1,132,64,121,0,253,0\n", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UtcOffset_MovesTheDayBoundary()
     {
         var (_, output, _) = await RunAsync(Log, "--csv", "--utc-offset", "+08:00");

@@ -118,6 +118,8 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
             CloseCode(webSocket.ClientCloseCode),
             CloseCode(webSocket.UpstreamCloseCode),
             LogValue.Text(exchange.Subject),
+            LogValue.Text(exchange.Model),
+            new UsageLogValue(webSocket.Usage.Total),
             context.TraceIdentifier);
 
     private static LogValue CloseCode(int code) => LogValue.Integer(code == 0 ? null : code);

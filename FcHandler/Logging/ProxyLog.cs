@@ -76,11 +76,12 @@ internal static partial class ProxyLog
 
     // WebSockets (FcHandler/Proxy/WebSockets/), ids 30-39.
     [LoggerMessage(30, LogLevel.Information,
-        "{Method} {Path} {Route} {Status} websocket upstream_ttfb={UpstreamTtfbMs}ms duration={DurationMs}ms in={BytesIn}B out={BytesOut}B closed_by={ClosedBy} client_close={ClientClose} upstream_close={UpstreamClose} subject={Subject} request_id={RequestId}",
+        "{Method} {Path} {Route} {Status} websocket upstream_ttfb={UpstreamTtfbMs}ms duration={DurationMs}ms in={BytesIn}B out={BytesOut}B closed_by={ClosedBy} client_close={ClientClose} upstream_close={UpstreamClose} subject={Subject} model={Model} usage={Usage} request_id={RequestId}",
         EventName = "WebSocketAccess")]
     public static partial void WebSocketAccess(
         ILogger logger, string method, string path, string route, int status, LogValue upstreamTtfbMs, LogValue durationMs,
-        long bytesIn, long bytesOut, string closedBy, LogValue clientClose, LogValue upstreamClose, LogValue subject, string requestId);
+        long bytesIn, long bytesOut, string closedBy, LogValue clientClose, LogValue upstreamClose, LogValue subject, LogValue model,
+        UsageLogValue usage, string requestId);
 
     [LoggerMessage(31, LogLevel.Information, "Pre-stop: closing {Count} WebSockets with 1001 (going away)", EventName = "PreStopClosingWebSockets")]
     public static partial void PreStopClosingWebSockets(ILogger logger, int count);

@@ -37,7 +37,8 @@ internal sealed partial record AccessRecord(DateTimeOffset Time, string Route, s
                 return null;
             }
 
-            if (Text(root, "event") == "access")
+            // A request's access line, or a WebSocket's (a Realtime session's, with its responses' usage summed).
+            if (Text(root, "event") is "access" or "web_socket_access")
             {
                 return FromAccessLine(root);
             }

@@ -13,6 +13,17 @@ internal readonly record struct TokenUsage(
     long? TotalTokens,
     double? Seconds)
 {
+    /// <summary>Both counts added, a count reported by either counting (a Realtime session's responses, summed).</summary>
+    public TokenUsage Plus(TokenUsage other) => new(
+        Add(InputTokens, other.InputTokens),
+        Add(OutputTokens, other.OutputTokens),
+        Add(CachedTokens, other.CachedTokens),
+        Add(ReasoningTokens, other.ReasoningTokens),
+        Add(TotalTokens, other.TotalTokens),
+        Seconds is null && other.Seconds is null ? null : (Seconds ?? 0) + (other.Seconds ?? 0));
+
+    private static long? Add(long? a, long? b) => a is null && b is null ? null : (a ?? 0) + (b ?? 0);
+
     /// <summary>Nothing recognisable was reported.</summary>
     public bool IsEmpty => InputTokens is null && OutputTokens is null && CachedTokens is null
         && ReasoningTokens is null && TotalTokens is null && Seconds is null;

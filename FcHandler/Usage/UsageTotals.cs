@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace FcHandler.Usage;
 
-/// <summary>Tokens per day, subject and model, summed from access records of generation requests.</summary>
+/// <summary>Tokens per day, subject and model, summed from access records of generation requests and Realtime sessions.</summary>
 internal sealed class UsageTotals
 {
     private static readonly string[] Columns =
@@ -21,10 +21,13 @@ internal sealed class UsageTotals
 
     public int Requests { get; private set; }
 
-    /// <summary>Counts a generation request; other routes (models, files) carry no usage.</summary>
+    /// <summary>
+    /// Counts a generation request, and a Realtime session that reported usage (its route also serves client secrets
+    /// and calls, which report none); other routes (models, files) carry no usage.
+    /// </summary>
     public void Add(AccessRecord record)
     {
-        if (record.Route != "generation")
+        if (record.Route != "generation" && (record.Route != "realtime" || record.Usage.IsEmpty))
         {
             return;
         }

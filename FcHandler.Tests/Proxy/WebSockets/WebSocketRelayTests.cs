@@ -74,6 +74,27 @@ public sealed class WebSocketRelayTests : ProxyTest
     }
 
     [Fact]
+    public async Task Session_ResponsesReportUsage_AccessLineHasTheModelAndTheirSum()
+    {
+        const string Done = """{"type":"response.done","event_id":"e","response":{"id":"resp_1","status":"completed","usage":{"total_tokens":253,"input_tokens":132,"output_tokens":121,"input_token_details":{"cached_tokens":64},"output_token_details":{"audio_tokens":91}}}}""";
+        Upstream.WebSocketHandler = async (upstream, _) =>
+        {
+            await FakeRealtime.SendTextAsync(upstream, Done);
+            await FakeRealtime.SendTextAsync(upstream, Done);
+            await upstream.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        };
+        using var socket = await RealtimeSockets.ConnectAsync(Proxy);
+
+        Assert.Equal(Done, await socket.ReceiveTextAsync());
+        Assert.Equal(Done, await socket.ReceiveTextAsync());
+        await socket.ReceiveCloseAsync();
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+
+        var line = await AccessLineAsync();
+        Assert.Contains(" model=gpt-realtime usage=input:264,output:242,cached:128,total:506 ", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UpstreamCloses_ClientGetsItsCodeAndReason()
     {
         Upstream.WebSocketHandler = async (upstream, _) =>

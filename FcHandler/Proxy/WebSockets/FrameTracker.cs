@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using FcHandler.Usage;
 
 namespace FcHandler.Proxy.WebSockets;
 
@@ -7,10 +8,15 @@ namespace FcHandler.Proxy.WebSockets;
 /// Follows the frame boundaries of one direction of a WebSocket (RFC 6455 section 5.2) as its bytes pass, without
 /// holding any of them: only a frame's header (2 to 14 bytes) is kept until it is complete, payloads are skipped by
 /// length. That is enough to read close codes and to find the one place a frame of our own may go in, between two
-/// frames. Payload bytes are looked at only in close frames (at most 125 bytes, code in the first two).
+/// frames. Payload bytes are looked at only in close frames (at most 125 bytes, code in the first two) and, given a
+/// <see cref="RealtimeUsage"/>, in the text messages of the upstream's direction, passed to it as they go by.
 /// </summary>
-internal struct FrameTracker
+/// <param name="textMessages">Told the bytes and the ends of the text messages of this direction; null to look at none.</param>
+internal struct FrameTracker(RealtimeUsage? textMessages)
 {
+    private const int OpcodeContinuation = 0x0;
+    private const int OpcodeText = 0x1;
+    private const int OpcodeBinary = 0x2;
     private const int OpcodeClose = 0x8;
 
     private HeaderBytes _header;
@@ -21,6 +27,8 @@ internal struct FrameTracker
     private int _opcode;
     private uint _mask;
     private int _closeCodeBytes;
+    private bool _final;
+    private bool _inTextMessage;
 
     /// <summary>
     /// The status code of the first close frame seen: 0 while none has been, 1005 (RFC 6455 section 7.4.1, "no status
@@ -60,6 +68,10 @@ internal struct FrameTracker
                 if (_opcode == OpcodeClose)
                 {
                     ReadCloseCode(data.Slice(i, take));
+                }
+                else if (InTextMessage)
+                {
+                    textMessages!.MessageBytes(data.Slice(i, take));
                 }
 
                 i += take;
@@ -106,6 +118,12 @@ internal struct FrameTracker
     {
         var header = (ReadOnlySpan<byte>)_header;
         _opcode = header[0] & 0x0F;
+        _final = (header[0] & 0x80) != 0;
+        if (_opcode is OpcodeText or OpcodeBinary)
+        {
+            _inTextMessage = _opcode == OpcodeText; // a continuation goes on with its message; control frames interleave
+        }
+
         var length7 = header[1] & 0x7F;
         long length = length7 switch
         {
@@ -136,8 +154,18 @@ internal struct FrameTracker
             CloseCode = _payloadOffset >= 2 ? _closeCodeBytes : 1005;
         }
 
+        if (_final && InTextMessage)
+        {
+            textMessages!.EndMessage();
+            _inTextMessage = false;
+        }
+
         return true;
     }
+
+    // A data frame of a text message, unmasked (the upstream's; a client's payloads are masked and never looked at).
+    private readonly bool InTextMessage
+        => textMessages is not null && _inTextMessage && _opcode is (OpcodeText or OpcodeContinuation) && _mask == 0;
 
     private void ReadCloseCode(ReadOnlySpan<byte> payload)
     {

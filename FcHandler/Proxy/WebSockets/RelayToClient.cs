@@ -11,7 +11,7 @@ internal sealed class RelayToClient(Stream client, WebSocketSession session, Can
 {
     // Writes come from YARP's copy loop, and once from CloseIfIdleAsync; one at a time.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private FrameTracker _frames;
+    private FrameTracker _frames = new(session.Usage);
     private bool _closeSent;
 
     private bool Closing => closing.IsCancellationRequested;

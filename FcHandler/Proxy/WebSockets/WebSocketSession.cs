@@ -1,3 +1,5 @@
+using FcHandler.Usage;
+
 namespace FcHandler.Proxy.WebSockets;
 
 /// <summary>
@@ -23,6 +25,9 @@ internal sealed class WebSocketSession : IDisposable
 
     /// <summary>Frame bytes the upstream sent, relayed to the client (and the proxy's own close frame, if it sent one).</summary>
     public long BytesToClient { get; internal set; }
+
+    /// <summary>The usage the upstream reported in its <c>response.done</c> events, summed as they passed.</summary>
+    public RealtimeUsage Usage { get; } = new();
 
     /// <summary>The code of the client's close frame; 0 if it sent none.</summary>
     public int ClientCloseCode { get; internal set; }
