@@ -24,6 +24,7 @@ import atexit
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -98,6 +99,9 @@ class Proxy:
             row["spool_open_fds"] = spooled_open
         except (OSError, KeyError, ValueError):
             row["gone"] = True
+        gc = self.ctx.gc_probe.read(pid)
+        if gc:
+            row.update(gc_committed_mb=gc["current_total_committed"] / 2**20, gcs=gc["settings"])
         files, size = 0, 0
         for entry in os.scandir(self.tmpdir):
             try:
@@ -189,7 +193,7 @@ def warm_up(ctx, proxy):
 
 def begin(ctx, name, every_s):
     """The proxy started and warmed up, the clock of the scenario, and its sampler running."""
-    proxy = Proxy(ctx, name)
+    proxy = Proxy(ctx, name, env=dict(e.split("=", 1) for e in ctx.args.env))
     warm_up(ctx, proxy)
     t0 = time.monotonic()
     sampler = Sampler(proxy, t0, every_s)
@@ -210,11 +214,49 @@ def finish(ctx, proxy, sampler, hits0=0):
 
 # ---------------------------------------------------------------- what the garbage collector plans for
 
-GC_NOTE = ("With regions (.NET 7 and later) the GC reserves, as it starts, an address range of 5 times its heap hard "
-           "limit when it has one, else of twice the physical memory it sees (dotnet/runtime, src/coreclr/gc/gc.cpp, "
-           "GCHeap::Initialize). The hard limit is 75% of the memory the GC is told of (DOTNET_GCTotalPhysicalMemory) "
-           "or finds in its cgroup (gc_heap::compute_memory_settings). The largest anonymous reservation in "
-           "/proc/PID/maps says which one it planned with.")
+GC_NOTE = ("Read from the running proxy: the GC's own variables (WKS::gc_heap::total_physical_mem, heap_hard_limit, "
+           "regions_range; addresses from the symbols in FcHandler.dbg, values from /proc/PID/mem), and as a cross-check "
+           "the largest anonymous reservation in /proc/PID/maps. With regions (.NET 7 and later) the GC reserves at start "
+           "an address range of 5 times its heap hard limit when it has one, else of twice the physical memory it sees "
+           "(dotnet/runtime, src/coreclr/gc/gc.cpp, GCHeap::Initialize); the reservation seen includes whatever was "
+           "mapped next to it. The hard limit is 75% of the memory the GC is told of (DOTNET_GCTotalPhysicalMemory) or "
+           "finds in its cgroup (gc_heap::compute_memory_settings).")
+
+
+class GcProbe:
+    """Reads the workstation GC's variables out of a running FcHandler, by the addresses the symbols in FcHandler.dbg
+    (written beside the binary by the NativeAOT publish) give them. Without that file it reads nothing."""
+
+    NAMES = ("total_physical_mem", "heap_hard_limit", "regions_range", "is_restricted_physical_mem",
+             "current_total_committed", "settings")  # settings starts with gc_index: the number of GCs so far
+
+    def __init__(self, binary):
+        self.binary, self.offsets = Path(binary), {}
+        symbols = self.binary.with_name(self.binary.name + ".dbg")
+        if not symbols.exists():
+            return
+        listing = subprocess.run(["nm", "-C", str(symbols)], capture_output=True, text=True).stdout
+        for line in listing.splitlines():
+            parts = line.split(None, 2)
+            if len(parts) == 3 and parts[2].startswith("WKS::gc_heap::") and parts[2][14:] in self.NAMES:
+                self.offsets[parts[2][14:]] = int(parts[0], 16)
+
+    def read(self, pid):
+        """{name: value} of the GC's variables, or {} when they cannot be read."""
+        if len(self.offsets) != len(self.NAMES):
+            return {}
+        try:
+            base = next(int(f[0].split("-")[0], 16) for f in (l.split() for l in Path(f"/proc/{pid}/maps").open())
+                        if len(f) >= 6 and f[5] == os.path.realpath(self.binary) and int(f[2], 16) == 0)
+            values = {}
+            with open(f"/proc/{pid}/mem", "rb") as mem:
+                for name, offset in self.offsets.items():
+                    mem.seek(base + offset)
+                    values[name] = int.from_bytes(mem.read(8), "little")
+        except (OSError, StopIteration):
+            return {}
+        values["is_restricted_physical_mem"] &= 0xFF  # a bool
+        return values
 
 
 def largest_reservation_mb(pid):
@@ -236,6 +278,7 @@ def largest_reservation_mb(pid):
 
 def gc_view(ctx):
     machine_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    probe = ctx.gc_probe
     cases = [("FC: 128 MB cgroup, FC_FUNCTION_MEMORY_SIZE=128", True, {}),
              ("128 MB cgroup alone (FC_FUNCTION_MEMORY_SIZE unset)", True, {"FC_FUNCTION_MEMORY_SIZE": ""}),
              ("no cgroup limit, FC_FUNCTION_MEMORY_SIZE=128 (FC's sandbox if it hides the cgroup)", False, {}),
@@ -245,21 +288,25 @@ def gc_view(ctx):
         proxy = Proxy(ctx, f"gcview-{i}", sized=sized, env=env)
         try:
             span = largest_reservation_mb(proxy.pid)
+            gc = probe.read(proxy.pid)
             environ = Path(f"/proc/{proxy.pid}/environ").read_bytes().split(b"\0")
             told = next((e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"DOTNET_GCTotalPhysicalMemory=")), None)
         finally:
             proxy.stop()
-        no_limit = abs(span - 2 * machine_mb) < 0.02 * 2 * machine_mb or span >= 256 * 1024
         row = {"case": case, "cgroup_limit_mb": fc.MEMORY_BYTES // 2**20 if sized else None,
                "DOTNET_GCTotalPhysicalMemory": f"0x{told} ({int(told, 16) // 2**20} MB)" if told else "unset",
-               "reservation_mb": round(span, 1),
-               "heap_hard_limit_mb": None if no_limit else round(span / 5, 1),
-               "plans_for_mb": round(span / 2 if no_limit else span / 5 / 0.75, 1)}
+               "reservation_mb": round(span, 1)}
+        if gc:
+            row.update(physical_mb=round(gc["total_physical_mem"] / 2**20, 1), restricted=bool(gc["is_restricted_physical_mem"]),
+                       heap_hard_limit_mb=round(gc["heap_hard_limit"] / 2**20, 1), regions_range_mb=round(gc["regions_range"] / 2**20, 1))
+        else:  # no symbols: the reservation alone, an upper bound (it may include neighbours)
+            no_limit = span >= 2 * machine_mb * 0.98
+            row.update(physical_mb=round(span / 2 if no_limit else span / 5 / 0.75, 1), restricted=not no_limit,
+                       heap_hard_limit_mb=0 if no_limit else round(span / 5, 1), regions_range_mb=None)
         rows.append(row)
-        log(f"  {case:82s} reserves {span:10.1f} MB -> " +
-            (f"no heap limit, plans for {row['plans_for_mb']:.0f} MB" if no_limit else
-             f"heap hard limit {row['heap_hard_limit_mb']:.1f} MB (75% of {row['plans_for_mb']:.0f} MB)"))
-    return {"machine_mb": round(machine_mb), "note": GC_NOTE, "cases": rows}
+        log(f"  {case:82s} GC sees {row['physical_mb']:9.1f} MB, heap hard limit {row['heap_hard_limit_mb'] or 'none'}"
+            f" MB, reserves {span:.1f} MB")
+    return {"machine_mb": round(machine_mb), "note": GC_NOTE, "from_symbols": bool(probe.offsets), "cases": rows}
 
 
 # ---------------------------------------------------------------- scenarios
@@ -299,14 +346,22 @@ def memcap(ctx):
         f"{fc.fmt(s['delay_p99_ms'])} max {fc.fmt(s['delay_max_ms'])} ms; load: expected {R['load']['expected']} "
         f"unexpected {R['load']['unexpected']} {R['load']['outcomes']}")
     R["load_peak_mb"] = proxy.cgroup.memory_peak() / 2**20
-    log(f"== quiet for {a.quiet_s} s")
+    log(f"== quiet for {a.quiet_s:g} s")
     time.sleep(a.quiet_s)
+    R["after_quiet"] = proxy.sample(t0)
+    # The garbage collector runs when the proxy allocates, not on a clock: what light traffic afterwards gives back.
+    log(f"== light traffic for {a.light_s:g} s (2 streams, a request every 0.5 s), then {a.quiet_s / 4:g} s quiet")
+    out = ctx.out / "memcap-light.json"
+    R["light"] = load_result(ctx, load_start(ctx, proxy.port, out, a.light_s, streams=2, stream_events=50,
+                                             stream_interval_ms=100, faults_every=0.5), out, 120)
+    time.sleep(a.quiet_s / 4)
     s.pop("delay_us")
     R["streams"] = s
     finish(ctx, proxy, sampler, hits0)
-    log(f"  idle {R['idle'].get('cg_mb', 0):.1f} MB, peak {R['load_peak_mb']:.1f} MB, after {R['after'].get('cg_mb', 0):.1f} MB"
-        f" (RSS {R['idle'].get('rss_mb', 0):.1f} / {peak(R['samples'], 'rss_mb') or 0:.1f} / {R['after'].get('rss_mb', 0):.1f}),"
-        f" limit hits {R['limit_hits']}, OOM kills {R['oom_kills']}")
+    log(f"  cgroup MB idle {R['idle'].get('cg_mb', 0):.1f}, peak {R['load_peak_mb']:.1f}, after quiet "
+        f"{R['after_quiet'].get('cg_mb', 0):.1f}, after light traffic {R['after'].get('cg_mb', 0):.1f}; anon "
+        f"{R['idle'].get('anon_mb', 0):.1f} / {peak(R['samples'], 'anon_mb') or 0:.1f} / {R['after_quiet'].get('anon_mb', 0):.1f}"
+        f" / {R['after'].get('anon_mb', 0):.1f}; limit hits {R['limit_hits']}, OOM kills {R['oom_kills']}")
 
 
 def slow(ctx):
@@ -395,11 +450,14 @@ def main():
     ap.add_argument("--ramp-ms", type=int, default=1000, help="StreamBench streams are opened over this")
     ap.add_argument("--client-timeout-s", type=float, default=15, help="the proxy's CLIENT_TIMEOUT (its default)")
     ap.add_argument("--quiet-s", type=float, default=20, help="after the load, before memory counts as settled")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting for the proxy under test (an A/B of its settings); repeatable")
     g = ap.add_argument_group("memcap")
     g.add_argument("--upload-mb", type=float, default=32)
     g.add_argument("--uploads", type=int, help="concurrent uploads (memcap 2, soak 1)")
     g.add_argument("--bursts", type=int, help="small requests per burst (memcap 50, soak 20)")
     g.add_argument("--burst-every-s", type=float, help="memcap 5, soak 15")
+    g.add_argument("--light-s", type=float, default=15, help="light traffic after the quiet spell")
     g = ap.add_argument_group("memcap, slow and soak: streams")
     g.add_argument("--streams", type=int, help="concurrent streams (memcap 200, slow 50, soak 20)")
     g.add_argument("--stream-events", type=int, help="events per stream (memcap 300, slow 100, soak 200)")
@@ -437,7 +495,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     args.aot, args.streambench = str(Path(args.aot).resolve()), str(Path(args.streambench).resolve())
     ctx = argparse.Namespace(args=args, out=out, runner=h.Runner(argparse.Namespace(results=str(out))),
-                             tls=fc.make_tls(out), errors=[])
+                             tls=fc.make_tls(out), errors=[], gc_probe=GcProbe(args.aot))
     ctx.results = {"scenario": args.scenario, "date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": h.machine(),
                    "cgroup": "v2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "v1",
                    "config": {k: v for k, v in vars(args).items() if k not in ("aot", "streambench", "results")},
