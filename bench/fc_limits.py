@@ -373,7 +373,8 @@ def slow(ctx):
     def stream_rounds(phase, until):
         while True:
             start = time.monotonic() - t0
-            s = streams(ctx, proxy.port, a.streams, f"slow-{phase}-{len(rounds) + 1}", a.stream_events)
+            s = streams(ctx, proxy.port, a.streams, f"slow-{phase}-{len(rounds) + 1}", a.stream_events,
+                        a.stream_interval_ms)
             s.pop("delay_us")
             s.update(phase=phase, start=round(start, 2), end=round(time.monotonic() - t0, 2))
             rounds.append(s)
@@ -402,6 +403,18 @@ def slow(ctx):
     end = time.monotonic() + a.base_s
     stream_rounds("after", lambda: time.monotonic() >= end)
     R["rounds"] = rounds
+
+    # What the slow connections cost by themselves, with no streams: opened and trickling until they are cut off.
+    hold = a.client_timeout_s + 10
+    log(f"== the same slow connections alone, no streams, {a.slow_ramp_s + hold:g} s: their CPU")
+    out = ctx.out / "slow-alone.json"
+    cpu0, start = proxy.cgroup.cpu_ns(), time.monotonic()
+    load = load_start(ctx, proxy.port, out, a.slow_ramp_s + hold, idle=a.idle, trickle_headers=a.trickle_headers,
+                      trickle_body=a.trickle_body, slow_ramp_s=a.slow_ramp_s, idle_hold_s=hold,
+                      client_timeout_s=a.client_timeout_s)
+    R["alone"] = load_result(ctx, load, out, 300)
+    R["alone"].update(cpu_ms=(proxy.cgroup.cpu_ns() - cpu0) / 1e6, seconds=round(time.monotonic() - start, 2))
+    log(f"  {R['alone']['cpu_ms']:.0f} ms of CPU in {R['alone']['seconds']:.0f} s; {R['alone']['outcomes']}")
     finish(ctx, proxy, sampler)
     log(f"  slow connections: {R['load']['outcomes']}; peak fds {peak(R['samples'], 'fds')}, peak cgroup "
         f"{peak(R['samples'], 'cg_mb') or 0:.1f} MB, peak sockets {peak(R['samples'], 'sock_mb') or 0:.1f} MB")
@@ -461,14 +474,14 @@ def main():
     g = ap.add_argument_group("memcap, slow and soak: streams")
     g.add_argument("--streams", type=int, help="concurrent streams (memcap 200, slow 50, soak 20)")
     g.add_argument("--stream-events", type=int, help="events per stream (memcap 300, slow 100, soak 200)")
-    g.add_argument("--stream-interval-ms", type=int, help="memcap 100, slow 20 (the upstream's pace), soak 50")
+    g.add_argument("--stream-interval-ms", type=int, help="memcap 100, slow 50, soak 50")
     g = ap.add_argument_group("slow")
     g.add_argument("--idle", type=int, default=400)
     g.add_argument("--trickle-headers", type=int, default=300)
     g.add_argument("--trickle-body", type=int, default=300)
     g.add_argument("--slow-ramp-s", type=float, default=10)
     g.add_argument("--idle-hold-s", type=float, default=140, help="past Kestrel's KeepAliveTimeout (130 s)")
-    g.add_argument("--base-s", type=float, default=45, help="stream rounds before and after the slow connections")
+    g.add_argument("--base-s", type=float, default=60, help="stream rounds before and after the slow connections")
     g = ap.add_argument_group("soak")
     g.add_argument("--minutes", type=float, default=10)
     g.add_argument("--sample-every-s", type=float, default=60)
@@ -478,7 +491,7 @@ def main():
     g.add_argument("--trickle-every-s", type=float, default=30)
     args = ap.parse_args()
     defaults = {"memcap": dict(uploads=2, bursts=50, burst_every_s=5, streams=200, stream_events=300, stream_interval_ms=100),
-                "slow": dict(streams=50, stream_events=100, stream_interval_ms=fc.INTERVAL_MS),
+                "slow": dict(streams=50, stream_events=100, stream_interval_ms=50),
                 "soak": dict(uploads=1, bursts=20, burst_every_s=15, streams=20, stream_events=200, stream_interval_ms=50)}
     for key, value in defaults[args.scenario].items():
         if getattr(args, key) is None:

@@ -209,29 +209,51 @@ def chart_memcap(plt):
 
 # ---------------------------------------------------------------- slow
 
-def report_slow():
-    rounds = R["rounds"]
+def slow_phases():
+    """The rounds by phase; "with" split where the last trickling connection was answered: until then connections
+    were being opened and trickling, after it only the idle ones were open."""
     load = R["load"]
-    by = {p: [r for r in rounds if r["phase"] == p] for p in ("before", "with", "after")}
-    base = [r["delay_p99_ms"] for r in by["before"] + by["after"] if r["delay_p99_ms"] is not None]
-    withs = [r["delay_p99_ms"] for r in by["with"] if r["delay_p99_ms"] is not None]
+    last = load.get("slow", {}).get("last_answer_at", {})
+    cut = load.get("t0_offset", 0) + max(last.get("trickle-headers", 0), last.get("trickle-body", 0))
+    phases = {"before": [], "with: opening, trickling": [], "with: idle ones only": [], "after": []}
+    for r in R["rounds"]:
+        key = r["phase"] if r["phase"] != "with" else ("with: opening, trickling" if r["start"] < cut else "with: idle ones only")
+        phases[key].append(r)
+    return phases, cut
+
+
+def report_slow():
+    rounds, load = R["rounds"], R["load"]
+    phases, _ = slow_phases()
+    base = [r["delay_p99_ms"] for r in phases["before"] + phases["after"] if r["delay_p99_ms"] is not None]
+    samples = R["samples"]
     rows = []
-    for phase, rs in by.items():
+    for phase, rs in phases.items():
         p99 = sorted(r["delay_p99_ms"] for r in rs if r["delay_p99_ms"] is not None)
+        xs = [x for x in samples if rs and rs[0]["start"] <= x["t"] <= rs[-1]["end"] and "cpu_ms" in x]
+        cpu = (xs[-1]["cpu_ms"] - xs[0]["cpu_ms"]) / (xs[-1]["t"] - xs[0]["t"]) / QUOTA_MS_PER_S if len(xs) > 1 else None
         rows.append([phase, len(rs), f"{sum(r['ok'] for r in rs)}/{sum(r['streams'] for r in rs)}",
                      f(statistics.median(r["delay_p50_ms"] for r in rs)) if rs else "-",
                      f(statistics.median(p99)) if p99 else "-", f"{f(p99[0])} - {f(p99[-1])}" if p99 else "-",
-                     f(max((r["delay_max_ms"] or 0) for r in rs)) if rs else "-"])
+                     f(max((r["delay_max_ms"] or 0) for r in rs)) if rs else "-", f"{cpu:.0%}" if cpu is not None else "-"])
+    alone = R.get("alone", {})
+    n = load.get("slow", {}).get("planned") or 1
     sections.append((f"{CFG['streams']} streams per round ({CFG['stream_events']} events {CFG['stream_interval_ms']} ms "
                      "apart), before, with and after the slow connections",
                      ["phase", "rounds", "streams completed", "median p50 ms", "median p99 ms", "p99 range ms",
-                      "max ms"], rows, ""))
-    p = mann_whitney_greater(withs, base)
-    shift = statistics.median(withs) - statistics.median(base) if withs and base else None
-    crit("streams' p99 event delay does not move beyond noise: rounds with slow connections not higher than the rounds "
-         "before and after (one-sided Mann-Whitney U, p >= 0.01)",
-         f"median {f(statistics.median(withs) if withs else None)} vs {f(statistics.median(base) if base else None)} ms "
-         f"({'+' if (shift or 0) >= 0 else ''}{f(shift)}), p = {f(p, 3)}", p is not None and p >= 0.01)
+                      "max ms", "proxy CPU, share of quota"], rows,
+                     (f"The same {n} slow connections alone, without streams, cost {alone['cpu_ms']:.0f} ms of CPU in "
+                      f"{alone['seconds']:.0f} s, opened and trickling until cut off ({alone['cpu_ms'] / n * 1000:.0f} us "
+                      f"each, {alone['cpu_ms'] / alone['seconds'] / QUOTA_MS_PER_S:.0%} of the quota over that time)."
+                      if alone.get("seconds") else "")))
+    for phase in ("with: opening, trickling", "with: idle ones only"):
+        withs = [r["delay_p99_ms"] for r in phases[phase] if r["delay_p99_ms"] is not None]
+        p = mann_whitney_greater(withs, base)
+        shift = statistics.median(withs) - statistics.median(base) if withs and base else None
+        crit(f"streams' p99 event delay does not move beyond noise, {phase[6:]}: its rounds not higher than the rounds "
+             "before and after (one-sided Mann-Whitney U, p >= 0.01)",
+             f"median {f(statistics.median(withs) if withs else None)} vs {f(statistics.median(base) if base else None)} "
+             f"ms ({'+' if (shift or 0) >= 0 else ''}{f(shift)}), p = {f(p, 3)}", p is not None and p >= 0.01)
     crit("every stream completed", f"{sum(r['ok'] for r in rounds)}/{sum(r['streams'] for r in rounds)}",
          all(r["ok"] == r["streams"] for r in rounds))
 
@@ -242,25 +264,24 @@ def report_slow():
         rows.append([key, len(secs), f(secs[0]), f(statistics.median(secs)), f(secs[-1])])
     sections.append(("What each slow connection got, and when (seconds after it connected)",
                      ["connection: outcome", "count", "first", "median", "last"], rows,
-                     f"CLIENT_TIMEOUT (RequestHeadersTimeout, and the grace of MinRequestBodyDataRate) {CFG['client_timeout_s']:g} s; "
-                     f"Kestrel's KeepAliveTimeout (the wait for a first byte) is its default, 130 s. "
-                     f"Trickling clients send {10} bytes a second; bodies of 20 KB and 200 KB alternate. Connect "
-                     f"failures: {load.get('slow', {}).get('connect_failed', '?')}."))
-    outcomes_section(load, "Outcomes of the slow connections (bench/fc_load.py)")
+                     f"CLIENT_TIMEOUT (Kestrel's RequestHeadersTimeout, and the grace period of its "
+                     f"MinRequestBodyDataRate) {CFG['client_timeout_s']:g} s; KeepAliveTimeout, which also bounds the "
+                     f"wait for a new connection's first byte, is Kestrel's default, 130 s. Trickling clients send "
+                     f"10 bytes a second; bodies of 20 KB and 200 KB alternate. Connect failures: "
+                     f"{load.get('slow', {}).get('connect_failed', '?')}."))
+    outcomes_section(dict(load, outcomes={**load.get("outcomes", {}), **{f"alone, {k}": v for k, v in alone.get("outcomes", {}).items()}},
+                          expected=load.get("expected", 0) + alone.get("expected", 0),
+                          unexpected=load.get("unexpected", 0) + alone.get("unexpected", 0)),
+                     "Outcomes of the slow connections (bench/fc_load.py)")
 
-    samples = R["samples"]
     t_open = load.get("t0_offset", 0) + (load.get("slow", {}).get("all_open_at") or 0)
     before = [r for r in samples if r["t"] < load.get("t0_offset", 0)]
     at_open = min(samples, key=lambda r: abs(r["t"] - t_open - 1))
-    n = load.get("slow", {}).get("planned") or 1
-    base_row = {k: statistics.median(r[k] for r in before if k in r) if before else None
-                for k in ("cg_mb", "anon_mb", "file_mb", "kernel_mb", "sock_mb", "rss_mb", "fds", "threads",
-                          "spool_files", "spool_mb")}
-    peak_row = {k: pick(samples, k) for k in base_row}
-    per = [["per slow connection, when all were open"] + [
-        f"{(at_open.get(k, 0) - (base_row[k] or 0)) * 1024 / n:.1f} KB" if k.endswith("_mb") else
-        f"{(at_open.get(k, 0) - (base_row[k] or 0)) / n:.2f}" for k in ("cg_mb", "anon_mb", "file_mb", "kernel_mb",
-                                                                         "sock_mb", "rss_mb", "fds", "threads")] + ["-"]]
+    base_row = {k: statistics.median(r[k] for r in before if k in r) if before else None for k in MEMORY_KEYS}
+    peak_row = {k: pick(samples, k) for k in MEMORY_KEYS}
+    per = [[f"per slow connection, all {n} open"] + [
+        f"{(at_open.get(k, 0) - (base_row[k] or 0)) * 1024 / n:.1f} KB" for k in MEMORY_KEYS[:7]] + [
+        f"{(at_open.get(k, 0) - (base_row[k] or 0)) / n:.2f}" for k in ("fds", "threads")] + ["-"]]
     sections.append(("Memory and descriptors", MEMORY_HEADER,
                      [memory_row("before (median)", base_row), memory_row(f"all {n} slow connections open", at_open),
                       memory_row("peak", peak_row), memory_row("after", R["after"])] + per, SOCKETS_NOTE))
@@ -277,9 +298,10 @@ def chart_slow(plt):
                label=f"p99, {phase}")
         a.plot([(r["start"] + r["end"]) / 2 for r in rs], [r["delay_p50_ms"] for r in rs], ".", color=c, ms=3, alpha=0.5)
     off = R["load"].get("t0_offset", 0)
-    for t, what in R["load"].get("marks", []):
-        if "open" in what:
-            a.axvline(off + t, color="grey", ls=":", lw=1)
+    _, cut = slow_phases()
+    a.axvspan(off, cut, color="grey", alpha=0.15, label="opening, trickling")
+    a.axvspan(cut, R["load"].get("t0_offset", 0) + R["load"].get("seconds", 0), color="grey", alpha=0.06,
+              label="idle ones only")
     a.set_title(f"{CFG['streams']} streams per round: p99 (and p50) event delay, ms")
     a.set_xlabel("seconds")
     a.set_yscale("log")

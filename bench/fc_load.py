@@ -142,7 +142,8 @@ class Load:
         self.samples = []  # details of unexpected outcomes, the first ones
         self.delays = array("f")
         self.uploads = []  # seconds per completed upload
-        self.slow = {"planned": 0, "opened": 0, "connect_failed": 0, "all_open_at": None, "answered_s": {}}
+        self.slow = {"planned": 0, "opened": 0, "connect_failed": 0, "all_open_at": None, "answered_s": {},
+                     "last_answer_at": {}}
         self.marks = []  # (seconds since start, what)
         self.tasks = set()
         self._payloads = {}
@@ -164,6 +165,7 @@ class Load:
             self.samples.append(f"{now_s() - self.t0:7.1f}s {kind}: {label} {detail}".rstrip())
         if seconds is not None and kind.startswith(("trickle", "idle")):
             self.slow["answered_s"].setdefault(f"{kind}: {label}", []).append(round(seconds, 2))
+            self.slow["last_answer_at"][kind] = round(now_s() - self.t0, 2)  # since the start of the run
 
     def opened(self):
         self.slow["opened"] += 1
