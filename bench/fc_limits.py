@@ -215,12 +215,12 @@ def finish(ctx, proxy, sampler, hits0=0):
 # ---------------------------------------------------------------- what the garbage collector plans for
 
 GC_NOTE = ("Read from the running proxy: the GC's own variables (WKS::gc_heap::total_physical_mem, heap_hard_limit, "
-           "regions_range; addresses from the symbols in FcHandler.dbg, values from /proc/PID/mem), and as a cross-check "
-           "the largest anonymous reservation in /proc/PID/maps. With regions (.NET 7 and later) the GC reserves at start "
-           "an address range of 5 times its heap hard limit when it has one, else of twice the physical memory it sees "
-           "(dotnet/runtime, src/coreclr/gc/gc.cpp, GCHeap::Initialize); the reservation seen includes whatever was "
-           "mapped next to it. The hard limit is 75% of the memory the GC is told of (DOTNET_GCTotalPhysicalMemory) or "
-           "finds in its cgroup (gc_heap::compute_memory_settings).")
+           "regions_range; addresses from the symbols in FcHandler.dbg, values from /proc/PID/mem), and as a "
+           "cross-check the largest anonymous reservation in /proc/PID/maps. With regions (.NET 7 and later) the GC "
+           "reserves at start an address range of 5 times its heap hard limit when it has one, else of twice the "
+           "physical memory it sees (dotnet/runtime, src/coreclr/gc/gc.cpp, GCHeap::Initialize); the reservation seen "
+           "includes whatever was mapped next to it. The hard limit is 75% of the memory the GC is told of "
+           "(DOTNET_GCTotalPhysicalMemory) or finds in its cgroup (gc_heap::compute_memory_settings).")
 
 
 class GcProbe:
@@ -294,15 +294,18 @@ def gc_view(ctx):
             span = largest_reservation_mb(proxy.pid)
             gc = probe.read(proxy.pid)
             environ = Path(f"/proc/{proxy.pid}/environ").read_bytes().split(b"\0")
-            told = next((e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"DOTNET_GCTotalPhysicalMemory=")), None)
+            told = next((e.split(b"=", 1)[1].decode() for e in environ
+                         if e.startswith(b"DOTNET_GCTotalPhysicalMemory=")), None)
         finally:
             proxy.stop()
         row = {"case": case, "cgroup_limit_mb": fc.MEMORY_BYTES // 2**20 if sized else None,
                "DOTNET_GCTotalPhysicalMemory": f"0x{told} ({int(told, 16) // 2**20} MB)" if told else "unset",
                "reservation_mb": round(span, 1)}
         if gc:
-            row.update(physical_mb=round(gc["total_physical_mem"] / 2**20, 1), restricted=bool(gc["is_restricted_physical_mem"]),
-                       heap_hard_limit_mb=round(gc["heap_hard_limit"] / 2**20, 1), regions_range_mb=round(gc["regions_range"] / 2**20, 1))
+            row.update(physical_mb=round(gc["total_physical_mem"] / 2**20, 1),
+                       restricted=bool(gc["is_restricted_physical_mem"]),
+                       heap_hard_limit_mb=round(gc["heap_hard_limit"] / 2**20, 1),
+                       regions_range_mb=round(gc["regions_range"] / 2**20, 1))
         else:  # no symbols: the reservation alone, an upper bound (it may include neighbours)
             no_limit = span >= 2 * machine_mb * 0.98
             row.update(physical_mb=round(span / 2 if no_limit else span / 5 / 0.75, 1), restricted=not no_limit,
@@ -363,7 +366,8 @@ def memcap(ctx):
     finish(ctx, proxy, sampler, hits0)
     log(f"  cgroup MB idle {R['idle'].get('cg_mb', 0):.1f}, peak {R['load_peak_mb']:.1f}, after quiet "
         f"{R['after_quiet'].get('cg_mb', 0):.1f}, after light traffic {R['after'].get('cg_mb', 0):.1f}; anon "
-        f"{R['idle'].get('anon_mb', 0):.1f} / {peak(R['samples'], 'anon_mb') or 0:.1f} / {R['after_quiet'].get('anon_mb', 0):.1f}"
+        f"{R['idle'].get('anon_mb', 0):.1f} / {peak(R['samples'], 'anon_mb') or 0:.1f} / "
+        f"{R['after_quiet'].get('anon_mb', 0):.1f}"
         f" / {R['after'].get('anon_mb', 0):.1f}; limit hits {R['limit_hits']}, OOM kills {R['oom_kills']}")
 
 
@@ -394,7 +398,8 @@ def slow(ctx):
         f"{a.trickle_body} trickling a body), opened over {a.slow_ramp_s} s, idle ones held up to {a.idle_hold_s} s")
     out = ctx.out / "slow-load.json"
     mark = time.monotonic() - t0
-    load = load_start(ctx, proxy.port, out, a.slow_ramp_s + a.idle_hold_s, idle=a.idle, trickle_headers=a.trickle_headers,
+    load = load_start(ctx, proxy.port, out, a.slow_ramp_s + a.idle_hold_s, idle=a.idle,
+                      trickle_headers=a.trickle_headers,
                       trickle_body=a.trickle_body, slow_ramp_s=a.slow_ramp_s, idle_hold_s=a.idle_hold_s,
                       client_timeout_s=a.client_timeout_s)
     stream_rounds("with", lambda: load.poll() is not None)
@@ -492,9 +497,11 @@ def main():
     g.add_argument("--upload-abort-every", type=int, default=4)
     g.add_argument("--trickle-every-s", type=float, default=30)
     args = ap.parse_args()
-    defaults = {"memcap": dict(uploads=2, bursts=50, burst_every_s=5, streams=200, stream_events=300, stream_interval_ms=100),
+    defaults = {"memcap": dict(uploads=2, bursts=50, burst_every_s=5, streams=200, stream_events=300,
+                               stream_interval_ms=100),
                 "slow": dict(streams=50, stream_events=100, stream_interval_ms=50),
-                "soak": dict(uploads=1, bursts=20, burst_every_s=15, streams=20, stream_events=200, stream_interval_ms=50)}
+                "soak": dict(uploads=1, bursts=20, burst_every_s=15, streams=20, stream_events=200,
+                             stream_interval_ms=50)}
     for key, value in defaults[args.scenario].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -514,7 +521,8 @@ def main():
     ctx.results = {"scenario": args.scenario, "date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": h.machine(),
                    "cgroup": "v2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "v1",
                    "config": {k: v for k, v in vars(args).items() if k not in ("aot", "streambench", "results")},
-                   "limits": {"quota_us": fc.QUOTA_US, "period_us": fc.PERIOD_US, "memory_mb": fc.MEMORY_BYTES // 2**20},
+                   "limits": {"quota_us": fc.QUOTA_US, "period_us": fc.PERIOD_US,
+                              "memory_mb": fc.MEMORY_BYTES // 2**20},
                    "errors": ctx.errors}
     log("== fake upstream: SSE on CPU 0, behind TLS (h2, http/1.1)")
     fc.start_upstreams(args, ctx.runner, ctx.tls)

@@ -47,10 +47,21 @@ def outcome_rows(load):
 
 def outcomes_section(load, title="Outcomes of the load (bench/fc_load.py)"):
     rows = outcome_rows(load)
+    first = load.get("unexpected_samples")
     sections.append((title, ["traffic", "outcome", "class", "count"], rows,
-                     "Unexpected, first ones: " + "; ".join(load["unexpected_samples"][:8]) if load.get("unexpected_samples") else ""))
+                     "Unexpected, first ones: " + "; ".join(first[:8]) if first else ""))
     crit("no unexpected outcome (any other status, a stream ended without [DONE] that nobody cut, a reset, a hang)",
-         f"{load.get('unexpected', '?')} of {load.get('expected', 0) + load.get('unexpected', 0)}", load.get("unexpected") == 0)
+         f"{load.get('unexpected', '?')} of {load.get('expected', 0) + load.get('unexpected', 0)}",
+         load.get("unexpected") == 0)
+
+
+def merged(load, more, prefix):
+    """Two runs of the load generator as one, the second's kinds of traffic named with a prefix."""
+    return dict(load, outcomes={**load.get("outcomes", {}),
+                                **{f"{prefix}, {k}": v for k, v in more.get("outcomes", {}).items()}},
+                expected=load.get("expected", 0) + more.get("expected", 0),
+                unexpected=load.get("unexpected", 0) + more.get("unexpected", 0),
+                unexpected_samples=load.get("unexpected_samples", []) + more.get("unexpected_samples", []))
 
 
 MEMORY_KEYS = ("cg_mb", "anon_mb", "gc_committed_mb", "file_mb", "kernel_mb", "sock_mb", "rss_mb", "fds", "threads",
@@ -63,9 +74,10 @@ def memory_row(name, r):
     return [name] + [f(r.get(k)) for k in MEMORY_KEYS[:7]] + [r.get("fds", "-"), r.get("threads", "-"),
                                                                 f"{r.get('spool_files', '-')} / {f(r.get('spool_mb'))}"]
 SOCKETS_NOTE = ("GC heap: what the garbage collector has committed (its current_total_committed). *Socket buffers: "
-                "cgroup v1 (this machine) keeps them out of the cgroup's usage and limit (memory.kmem.tcp); cgroup v2 and a VM of 128 MB count them, and so does the cap below. Page cache: the "
-                "binary's pages and spooled bodies; the kernel reclaims it at the limit (a limit hit), so the cap is judged "
-                "on the rest. Peak values are of different moments.")
+                "cgroup v1 (this machine) keeps them out of the cgroup's usage and limit (memory.kmem.tcp); cgroup v2 "
+                "and a VM of 128 MB count them, and so does the cap below. Page cache: the binary's pages and spooled "
+                "bodies; the kernel reclaims it at the limit (a limit hit), so the cap is judged on the rest. Peak "
+                "values are of different moments.")
 
 
 def cap_criteria(samples, binary_mb):
@@ -123,52 +135,52 @@ def report_memcap():
              "yes" if c["restricted"] else "no", f(c["heap_hard_limit_mb"]) if c["heap_hard_limit_mb"] else "none",
              f(c["regions_range_mb"]), f(c["reservation_mb"])] for c in gv["cases"]]
     sections.append(("What the garbage collector plans for, read from the running proxy",
-                     ["started with", "cgroup limit MB", "DOTNET_GCTotalPhysicalMemory (bootstrap)", "memory the GC sees MB",
-                      "restricted", "heap hard limit MB", "regions range MB", "reservation in maps MB"], rows,
+                     ["started with", "cgroup limit MB", "DOTNET_GCTotalPhysicalMemory (bootstrap)",
+                      "memory the GC sees MB", "restricted", "heap hard limit MB", "regions range MB",
+                      "reservation in maps MB"], rows,
                      gv["note"] + f" This machine has {gv['machine_mb']:,} MB." +
                      ("" if gv.get("from_symbols") else " FcHandler.dbg was missing: the limits are derived from the "
                       "reservation, an upper bound.")))
     fc_cases = [c for c in gv["cases"] if "FC_FUNCTION_MEMORY_SIZE=128" in c["case"]]
-    ok = fc_cases and all(c["heap_hard_limit_mb"] and c["heap_hard_limit_mb"] <= 0.75 * LIMIT_MB * (1.0 if gv.get("from_symbols") else 1.1)
-                          for c in fc_cases)
+    bound = 0.75 * LIMIT_MB * (1.0 if gv.get("from_symbols") else 1.1)  # the reservation may include neighbours
+    ok = fc_cases and all(c["heap_hard_limit_mb"] and c["heap_hard_limit_mb"] <= bound for c in fc_cases)
     crit(f"the GC knows the {LIMIT_MB} MB, with the cgroup and without it (FC_FUNCTION_MEMORY_SIZE through bootstrap): "
          f"heap hard limit 75% of it", ", ".join(f"{c['heap_hard_limit_mb'] or 'no'} MB" for c in fc_cases), ok)
 
     up = R["upload_alone"]
     sections.append((f"One {up['mb']:g} MB upload alone, through the proxy to the TLS upstream",
-                     ["MB", "seconds", "proxy CPU ms", "share of the 0.1 vCPU while it ran"],
+                     ["MB", "seconds", "proxy CPU ms", "CPU while it ran"],
                      [[f(up["mb"], 0), f(up["seconds"], 2), f(up["cpu_ms"], 0),
-                       f"{up['cpu_ms'] / 1000 / up['seconds'] * 100:.0f}% of a core" if up["seconds"] else "-"]],
-                     f"At 0.1 vCPU that CPU is {up['cpu_ms'] / 100:.1f} s of the instance's quota: "
-                     f"{up['cpu_ms'] / up['mb'] / 1000 * 1e3:.1f} ms per MB, receiving from the client, spooling to "
-                     "TMPDIR, reading back and sending over TLS."))
+                       f"{up['cpu_ms'] / up['seconds'] / QUOTA_MS_PER_S:.0%} of the quota" if up["seconds"] else "-"]],
+                     f"That CPU is {up['cpu_ms'] / QUOTA_MS_PER_S:.1f} s of the instance's quota: "
+                     f"{up['cpu_ms'] / up['mb']:.1f} ms per MB, receiving from the client, spooling to TMPDIR, reading "
+                     "back and sending over TLS."))
 
     samples = R["samples"]
     w0, w1 = R["load_window"]
     during = [r for r in samples if w0 <= r["t"] <= w1]
     peak_row = {k: pick(during, k) for k in MEMORY_KEYS}
     first, last = during[0] if during else {}, during[-1] if during else {}
-    throttled = (last.get("throttled", 0) - first.get("throttled", 0)) / max(1.0, (last.get("t", 0) - first.get("t", 0)) * 10)
-    gcs = f"{last['gcs'] - first['gcs']} garbage collections under the load, {R['after'].get('gcs', 0) - last['gcs']} after it. " \
-        if "gcs" in last and "gcs" in first else ""
-    sections.append(("Memory of the proxy's cgroup",
-                     MEMORY_HEADER, [memory_row("idle, warmed up", R["idle"]), memory_row("peak under the load", peak_row),
-                                     memory_row(f"after {CFG['quiet_s']:g} s quiet", R["after_quiet"]),
-                                     memory_row(f"after {CFG['light_s']:g} s of light traffic", R["after"])],
+    periods = max(1.0, (last.get("t", 0) - first.get("t", 0)) * 1e6 / R["limits"]["period_us"])
+    throttled = (last.get("throttled", 0) - first.get("throttled", 0)) / periods
+    gcs = ""
+    if "gcs" in last and "gcs" in first:
+        full = f" ({last['full_gcs'] - first['full_gcs']} full)" if "full_gcs" in last and "full_gcs" in first else ""
+        gcs = (f"{last['gcs'] - first['gcs']} garbage collections under the load{full}, "
+               f"{R['after'].get('gcs', 0) - last['gcs']} after it. ")
+    sections.append(("Memory of the proxy's cgroup", MEMORY_HEADER,
+                     [memory_row("idle, warmed up", R["idle"]), memory_row("peak under the load", peak_row),
+                      memory_row(f"after {CFG['quiet_s']:g} s quiet", R["after_quiet"]),
+                      memory_row(f"after {CFG['light_s']:g} s of light traffic", R["after"])],
                      SOCKETS_NOTE + f" The cgroup's own high-water mark (memory.max_usage_in_bytes) under the load: "
-                     f"{R['load_peak_mb']:.1f} MB. {gcs}The proxy was throttled in {throttled:.0%} of the quota periods "
-                     "under the load: it ran out of CPU before it ran out of memory."))
+                     f"{R['load_peak_mb']:.1f} MB. {gcs}The proxy was throttled in {throttled:.0%} of the quota "
+                     "periods under the load: it ran out of CPU before it ran out of memory."))
     s = R["streams"]
     sections.append(("The streams", ["streams", "completed", "events", "delay p50 ms", "p99 ms", "max ms"],
                      [[s["streams"], s["ok"], s["events"], f(s["delay_p50_ms"]), f(s["delay_p99_ms"]),
                        f(s["delay_max_ms"])]],
                      "Errors: " + "; ".join(s["error_samples"]) if s["errors"] else ""))
-    light = R.get("light", {})
-    load = dict(R["load"], outcomes={**R["load"]["outcomes"], **{f"light traffic, {k}": v for k, v in light.get("outcomes", {}).items()}},
-                expected=R["load"]["expected"] + light.get("expected", 0),
-                unexpected=R["load"]["unexpected"] + light.get("unexpected", 0),
-                unexpected_samples=R["load"]["unexpected_samples"] + light.get("unexpected_samples", []))
-    outcomes_section(load)
+    outcomes_section(merged(R["load"], R.get("light", {}), "light traffic"))
     crit("every stream completed", f"{s['ok']}/{s['streams']}", s["ok"] == s["streams"])
     cap_criteria(samples, R["idle"]["file_mb"])
     crit("memory limit hits that hurt a request", f"{R['limit_hits']} hits (memory.failcnt), "
@@ -176,9 +188,10 @@ def report_memcap():
     idle, after = R["idle"], R["after"]
     crit(f"memory back near idle after the load and {CFG['light_s']:g} s of light traffic: cgroup memory within "
          f"{NEAR_IDLE_MB} MB of idle, spooled files gone",
-         f"{idle['cg_mb']:.1f} -> {after['cg_mb']:.1f} MB (peak {R['load_peak_mb']:.1f}); GC heap {f(idle.get('gc_committed_mb'))} "
-         f"-> {f(after.get('gc_committed_mb'))} MB; {after['spool_files']} files",
-         after["cg_mb"] - idle["cg_mb"] <= NEAR_IDLE_MB and after["spool_files"] == 0 and after.get("spool_open_fds", 0) == 0)
+         f"{idle['cg_mb']:.1f} -> {after['cg_mb']:.1f} MB (peak {R['load_peak_mb']:.1f}); GC heap "
+         f"{f(idle.get('gc_committed_mb'))} -> {f(after.get('gc_committed_mb'))} MB; {after['spool_files']} files",
+         after["cg_mb"] - idle["cg_mb"] <= NEAR_IDLE_MB and after["spool_files"] == 0
+         and after.get("spool_open_fds", 0) == 0)
 
 
 def chart_memcap(plt):
@@ -217,8 +230,10 @@ def slow_phases():
     cut = load.get("t0_offset", 0) + max(last.get("trickle-headers", 0), last.get("trickle-body", 0))
     phases = {"before": [], "with: opening, trickling": [], "with: idle ones only": [], "after": []}
     for r in R["rounds"]:
-        key = r["phase"] if r["phase"] != "with" else ("with: opening, trickling" if r["start"] < cut else "with: idle ones only")
-        phases[key].append(r)
+        if r["phase"] == "with":
+            phases["with: opening, trickling" if r["start"] < cut else "with: idle ones only"].append(r)
+        else:
+            phases[r["phase"]].append(r)
     return phases, cut
 
 
@@ -231,29 +246,34 @@ def report_slow():
     for phase, rs in phases.items():
         p99 = sorted(r["delay_p99_ms"] for r in rs if r["delay_p99_ms"] is not None)
         xs = [x for x in samples if rs and rs[0]["start"] <= x["t"] <= rs[-1]["end"] and "cpu_ms" in x]
-        cpu = (xs[-1]["cpu_ms"] - xs[0]["cpu_ms"]) / (xs[-1]["t"] - xs[0]["t"]) / QUOTA_MS_PER_S if len(xs) > 1 else None
+        cpu = ((xs[-1]["cpu_ms"] - xs[0]["cpu_ms"]) / (xs[-1]["t"] - xs[0]["t"]) / QUOTA_MS_PER_S
+               if len(xs) > 1 else None)
         rows.append([phase, len(rs), f"{sum(r['ok'] for r in rs)}/{sum(r['streams'] for r in rs)}",
                      f(statistics.median(r["delay_p50_ms"] for r in rs)) if rs else "-",
                      f(statistics.median(p99)) if p99 else "-", f"{f(p99[0])} - {f(p99[-1])}" if p99 else "-",
-                     f(max((r["delay_max_ms"] or 0) for r in rs)) if rs else "-", f"{cpu:.0%}" if cpu is not None else "-"])
+                     f(max((r["delay_max_ms"] or 0) for r in rs)) if rs else "-",
+                     f"{cpu:.0%}" if cpu is not None else "-"])
     alone = R.get("alone", {})
     n = load.get("slow", {}).get("planned") or 1
-    sections.append((f"{CFG['streams']} streams per round ({CFG['stream_events']} events {CFG['stream_interval_ms']} ms "
-                     "apart), before, with and after the slow connections",
+    sections.append((f"{CFG['streams']} streams per round ({CFG['stream_events']} events "
+                     f"{CFG['stream_interval_ms']} ms apart), before, with and after the slow connections",
                      ["phase", "rounds", "streams completed", "median p50 ms", "median p99 ms", "p99 range ms",
                       "max ms", "proxy CPU, share of quota"], rows,
                      (f"The same {n} slow connections alone, without streams, cost {alone['cpu_ms']:.0f} ms of CPU in "
-                      f"{alone['seconds']:.0f} s, opened and trickling until cut off ({alone['cpu_ms'] / n * 1000:.0f} us "
-                      f"each, {alone['cpu_ms'] / alone['seconds'] / QUOTA_MS_PER_S:.0%} of the quota over that time)."
+                      f"{alone['seconds']:.0f} s, opened and trickling until cut off "
+                      f"({alone['cpu_ms'] / n * 1000:.0f} us each, "
+                      f"{alone['cpu_ms'] / alone['seconds'] / QUOTA_MS_PER_S:.0%} of the quota over that time)."
                       if alone.get("seconds") else "")))
     for phase in ("with: opening, trickling", "with: idle ones only"):
         withs = [r["delay_p99_ms"] for r in phases[phase] if r["delay_p99_ms"] is not None]
         p = mann_whitney_greater(withs, base)
-        shift = statistics.median(withs) - statistics.median(base) if withs and base else None
+        mw = statistics.median(withs) if withs else None
+        mb = statistics.median(base) if base else None
+        shift = mw - mb if withs and base else None
         crit(f"streams' p99 event delay does not move beyond noise, {phase[6:]}: its rounds not higher than the rounds "
              "before and after (one-sided Mann-Whitney U, p >= 0.01)",
-             f"median {f(statistics.median(withs) if withs else None)} vs {f(statistics.median(base) if base else None)} "
-             f"ms ({'+' if (shift or 0) >= 0 else ''}{f(shift)}), p = {f(p, 3)}", p is not None and p >= 0.01)
+             f"median {f(mw)} vs {f(mb)} ms ({'+' if (shift or 0) >= 0 else ''}{f(shift)}), p = {f(p, 3)}",
+             p is not None and p >= 0.01)
     crit("every stream completed", f"{sum(r['ok'] for r in rounds)}/{sum(r['streams'] for r in rounds)}",
          all(r["ok"] == r["streams"] for r in rounds))
 
@@ -269,10 +289,7 @@ def report_slow():
                      f"wait for a new connection's first byte, is Kestrel's default, 130 s. Trickling clients send "
                      f"10 bytes a second; bodies of 20 KB and 200 KB alternate. Connect failures: "
                      f"{load.get('slow', {}).get('connect_failed', '?')}."))
-    outcomes_section(dict(load, outcomes={**load.get("outcomes", {}), **{f"alone, {k}": v for k, v in alone.get("outcomes", {}).items()}},
-                          expected=load.get("expected", 0) + alone.get("expected", 0),
-                          unexpected=load.get("unexpected", 0) + alone.get("unexpected", 0)),
-                     "Outcomes of the slow connections (bench/fc_load.py)")
+    outcomes_section(merged(load, alone, "alone"), "Outcomes of the slow connections (bench/fc_load.py)")
 
     t_open = load.get("t0_offset", 0) + (load.get("slow", {}).get("all_open_at") or 0)
     before = [r for r in samples if r["t"] < load.get("t0_offset", 0)]
@@ -294,9 +311,9 @@ def chart_slow(plt):
     colors = {"before": "#1f77b4", "with": "#d62728", "after": "#2ca02c"}
     for phase, c in colors.items():
         rs = [r for r in R["rounds"] if r["phase"] == phase]
-        a.plot([(r["start"] + r["end"]) / 2 for r in rs], [r["delay_p99_ms"] for r in rs], "o", color=c, ms=4,
-               label=f"p99, {phase}")
-        a.plot([(r["start"] + r["end"]) / 2 for r in rs], [r["delay_p50_ms"] for r in rs], ".", color=c, ms=3, alpha=0.5)
+        mid = [(r["start"] + r["end"]) / 2 for r in rs]
+        a.plot(mid, [r["delay_p99_ms"] for r in rs], "o", color=c, ms=4, label=f"p99, {phase}")
+        a.plot(mid, [r["delay_p50_ms"] for r in rs], ".", color=c, ms=3, alpha=0.5)
     off = R["load"].get("t0_offset", 0)
     _, cut = slow_phases()
     a.axvspan(off, cut, color="grey", alpha=0.15, label="opening, trickling")
@@ -326,8 +343,9 @@ TOLERANCE = {"rss_mb": (0.25, "MB/min"), "cg_mb": (0.25, "MB/min"), "fds": (0.5,
 TOLERANCE_NOTE = ("Drift is the least-squares slope over the samples after warm-up (the first third of the run); it "
                   "counts only when it is both above the tolerance and more than twice its standard error. 0.25 MB/min "
                   "is 15 MB an hour: the instance's headroom (about 80 MB) would last five hours, and less than that "
-                  "cannot be told from the garbage collector's own swings within a 30-minute run. 0.5 descriptors/min "
-                  "and 0.1 threads/min: one leaked per 2-10 minutes, against the dozens that come and go with the load.")
+                  "cannot be told from the garbage collector's own swings within a 30-minute run. 0.5 "
+                  "descriptors/min and 0.1 threads/min: one leaked per 2-10 minutes, against the dozens that come and "
+                  "go with the load.")
 
 
 def report_soak():
@@ -347,8 +365,8 @@ def report_soak():
                                        "cgroup MB", "RSS MB", "fds", "threads", "spooled files / MB"], rows,
                      "The proxy's CPU in each interval, as a share of its quota: " + ", ".join(
                          f"{(b['cpu_ms'] - a['cpu_ms']) / (b['t'] - a['t']) / QUOTA_MS_PER_S:.0%}"
-                         for a, b in zip(samples, samples[1:]) if b["t"] <= end_s + 1 and "cpu_ms" in a and "cpu_ms" in b)
-                     + "."))
+                         for a, b in zip(samples, samples[1:])
+                         if b["t"] <= end_s + 1 and "cpu_ms" in a and "cpu_ms" in b) + "."))
     outcomes_section(load)
     running = [r for r in samples if r["t"] <= end_s + 1 and "rss_mb" in r]
     after_warm = [r for r in running if r["t"] >= warm]
@@ -358,7 +376,9 @@ def report_soak():
     for r in samples + [R["after"]]:
         if "gc_committed_mb" in r and "anon_mb" in r:
             r["native_mb"] = r["anon_mb"] - r["gc_committed_mb"]
-    full = (last.get("full_gcs", 0) - warm_row.get("full_gcs", 0)) if "full_gcs" in last and "full_gcs" in warm_row else None
+    counted = "gcs" in last and "gcs" in warm_row
+    gcs = last["gcs"] - warm_row["gcs"] if counted else None
+    full = last["full_gcs"] - warm_row["full_gcs"] if "full_gcs" in last and "full_gcs" in warm_row else None
     rows = []
     for key, label in (("rss_mb", "RSS, MB"), ("cg_mb", "cgroup memory, MB"), ("gc_committed_mb", "GC heap, MB"),
                        ("native_mb", "anonymous outside the GC heap, MB"), ("fds", "open descriptors"),
@@ -372,12 +392,12 @@ def report_soak():
         if b is not None and key != "gc_committed_mb":  # the GC heap is in RSS and the cgroup's memory already
             unsure = (" (a GC heap that had no full collection since warm-up still holds its old garbage)"
                       if drift and key in ("rss_mb", "cg_mb") and (full or 0) < 2 else "")
-            crit(f"no upward drift of {label.split(',')[0]} after warm-up{unsure}", f"{b:+.3f} ± {se:.3f} {unit}", not drift)
+            crit(f"no upward drift of {label.split(',')[0]} after warm-up{unsure}", f"{b:+.3f} ± {se:.3f} {unit}",
+                 not drift)
     sections.append((f"Drift after warm-up ({warm / 60:.1f} of {end_s / 60:.1f} minutes)",
                      ["", "start", "after warm-up", "end of load", f"after {CFG['quiet_s']:g} s quiet",
                       "slope after warm-up (per min)", "tolerance", "result"], rows,
-                     TOLERANCE_NOTE + f" Garbage collections after warm-up: "
-                     f"{last.get('gcs', 0) - warm_row.get('gcs', 0) if 'gcs' in last and 'gcs' in warm_row else '?'}, "
+                     TOLERANCE_NOTE + f" Garbage collections after warm-up: {gcs if gcs is not None else '?'}, "
                      f"of them full (gen2): {full if full is not None else '?'}. Anonymous memory outside the GC heap "
                      "(native: TLS, sockets' user buffers, stacks, the allocator) does not wait for a collection."))
     after = R["after"]

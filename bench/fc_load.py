@@ -200,7 +200,8 @@ class Load:
     def chat(self, **fields):
         body = {"model": "gpt-4o-mini", **fields, "messages": [{"role": "user", "content": "Say hello."}]}
         data = json.dumps(body, separators=(",", ":")).encode()
-        return self.head("/v1/chat/completions", len(data), extra="Accept: text/event-stream\r\n" if fields.get("stream") else "") + data
+        accept = "Accept: text/event-stream\r\n" if fields.get("stream") else ""
+        return self.head("/v1/chat/completions", len(data), extra=accept) + data
 
     async def exchange(self, sock, resp, deadline_s, stop_after_events=None):
         """Reads into resp until the body is complete, the peer closes, or stop_after_events events have arrived.
@@ -238,7 +239,8 @@ class Load:
         resp = Response(sse=True)
         try:
             await self.loop.sock_sendall(sock, self.chat(**fields))
-            how = await self.exchange(sock, resp, events * interval / 1000 + (delay_ms or 0) / 1000 + SLACK_S, abort_after)
+            deadline = (events * interval + (delay_ms or 0)) / 1000 + SLACK_S
+            how = await self.exchange(sock, resp, deadline, abort_after)
         except OSError as e:
             how = f"error {e!r}"
         finally:
@@ -311,7 +313,8 @@ class Load:
         try:
             try:
                 async with asyncio.timeout(deadline):
-                    await self.loop.sock_sendall(sock, self.head("/v1/files", len(body), f"multipart/form-data; boundary={BOUNDARY}"))
+                    head = self.head("/v1/files", len(body), f"multipart/form-data; boundary={BOUNDARY}")
+                    await self.loop.sock_sendall(sock, head)
                     await self.loop.sock_sendall(sock, memoryview(body)[:len(body) // 2] if abort else body)
             except TimeoutError:
                 how = "send timed out"
@@ -507,7 +510,8 @@ class Load:
         minutes = []
         for m in sorted(self.minutes):
             v = self.minutes[m]
-            minutes.append({"minute": m, "expected": v["expected"], "unexpected": v["unexpected"], "labels": v["labels"],
+            minutes.append({"minute": m, "expected": v["expected"], "unexpected": v["unexpected"],
+                            "labels": v["labels"],
                             "events": len(v["delays"]), "delay_p50_ms": pct(v["delays"], 50),
                             "delay_p99_ms": pct(v["delays"], 99),
                             "delay_max_ms": max(v["delays"]) / 1000 if len(v["delays"]) else None})
