@@ -13,6 +13,7 @@ internal sealed class Options
 
     /// <summary>The client's <c>--interval-ms</c>, asked of the upstream per request; null: the upstream's own pace.</summary>
     public int? RequestedIntervalMs { get; private init; }
+
     public int Streams { get; private init; } = 500;
     public int RampMs { get; private init; } = 500;
     public int TimeoutMs { get; private init; } = 30_000;

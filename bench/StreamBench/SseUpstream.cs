@@ -87,7 +87,8 @@ internal static class SseUpstream
                     || head.Contains(" HTTP/1.0\r\n", StringComparison.Ordinal);
                 if (head.Contains("\ntransfer-encoding:", StringComparison.OrdinalIgnoreCase))
                 {
-                    // The proxy forwards every body with its Content-Length; framing it did not is a finding, not a case.
+                    // The proxy forwards every body with its Content-Length: a chunked one would be a finding, so it is
+                    // refused here rather than decoded.
                     await socket.SendAsync(Response(411, "Length Required", "", "{}"), SocketFlags.None);
                     return;
                 }
