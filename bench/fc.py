@@ -138,6 +138,22 @@ class Cgroup:
         return {"anon": int(s.get("rss", 0)), "file": int(s.get("cache", 0)),
                 "kernel": int(kmem.read_text()) if kmem.exists() else 0}
 
+    def account_sockets(self):
+        """Counts the cgroup's TCP buffers from now on. cgroup v2 counts them inside the limit (memory.stat "sock");
+        v1 keeps them apart, in memory.kmem.tcp.*, and only once a value has been written there: the highest."""
+        if not self.unified:
+            try:
+                self._write("memory", "memory.kmem.tcp.limit_in_bytes", "-1")
+            except OSError:
+                pass  # a kernel without v1 TCP accounting: socket_bytes() then says 0
+
+    def socket_bytes(self):
+        """Memory in the cgroup's TCP socket buffers (see account_sockets)."""
+        if self.unified:
+            return int(self._stat("memory", "memory.stat").get("sock", 0))
+        path = self.dirs["memory"] / "memory.kmem.tcp.usage_in_bytes"
+        return int(path.read_text()) if path.exists() else 0
+
     def limit_hits(self):
         if self.unified:
             return int(self._stat("memory", "memory.events").get("max", 0))
@@ -333,10 +349,14 @@ def spawn_load(cmd):
     return proc
 
 
-def stream_run(args, port, streams, out_file):
+def stream_run(args, port, streams, out_file, events=EVENTS, interval_ms=None):
+    """StreamBench's client on the load side: streams of events (interval_ms apart, or the upstream's pace)."""
     cmd = ["dotnet", args.streambench, "client", "--port", str(port), "--streams", str(streams),
-           "--events", str(EVENTS), "--ramp-ms", str(args.ramp_ms), "--timeout-ms", "120000", "--out", str(out_file)]
-    subprocess.run(cmd, capture_output=True, text=True, timeout=300, preexec_fn=load_side)
+           "--events", str(events), "--ramp-ms", str(args.ramp_ms), "--timeout-ms", "120000", "--out", str(out_file)]
+    if interval_ms:
+        cmd += ["--interval-ms", str(interval_ms)]
+    subprocess.run(cmd, capture_output=True, text=True, timeout=300 + events * (interval_ms or INTERVAL_MS) / 1000,
+                   preexec_fn=load_side)
     try:
         return json.loads(Path(out_file).read_text())
     except (OSError, ValueError):

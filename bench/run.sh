@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# One command for the side-by-side benchmarks: bench/run.sh [--fc] [--quick] [-- extra bench/fc.py options]
+# One command for the side-by-side benchmarks: bench/run.sh [--fc | --memcap | --slow | --soak [--minutes N]] [--quick]
+#                                              [-- extra bench/fc.py or bench/fc_limits.py options]
 #   bench/run.sh         whole-core figures: bench/harness.py, then bench/report.py -> bench/latest/
 #   bench/run.sh --fc    FC's smallest instance (0.1 vCPU, 128 MB cgroups, TLS upstream): bench/fc.py, then
 #                        bench/fc_report.py -> bench/latest/fc/. Needs root (cgroups).
+#   bench/run.sh --memcap | --slow | --soak [--minutes N]
+#                        FcHandler at that instance's limits: bench/fc_limits.py (memory cap, 1,000 slow clients,
+#                        fault-and-soak), then bench/fc_limits_report.py -> bench/latest/<memcap|slow|soak>/. Needs
+#                        root. About 4, 6 and N+2 minutes; with --quick, or a soak shorter than 30 minutes, the
+#                        report goes beside the raw results and bench/latest is left alone.
 # Installs nginx, wrk and matplotlib from Debian if missing, builds FcHandler (NativeAOT and JIT) and the stream
 # tool, runs the harness (which starts and stops every process by PID), then prints the tables and ratios and writes
 # results.md and results.png. Raw data goes to bench/results/ (git-ignored). Loopback only. A full run takes about
@@ -12,13 +18,18 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 quick=()
 fc=0
+limits=""
+minutes=30
 extra=()
+usage="usage: bench/run.sh [--fc | --memcap | --slow | --soak [--minutes N]] [--quick] [-- extra options]"
 while (($#)); do
   case "$1" in
     --quick) quick=(--quick) ;;
     --fc) fc=1 ;;
+    --memcap | --slow | --soak) fc=1; limits=${1#--} ;;
+    --minutes) shift; minutes=${1:?$usage} ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "usage: bench/run.sh [--fc] [--quick] [-- extra bench/fc.py options]" >&2; exit 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
   shift
 done
@@ -62,6 +73,19 @@ dotnet build bench/StreamBench/StreamBench.csproj -c Release -o "$bin/streambenc
 
 # 3. Measure (the harness stops what it started on any exit), then report.
 results="$root/bench/results/$(date +%Y%m%d-%H%M%S)"
+if [ -n "$limits" ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --$limits needs root: it creates cgroups" >&2; exit 1; }
+  more=()
+  [ "$limits" != soak ] || more=(--minutes "$minutes")
+  "$py" bench/fc_limits.py "$limits" --aot "$bin/aot/FcHandler" --streambench "$bin/streambench/StreamBench.dll" \
+    --results "$results-$limits" "${more[@]}" "${extra[@]}"
+  latest="$root/bench/latest/$limits"
+  # The committed soak is a full one: a shorter run (or --quick) reports beside its raw results.
+  if ((${#quick[@]})) || { [ "$limits" = soak ] && awk -v m="$minutes" 'BEGIN { exit !(m < 30) }'; }; then
+    latest="$results-$limits"
+  fi
+  exec "$py" bench/fc_limits_report.py "$results-$limits" "$latest"
+fi
 if ((fc)); then
   [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --fc needs root: it creates cgroups" >&2; exit 1; }
   "$py" bench/fc.py --aot "$bin/aot/FcHandler" --streambench "$bin/streambench/StreamBench.dll" \

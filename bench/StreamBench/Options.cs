@@ -10,6 +10,10 @@ internal sealed class Options
     public string Path { get; private init; } = "/v1/chat/completions";
     public int Events { get; private init; } = 20;
     public int IntervalMs { get; private init; } = 100;
+
+    /// <summary>The client's <c>--interval-ms</c>, asked of the upstream per request; null: the upstream's own pace.</summary>
+    public int? RequestedIntervalMs { get; private init; }
+
     public int Streams { get; private init; } = 500;
     public int RampMs { get; private init; } = 500;
     public int TimeoutMs { get; private init; } = 30_000;
@@ -33,6 +37,7 @@ internal sealed class Options
             Path = values.GetValueOrDefault("path", "/v1/chat/completions"),
             Events = Int("events", 20),
             IntervalMs = Int("interval-ms", 100),
+            RequestedIntervalMs = values.ContainsKey("interval-ms") ? Int("interval-ms", 100) : null,
             Streams = Int("streams", 500),
             RampMs = Int("ramp-ms", 500),
             TimeoutMs = Int("timeout-ms", 30_000),

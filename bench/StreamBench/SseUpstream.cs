@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -9,15 +10,35 @@ namespace StreamBench;
 /// A fake OpenAI upstream for streaming: HTTP/1.1 with keep-alive on raw sockets. A request whose body asks for
 /// <c>"stream":true</c> gets server-sent events, <see cref="Options.Events"/> of them <see cref="Options.IntervalMs"/>
 /// apart (the first at once), each carrying the <see cref="Stopwatch"/> timestamp taken just before it was written
-/// (CLOCK_MONOTONIC in ns on Linux, the clock the client reads too), then <c>[DONE]</c>. Anything else gets a small
-/// chat completion.
+/// (CLOCK_MONOTONIC in ns on Linux, the clock the client reads too), then <c>[DONE]</c>. A POST to <c>/v1/files</c>
+/// (an upload) gets a file object whose <c>bytes</c> is the length of the body received, so a client can check that
+/// all of it arrived. Anything else gets a small chat completion.
+/// <para>
+/// Bodies of any length are read; only their first <see cref="InspectedBytes"/> are looked at, the rest is discarded as
+/// it arrives. There a request may carry markers, which the benchmarks of faults and limits use; without them nothing
+/// changes:
+/// <c>"events":N</c> and <c>"interval_ms":M</c> override the stream's length and pace;
+/// <c>"fault":"429"</c> or <c>"fault":"500"</c> answer with that status and an OpenAI-shaped error body;
+/// <c>"fault":"drop"</c> closes the connection after half the stream's events, without ending the body;
+/// <c>"fault":"slow"</c> sends the response's first byte only after <c>"delay_ms":D</c> (default 2000).
+/// </para>
 /// </summary>
 internal static class SseUpstream
 {
+    /// <summary>What of a body is kept for the markers: the first 64 KB, less the request head.</summary>
+    private const int InspectedBytes = 64 * 1024;
+
     private static readonly byte[] Completion = Encoding.ASCII.GetBytes(
         "{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion\",\"created\":1700000000,\"model\":\"gpt-4o-mini\"," +
         "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello from the fake upstream.\"}," +
         "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":7,\"total_tokens\":16}}");
+
+    // OpenAI's own bodies for these statuses (https://platform.openai.com/docs/guides/error-codes), marked as the fake's.
+    private static readonly byte[] RateLimited = Response(429, "Too Many Requests", "retry-after: 1\r\n",
+        "{\"error\":{\"message\":\"Rate limit reached for requests (fake upstream).\",\"type\":\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}");
+
+    private static readonly byte[] ServerError = Response(500, "Internal Server Error", "",
+        "{\"error\":{\"message\":\"The server had an error while processing your request (fake upstream).\",\"type\":\"server_error\",\"param\":null,\"code\":null}}");
 
     public static async Task<int> RunAsync(Options options)
     {
@@ -36,7 +57,8 @@ internal static class SseUpstream
 
     private static async Task ServeAsync(Socket socket, Options options)
     {
-        var buffer = new byte[64 * 1024];
+        var buffer = new byte[InspectedBytes];
+        byte[]? discard = null; // only a connection that carries a body longer than the buffer gets one
         var have = 0;
         try
         {
@@ -60,15 +82,21 @@ internal static class SseUpstream
                 }
 
                 var head = Encoding.ASCII.GetString(buffer, 0, headEnd);
-                var contentLength = HeaderInt(head, "content-length");
+                var contentLength = HeaderLong(head, "content-length");
                 var close = head.Contains("\nconnection: close", StringComparison.OrdinalIgnoreCase)
                     || head.Contains(" HTTP/1.0\r\n", StringComparison.Ordinal);
-                var total = headEnd + 4 + contentLength;
-                if (total > buffer.Length)
+                if (head.Contains("\ntransfer-encoding:", StringComparison.OrdinalIgnoreCase))
                 {
+                    // The proxy forwards every body with its Content-Length: a chunked one would be a finding, so it is
+                    // refused here rather than decoded.
+                    await socket.SendAsync(Response(411, "Length Required", "", "{}"), SocketFlags.None);
                     return;
                 }
 
+                // The body's first part stays in the buffer to be looked at; whatever does not fit is read and dropped.
+                var bodyStart = headEnd + 4;
+                var kept = (int)Math.Min(contentLength, buffer.Length - bodyStart);
+                var total = bodyStart + kept;
                 while (have < total)
                 {
                     var read = await socket.ReceiveAsync(buffer.AsMemory(have), SocketFlags.None);
@@ -80,20 +108,51 @@ internal static class SseUpstream
                     have += read;
                 }
 
-                var stream = buffer.AsSpan(headEnd + 4, contentLength).IndexOf("\"stream\":true"u8) >= 0;
+                for (var rest = contentLength - kept; rest > 0;)
+                {
+                    discard ??= new byte[InspectedBytes];
+                    var read = await socket.ReceiveAsync(discard.AsMemory(0, (int)Math.Min(rest, discard.Length)), SocketFlags.None);
+                    if (read == 0)
+                    {
+                        return;
+                    }
+
+                    rest -= read;
+                }
+
+                var body = buffer.AsSpan(bodyStart, kept);
+                var stream = body.IndexOf("\"stream\":true"u8) >= 0;
+                var fault = Marker(body, "\"fault\":\""u8);
+                var shape = (Events: IntMarker(body, "\"events\":"u8) ?? options.Events,
+                    IntervalMs: IntMarker(body, "\"interval_ms\":"u8) ?? options.IntervalMs);
+                var delayMs = fault == "slow" ? IntMarker(body, "\"delay_ms\":"u8) ?? 2000 : 0;
+                var upload = head.StartsWith("POST /v1/files", StringComparison.Ordinal);
                 buffer.AsSpan(total, have - total).CopyTo(buffer);
                 have -= total;
 
-                if (stream)
+                if (delayMs > 0)
                 {
-                    await StreamAsync(socket, options, close);
+                    await Task.Delay(delayMs);
+                }
+
+                if (fault is "429" or "500")
+                {
+                    await socket.SendAsync(fault == "429" ? RateLimited : ServerError, SocketFlags.None);
+                }
+                else if (stream)
+                {
+                    if (!await StreamAsync(socket, shape.Events, shape.IntervalMs, dropMidway: fault == "drop", close))
+                    {
+                        return; // dropped on purpose: the connection closes without the body's end
+                    }
                 }
                 else
                 {
+                    var json = upload ? FileObject(contentLength) : Completion;
                     var response = Encoding.ASCII.GetBytes(
-                        $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {Completion.Length}\r\n" +
+                        $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {json.Length}\r\n" +
                         (close ? "Connection: close\r\n" : "") + "x-request-id: req_bench\r\n\r\n");
-                    await socket.SendAsync(response.Concat(Completion).ToArray(), SocketFlags.None);
+                    await socket.SendAsync(response.Concat(json).ToArray(), SocketFlags.None);
                 }
 
                 if (close)
@@ -112,17 +171,23 @@ internal static class SseUpstream
         }
     }
 
-    private static async Task StreamAsync(Socket socket, Options options, bool close)
+    /// <summary>Sends the stream; false when it was dropped midway on purpose.</summary>
+    private static async Task<bool> StreamAsync(Socket socket, int events, int intervalMs, bool dropMidway, bool close)
     {
         await socket.SendAsync(Encoding.ASCII.GetBytes(
             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n" +
             (close ? "Connection: close\r\n" : "") + "x-request-id: req_bench\r\n\r\n"), SocketFlags.None);
 
         var start = Stopwatch.GetTimestamp();
-        for (var i = 0; i < options.Events; i++)
+        for (var i = 0; i < events; i++)
         {
+            if (dropMidway && i == events / 2)
+            {
+                return false;
+            }
+
             // An absolute schedule, so scheduling jitter never accumulates; the stamp is taken after the wait.
-            var due = TimeSpan.FromMilliseconds((double)i * options.IntervalMs) - Stopwatch.GetElapsedTime(start);
+            var due = TimeSpan.FromMilliseconds((double)i * intervalMs) - Stopwatch.GetElapsedTime(start);
             if (due > TimeSpan.Zero)
             {
                 await Task.Delay(due);
@@ -135,11 +200,39 @@ internal static class SseUpstream
         }
 
         await socket.SendAsync(Chunk("data: [DONE]\n\n").Concat("0\r\n\r\n"u8.ToArray()).ToArray(), SocketFlags.None);
+        return true;
     }
 
     private static byte[] Chunk(string data) => Encoding.ASCII.GetBytes($"{data.Length:x}\r\n{data}\r\n");
 
-    private static int HeaderInt(string head, string name)
+    private static byte[] Response(int status, string reason, string headers, string json) => Encoding.ASCII.GetBytes(
+        $"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {json.Length}\r\n{headers}" +
+        $"x-request-id: req_bench\r\n\r\n{json}");
+
+    private static byte[] FileObject(long bytes) => Encoding.ASCII.GetBytes(
+        "{\"id\":\"file-bench\",\"object\":\"file\",\"bytes\":" + bytes + ",\"created_at\":1700000000," +
+        "\"filename\":\"upload.jsonl\",\"purpose\":\"batch\",\"status\":\"processed\"}");
+
+    private static string? Marker(ReadOnlySpan<byte> body, ReadOnlySpan<byte> key)
+    {
+        var at = body.IndexOf(key);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var value = body[(at + key.Length)..];
+        var end = value.IndexOf((byte)'"');
+        return end < 0 ? null : Encoding.ASCII.GetString(value[..end]);
+    }
+
+    private static int? IntMarker(ReadOnlySpan<byte> body, ReadOnlySpan<byte> key)
+    {
+        var at = body.IndexOf(key);
+        return at >= 0 && Utf8Parser.TryParse(body[(at + key.Length)..], out int value, out _) ? value : null;
+    }
+
+    private static long HeaderLong(string head, string name)
     {
         var at = head.IndexOf("\n" + name + ":", StringComparison.OrdinalIgnoreCase);
         if (at < 0)
@@ -149,6 +242,6 @@ internal static class SseUpstream
 
         var start = at + name.Length + 2;
         var end = head.IndexOf('\r', start);
-        return int.Parse(head.AsSpan(start, (end < 0 ? head.Length : end) - start).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        return long.Parse(head.AsSpan(start, (end < 0 ? head.Length : end) - start).Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

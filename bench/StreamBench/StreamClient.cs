@@ -8,17 +8,19 @@ using System.Text;
 namespace StreamBench;
 
 /// <summary>
-/// Opens <see cref="Options.Streams"/> concurrent streaming chat completions (spread over <see cref="Options.RampMs"/>)
-/// and records, per stream, the time to first event, and per event the delay between the upstream's send stamp and
-/// its arrival here. A stream that does not end with <c>[DONE]</c> after every event, or any non-200, is an error.
-/// Writes one JSON object: the raw samples in microseconds, the error count and a few error messages.
+/// Opens <see cref="Options.Streams"/> concurrent streaming chat completions (spread over <see cref="Options.RampMs"/>),
+/// each asking the upstream for <see cref="Options.Events"/> events, and records, per stream, the time to first event,
+/// and per event the delay between the upstream's send stamp and its arrival here. A stream that does not end with
+/// <c>[DONE]</c> after every event, or any non-200, is an error. Writes one JSON object: the raw samples in microseconds, the error count and a few error messages.
 /// </summary>
 internal static class StreamClient
 {
     public static async Task<int> RunAsync(Options options)
     {
+        // The stream's length (and pace, if given) ride in the body, so the upstream sends what this client expects.
+        var pace = options.RequestedIntervalMs is { } interval ? $",\"interval_ms\":{interval}" : "";
         var body = Encoding.ASCII.GetBytes(
-            "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello.\"}]}");
+            $"{{\"model\":\"gpt-4o-mini\",\"stream\":true,\"events\":{options.Events}{pace},\"messages\":[{{\"role\":\"user\",\"content\":\"Say hello.\"}}]}}");
         var request = Encoding.ASCII.GetBytes(
             $"POST {options.Path} HTTP/1.1\r\nHost: 127.0.0.1:{options.Port}\r\nAuthorization: Bearer sk-bench\r\n" +
             $"Content-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: {body.Length}\r\n\r\n")
