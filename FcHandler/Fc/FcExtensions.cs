@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using FcHandler.Proxy.WebSockets;
 
 namespace FcHandler.Fc;
@@ -13,6 +14,9 @@ internal static class FcExtensions
         services.AddSingleton<FcContextFactory>();
         services.AddSingleton<InFlightRequests>();
         services.AddSingleton<UpstreamWarmup>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IManagedHeap, GcManagedHeap>();
+        services.AddHostedService<IdleMemoryTrim>();
 
         // SIGTERM drains like pre-stop, and the process exits within PRE_STOP_TIMEOUT (the host's default is 30 s).
         services.AddHostedService<ShutdownDrain>();

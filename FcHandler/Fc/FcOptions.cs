@@ -18,6 +18,13 @@ internal sealed class FcOptions
     /// </summary>
     public TimeSpan WarmupTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// How long the instance must have no request in progress before the proxy compacts its heap and gives the memory
+    /// of the last busy spell back (<c>IDLE_TRIM_AFTER</c>; <c>off</c> or <c>0</c> never does). Defaults to 5 seconds. It only
+    /// collects when the heap has grown by 8 MB since the last time.
+    /// </summary>
+    public TimeSpan? IdleTrimAfter { get; init; } = TimeSpan.FromSeconds(5);
+
     public static FcOptions Read(IConfiguration configuration)
     {
         var defaults = new FcOptions();
@@ -25,6 +32,9 @@ internal sealed class FcOptions
         {
             PreStopTimeout = Duration.Read(configuration, "PRE_STOP_TIMEOUT") ?? defaults.PreStopTimeout,
             WarmupTimeout = Duration.Read(configuration, "WARMUP_TIMEOUT") ?? defaults.WarmupTimeout,
+            IdleTrimAfter = configuration["IDLE_TRIM_AFTER"]?.Trim() is "0" or "off" or "OFF" or "Off"
+                ? null
+                : Duration.Read(configuration, "IDLE_TRIM_AFTER") ?? defaults.IdleTrimAfter,
         };
     }
 }

@@ -1,17 +1,21 @@
 namespace FcHandler.Fc;
 
 /// <summary>
-/// Counts the requests in progress so the pre-stop hook can wait for running streams, and refuses new work once
-/// draining has begun.
+/// Counts the requests in progress so the pre-stop hook can wait for running streams, refuses new work once
+/// draining has begun, and tells <see cref="IdleMemoryTrim"/> when the instance has gone quiet.
 /// </summary>
 internal sealed class InFlightRequests
 {
     private readonly object _gate = new();
     private int _count;
+    private long _admitted;
     private bool _draining;
     private TaskCompletionSource? _idle;
 
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>How many requests have been admitted since start-up; a change means the instance was not idle.</summary>
+    public long Admitted => Interlocked.Read(ref _admitted);
 
     public bool IsDraining => Volatile.Read(ref _draining);
 
@@ -26,6 +30,7 @@ internal sealed class InFlightRequests
             }
 
             _count++;
+            _admitted++;
             return true;
         }
     }
@@ -34,9 +39,10 @@ internal sealed class InFlightRequests
     {
         lock (_gate)
         {
-            if (--_count == 0)
+            if (--_count == 0 && _idle is { } idle)
             {
-                _idle?.TrySetResult();
+                _idle = null;
+                idle.TrySetResult();
             }
         }
     }
@@ -49,6 +55,18 @@ internal sealed class InFlightRequests
         {
             _draining = true;
             return _count;
+        }
+    }
+
+    /// <summary>
+    /// Completes when no request is in progress and at least one has been admitted after the
+    /// <paramref name="admitted"/> count was read (see <see cref="Admitted"/>): the end of the next busy spell.
+    /// </summary>
+    public Task WhenIdleAfter(long admitted)
+    {
+        lock (_gate)
+        {
+            return _count == 0 && _admitted > admitted ? Task.CompletedTask : IdleTask();
         }
     }
 
@@ -65,8 +83,7 @@ internal sealed class InFlightRequests
                 return 0;
             }
 
-            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            idle = _idle.Task;
+            idle = IdleTask();
         }
 
         try
@@ -80,4 +97,7 @@ internal sealed class InFlightRequests
 
         return Count;
     }
+
+    // Completed, and forgotten, when the count next reaches zero; the caller holds _gate.
+    private Task IdleTask() => (_idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 }

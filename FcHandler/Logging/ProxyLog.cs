@@ -134,6 +134,11 @@ internal static partial class ProxyLog
     [LoggerMessage(70, LogLevel.Information, "Instance: {Processors} processor(s), GC heap limit {HeapLimitMb} MB", EventName = "Instance")]
     public static partial void Instance(ILogger logger, int processors, long heapLimitMb);
 
+    [LoggerMessage(71, LogLevel.Information,
+        "Idle for {IdleSeconds}s: heap compacted from {BeforeMb} MB committed to {AfterMb} MB in {ElapsedMs} ms (IDLE_TRIM_AFTER)",
+        EventName = "IdleTrimmed")]
+    public static partial void IdleTrimmed(ILogger logger, double idleSeconds, double beforeMb, double afterMb, double elapsedMs);
+
     // Header rules (FcHandler/Proxy/HeaderRules.cs), ids from 80. Header names only, as the operator listed them.
     [LoggerMessage(80, LogLevel.Information, "Also forwarding the request headers {Headers} (PROXY_FORWARD_HEADERS)", EventName = "ForwardHeaders")]
     public static partial void ForwardHeaders(ILogger logger, string headers);
