@@ -261,14 +261,15 @@ class Systems:
         env.update(extra)
         return [str(launcher) if launcher.exists() else binary], env
 
-    def start(self, system, transport, cgroup, err):
+    def start(self, system, transport, cgroup, err, out=None):
+        """Starts a system in its cgroup; its stdout (the proxy's log) is dropped unless `out` is a file."""
         cmd, env = self.command(system, transport)
 
         def enter():
             os.sched_setaffinity(0, SUT_CPU)
             cgroup.enter(os.getpid())
 
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=enter)
+        proc = subprocess.Popen(cmd, env=env, stdout=out or subprocess.DEVNULL, stderr=err, preexec_fn=enter)
         h.started.append(proc)
         return proc
 

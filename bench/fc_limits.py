@@ -54,7 +54,8 @@ class Proxy:
         self.cgroup = fc.Cgroup(name, sized=sized)
         self.cgroup.account_sockets()
         evict(ctx.args.aot)
-        self.proc = self.systems.start("fc-aot", "tls", self.cgroup, open(ctx.out / f"{name}.stderr.log", "ab"))
+        self.proc = self.systems.start("fc-aot", "tls", self.cgroup, open(ctx.out / f"{name}.stderr.log", "ab"),
+                                       out=open(ctx.out / f"{name}.log", "ab"))
         status, _ = fc.first_200(self.port)
         if status != 200:
             ctx.errors.append(f"{name}: the proxy did not start (answered {status})")
@@ -210,6 +211,19 @@ def finish(ctx, proxy, sampler, hits0=0):
     R["oom_kills"] = proxy.cgroup.oom_kills()
     R["alive"] = proxy.alive()
     proxy.stop()
+    # The proxy's own account of the idle trims (IDLE_TRIM_AFTER): when, and what each gave back.
+    log_file = ctx.out / f"{proxy.name}.log"
+    R["idle_trims"] = [log_message(line) for line in log_file.read_text(errors="replace").splitlines()
+                       if "heap compacted" in line] if log_file.exists() else []
+
+
+def log_message(line):
+    """A log line's message, from the JSON line the proxy writes in FC (time first) or as it is."""
+    try:
+        entry = json.loads(line)
+        return f"{entry['time']} {entry['msg']}"
+    except (ValueError, KeyError, TypeError):
+        return line.strip()
 
 
 # ---------------------------------------------------------------- what the garbage collector plans for

@@ -174,7 +174,7 @@ def report_memcap():
                       memory_row(f"after {CFG['light_s']:g} s of light traffic", R["after"])],
                      SOCKETS_NOTE + f" The cgroup's own high-water mark (memory.max_usage_in_bytes) under the load: "
                      f"{R['load_peak_mb']:.1f} MB. {gcs}The proxy was throttled in {throttled:.0%} of the quota "
-                     "periods under the load: it ran out of CPU before it ran out of memory."))
+                     "periods under the load: it ran out of CPU before it ran out of memory." + trims_note()))
     s = R["streams"]
     sections.append(("The streams", ["streams", "completed", "events", "delay p50 ms", "p99 ms", "max ms"],
                      [[s["streams"], s["ok"], s["events"], f(s["delay_p50_ms"]), f(s["delay_p99_ms"]),
@@ -192,6 +192,14 @@ def report_memcap():
          f"{f(idle.get('gc_committed_mb'))} -> {f(after.get('gc_committed_mb'))} MB; {after['spool_files']} files",
          after["cg_mb"] - idle["cg_mb"] <= NEAR_IDLE_MB and after["spool_files"] == 0
          and after.get("spool_open_fds", 0) == 0)
+
+
+def trims_note():
+    """What the proxy's log says its idle trims (IDLE_TRIM_AFTER) gave back."""
+    trims = R.get("idle_trims")
+    if trims is None:
+        return ""
+    return (f" Idle trims in the proxy's log: {len(trims)}" + (": " + "; ".join(trims) if trims else "") + ".")
 
 
 def chart_memcap(plt):
@@ -399,7 +407,8 @@ def report_soak():
                       "slope after warm-up (per min)", "tolerance", "result"], rows,
                      TOLERANCE_NOTE + f" Garbage collections after warm-up: {gcs if gcs is not None else '?'}, "
                      f"of them full (gen2): {full if full is not None else '?'}. Anonymous memory outside the GC heap "
-                     "(native: TLS, sockets' user buffers, stacks, the allocator) does not wait for a collection."))
+                     "(native: TLS, sockets' user buffers, stacks, the allocator) does not wait for a collection."
+                     + trims_note()))
     after = R["after"]
     crit("no spooled body left after the load (files in TMPDIR, descriptors open on them)",
          f"{after.get('spool_files')} files, {after.get('spool_open_fds')} descriptors",
