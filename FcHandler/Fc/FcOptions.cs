@@ -23,8 +23,8 @@ internal sealed class FcOptions
         var defaults = new FcOptions();
         return new FcOptions
         {
-            PreStopTimeout = Duration.Read(configuration, "PRE_STOP_TIMEOUT") ?? defaults.PreStopTimeout,
-            WarmupTimeout = Duration.Read(configuration, "WARMUP_TIMEOUT") ?? defaults.WarmupTimeout,
+            PreStopTimeout = Duration.Read(configuration, ConfigKeys.PreStopTimeout) ?? defaults.PreStopTimeout,
+            WarmupTimeout = Duration.Read(configuration, ConfigKeys.WarmupTimeout) ?? defaults.WarmupTimeout,
         };
     }
 }
