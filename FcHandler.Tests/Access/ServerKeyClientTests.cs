@@ -7,7 +7,7 @@ using OpenAI.Models;
 
 namespace FcHandler.Tests.Access;
 
-/// <summary>The official OpenAI .NET client in server-key mode, with an access token as its API key, as the README says.</summary>
+/// <summary>The official OpenAI .NET client in server-key mode, with an access token as its API key, as docs/access-control.md says.</summary>
 public sealed class ServerKeyClientTests : ProxyTest
 {
     protected override IDictionary<string, string?> Settings => AccessKit.ServerKeyMode();

@@ -8,7 +8,7 @@ namespace FcHandler.Tests.EndToEnd;
 
 /// <summary>
 /// The official OpenAI .NET client's Realtime API (a WebSocket session) through the proxy, in both key modes, pointed at
-/// it exactly as the README says.
+/// it exactly as docs/realtime.md says.
 /// </summary>
 public sealed class OpenAIRealtimeClientTests
 {

@@ -7,7 +7,7 @@ using FcHandler.Usage;
 
 namespace FcHandler.Tests.Logging;
 
-/// <summary>LOG_FORMAT=json: one object per line, with the fields the README documents.</summary>
+/// <summary>LOG_FORMAT=json: one object per line, with the fields docs/logs-and-usage.md documents.</summary>
 public sealed class JsonLogTests
 {
     private static JsonElement Parse(string line)

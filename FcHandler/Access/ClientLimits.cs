@@ -6,7 +6,7 @@ namespace FcHandler.Access;
 /// <summary>
 /// What a client may send and how slowly, and how much temporary storage its body may take. The body limits are
 /// enforced by <see cref="RequestBodyBuffer"/> with OpenAI-shaped errors; the rest are Kestrel's, which refuses before
-/// the app runs (with an empty 4xx; see the README).
+/// the app runs (with an empty 4xx; see docs/limits-and-faults.md).
 /// </summary>
 internal sealed class ClientLimits
 {

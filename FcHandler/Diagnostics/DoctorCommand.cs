@@ -45,7 +45,7 @@ internal static class DoctorCommand
             return (int)DoctorOutcome.BadUsage;
         }
 
-        var region = configuration[ConfigKeys.FcRegion];
+        var region = configuration[ConfigKeys.SetByFc.Region];
         var probe = new UpstreamProbe(resolve, options.ConnectTimeout, UpstreamClient.CertificateCheck(options), trust);
         await output.WriteLineAsync($"upstream  {options.DestinationPrefix}{(string.IsNullOrEmpty(region) ? " (FC_REGION not set: not in FC)" : $" from FC_REGION={region}")}");
 

@@ -1,6 +1,6 @@
 namespace FcHandler.Diagnostics;
 
-/// <summary><c>FcHandler doctor</c>'s exit codes, one per outcome (README, "Diagnose with doctor").</summary>
+/// <summary><c>FcHandler doctor</c>'s exit codes, one per outcome (docs/commands.md, "doctor").</summary>
 internal enum DoctorOutcome
 {
     /// <summary>Every step checked passed (without <c>OPENAI_API_KEY</c>, the API itself was not asked).</summary>

@@ -1,7 +1,7 @@
 namespace FcHandler.Errors;
 
 /// <summary>
-/// A failure the proxy answers itself. Each has a fixed status, OpenAI error type and code (listed in the README's
+/// A failure the proxy answers itself. Each has a fixed status, OpenAI error type and code (listed in docs/errors.md's
 /// error table) and a message that says what to do. Messages never contain header values or bodies.
 /// </summary>
 internal readonly record struct ProxyError(int Status, string Type, string Code, string Message, string? Param = null)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FcHandler.Hosting;
 
 namespace FcHandler.Fc;
 
@@ -21,19 +22,19 @@ internal sealed record FcEnvironment(
         string Get(string key) => configuration[key]?.Trim() ?? "";
 
         return new FcEnvironment(
-            Get("FC_FUNCTION_NAME"),
-            Get("FC_FUNCTION_HANDLER"),
-            int.TryParse(Get("FC_FUNCTION_MEMORY_SIZE"), NumberStyles.None, CultureInfo.InvariantCulture, out var memory) ? memory : 0,
-            Get("FC_REGION"),
-            Get("FC_ACCOUNT_ID"),
-            Get("FC_INSTANCE_ID"),
+            Get(ConfigKeys.SetByFc.FunctionName),
+            Get(ConfigKeys.SetByFc.FunctionHandler),
+            int.TryParse(Get(ConfigKeys.SetByFc.FunctionMemorySize), NumberStyles.None, CultureInfo.InvariantCulture, out var memory) ? memory : 0,
+            Get(ConfigKeys.SetByFc.Region),
+            Get(ConfigKeys.SetByFc.AccountId),
+            Get(ConfigKeys.SetByFc.InstanceId),
             // FC_FUNCTION_VERSION on Debian 11 and later, FC_VER_ID before.
-            Get("FC_FUNCTION_VERSION") is { Length: > 0 } version ? version : Get("FC_VER_ID"),
+            Get(ConfigKeys.SetByFc.FunctionVersion) is { Length: > 0 } version ? version : Get(ConfigKeys.SetByFc.VerId),
             // On custom.debian11 the security token is no longer sent as a header; the role's credentials are here.
             // https://help.aliyun.com/document_detail/2513507.html
             new FcCredentials(
-                Get("ALIBABA_CLOUD_ACCESS_KEY_ID"),
-                Get("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
-                Get("ALIBABA_CLOUD_SECURITY_TOKEN")));
+                Get(ConfigKeys.SetByFc.AccessKeyId),
+                Get(ConfigKeys.SetByFc.AccessKeySecret),
+                Get(ConfigKeys.SetByFc.SecurityToken)));
     }
 }

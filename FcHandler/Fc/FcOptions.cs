@@ -30,11 +30,11 @@ internal sealed class FcOptions
         var defaults = new FcOptions();
         return new FcOptions
         {
-            PreStopTimeout = Duration.Read(configuration, "PRE_STOP_TIMEOUT") ?? defaults.PreStopTimeout,
-            WarmupTimeout = Duration.Read(configuration, "WARMUP_TIMEOUT") ?? defaults.WarmupTimeout,
-            IdleTrimAfter = configuration["IDLE_TRIM_AFTER"]?.Trim() is "0" or "off" or "OFF" or "Off"
+            PreStopTimeout = Duration.Read(configuration, ConfigKeys.PreStopTimeout) ?? defaults.PreStopTimeout,
+            WarmupTimeout = Duration.Read(configuration, ConfigKeys.WarmupTimeout) ?? defaults.WarmupTimeout,
+            IdleTrimAfter = configuration[ConfigKeys.IdleTrimAfter]?.Trim() is "0" or "off" or "OFF" or "Off"
                 ? null
-                : Duration.Read(configuration, "IDLE_TRIM_AFTER") ?? defaults.IdleTrimAfter,
+                : Duration.Read(configuration, ConfigKeys.IdleTrimAfter) ?? defaults.IdleTrimAfter,
         };
     }
 }

@@ -44,7 +44,7 @@ internal static class InvokeCommand
                 builder.Configuration.AddInMemoryCollection(
                 [
                     new(ConfigKeys.ListenHost, "127.0.0.1"),
-                    new(ConfigKeys.FcCustomListenPort, "0"),
+                    new(ConfigKeys.SetByFc.CustomListenPort, "0"),
                 ]);
                 // stdout carries the response event alone.
                 builder.Services.Configure<LogOutputOptions>(output => output.StandardError = true);

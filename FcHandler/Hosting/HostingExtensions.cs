@@ -24,12 +24,6 @@ internal static class HostingExtensions
         return builder;
     }
 
-    /// <summary>
-    /// The runtime's switch for running socket completions on the I/O thread instead of a thread-pool worker, read by
-    /// .NET once, when the first socket is created. build/bootstrap sets it on FC.
-    /// </summary>
-    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-
     public static WebApplicationBuilder UseProxyKestrel(this WebApplicationBuilder builder, ListenEndpoint endpoint)
     {
         // Where socket completions run inline, Kestrel runs its own continuations inline too, so a relayed event goes
@@ -37,7 +31,7 @@ internal static class HostingExtensions
         // that is about a tenth of the CPU per event (bench/README.md). Kestrel calls it unsafe because application
         // code then runs on the I/O thread; nothing in the request path blocks a thread (file I/O and DNS go to the
         // thread pool), and the test suite runs in this mode too (FcHandler.Tests/test.runsettings).
-        var inline = Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1";
+        var inline = Environment.GetEnvironmentVariable(ConfigKeys.SetByBootstrap.InlineCompletions) == "1";
         builder.Services.Configure<SocketTransportOptions>(sockets => sockets.UnsafePreferInlineScheduling = inline);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -62,7 +56,7 @@ internal static class HostingExtensions
     public static WebApplicationBuilder UseProxyLogging(this WebApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
-        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging")); // Logging__LogLevel__<category>
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection(ConfigKeys.Logging)); // Logging__LogLevel__<category>
         // A factory registration, so the container disposes the provider at shutdown and its last lines are written.
         builder.Services.AddSingleton<ILoggerProvider>(services =>
         {

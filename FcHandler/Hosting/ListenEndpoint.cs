@@ -17,14 +17,14 @@ internal sealed record ListenEndpoint(IPAddress? Address, int Port)
     /// </summary>
     public static ListenEndpoint Read(IConfiguration configuration)
     {
-        var port = ReadPort(configuration, ConfigKeys.FcCustomListenPort)
-            ?? ReadPort(configuration, ConfigKeys.FcServerPort)
+        var port = ReadPort(configuration, ConfigKeys.SetByFc.CustomListenPort)
+            ?? ReadPort(configuration, ConfigKeys.SetByFc.ServerPort)
             ?? DefaultPort;
 
         var host = configuration[ConfigKeys.ListenHost];
         if (string.IsNullOrWhiteSpace(host))
         {
-            var inFc = !string.IsNullOrEmpty(configuration[ConfigKeys.FcFunctionName]);
+            var inFc = !string.IsNullOrEmpty(configuration[ConfigKeys.SetByFc.FunctionName]);
             return new ListenEndpoint(inFc ? IPAddress.Any : null, port);
         }
 

@@ -8,6 +8,9 @@ namespace FcHandler.Hosting;
 /// </summary>
 internal static class StartupFailure
 {
+    /// <summary>The line's event name, as the [LoggerMessage] lines name theirs.</summary>
+    public const string EventName = "StartupFailed";
+
     public static string Line(string reason)
     {
         var message = $"FcHandler cannot start: {reason}";
@@ -15,7 +18,7 @@ internal static class StartupFailure
         try
         {
             return LogFormats.Read(configuration) == LogFormat.Json
-                ? JsonLogLine.FormatMessage(LogLevel.Critical, "StartupFailed", message)
+                ? JsonLogLine.FormatMessage(LogLevel.Critical, EventName, message)
                 : message + "\n";
         }
         catch (ConfigurationException)

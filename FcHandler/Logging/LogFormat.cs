@@ -21,7 +21,7 @@ internal static class LogFormats
     /// </summary>
     public static LogFormat Read(IConfiguration configuration) => configuration[ConfigKeys.LogFormat]?.Trim().ToLowerInvariant() switch
     {
-        null or "" => string.IsNullOrEmpty(configuration[ConfigKeys.FcFunctionName]) ? LogFormat.Text : LogFormat.Json,
+        null or "" => string.IsNullOrEmpty(configuration[ConfigKeys.SetByFc.FunctionName]) ? LogFormat.Text : LogFormat.Json,
         "json" => LogFormat.Json,
         "text" => LogFormat.Text,
         var other => throw new ConfigurationException($"{ConfigKeys.LogFormat} must be json or text; got '{other}'."),

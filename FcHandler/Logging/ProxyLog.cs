@@ -11,7 +11,7 @@ internal static partial class ProxyLog
     /// <summary>The access line's event id: in JSON it carries its fields only, no message text.</summary>
     public const int AccessEventId = 1;
 
-    // The parameters' names are the JSON fields' names (snake_case): README, "Logs".
+    // The parameters' names are the JSON fields' names (snake_case): docs/logs-and-usage.md.
     [LoggerMessage(AccessEventId, LogLevel.Information,
         "{Method} {Path} {Route} {Status} upstream={UpstreamStatus} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B subject={Subject} model={Model} usage={Usage} error={ErrorCode} request_id={RequestId}",
         EventName = "Access")]

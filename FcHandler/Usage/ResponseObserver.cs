@@ -30,7 +30,7 @@ internal sealed class ResponseObserver
     /// <param name="readUsage">Whether the request could produce billed usage (a generation request that was not a read).</param>
     /// <param name="status">The upstream's status: usage comes with 2xx answers, error codes with 4xx and 5xx.</param>
     /// <param name="contentType">The media type, parameters allowed: usage is read from JSON and event streams only, never from audio or images.</param>
-    /// <param name="contentEncoding">A compressed body is decoded on the side, except an event stream (see README, Logs).</param>
+    /// <param name="contentEncoding">A compressed body is decoded on the side, except an event stream (see docs/logs-and-usage.md).</param>
     /// <param name="usageRequestedByProxy">The proxy added <c>stream_options.include_usage</c> to this request.</param>
     public static ResponseObserver? For(bool readUsage, int status, string? contentType, string? contentEncoding, bool usageRequestedByProxy)
     {

@@ -1,0 +1,53 @@
+namespace FcHandler.Tests.Docs;
+
+/// <summary>
+/// The documentation as a site: every relative link in README.md and docs/*.md reaches a file, or a heading of a
+/// page, that exists, and the README's map names every page under docs/.
+/// </summary>
+public sealed class DocLinksTests
+{
+    [Fact]
+    public void Links_EveryRelativeLink_PointsToAnExistingFileOrHeading()
+    {
+        var pages = MarkdownPage.All();
+        var anchors = pages.ToDictionary(page => Path.GetFullPath(page.Path), page => page.Anchors());
+
+        var broken = new List<string>();
+        var checkedLinks = 0;
+        foreach (var page in pages)
+        {
+            foreach (var (line, target) in page.Links().Where(link => !link.Target.Contains("://", StringComparison.Ordinal)
+                && !link.Target.StartsWith("mailto:", StringComparison.Ordinal)))
+            {
+                checkedLinks++;
+                var hash = target.IndexOf('#');
+                var file = hash < 0 ? target : target[..hash];
+                var anchor = hash < 0 ? null : target[(hash + 1)..];
+                var path = file.Length == 0 ? page.Path : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(page.Path)!, Uri.UnescapeDataString(file)));
+
+                if (!File.Exists(path) && !Directory.Exists(path))
+                {
+                    broken.Add($"{page.Name}:{line}: {target}: no such file");
+                }
+                else if (anchor is not null && !(anchors.TryGetValue(Path.GetFullPath(path), out var headings) && headings.Contains(anchor)))
+                {
+                    broken.Add($"{page.Name}:{line}: {target}: no such heading");
+                }
+            }
+        }
+
+        Assert.True(checkedLinks > 0);
+        Assert.Empty(broken);
+    }
+
+    [Fact]
+    public void Readme_DocumentationMap_LinksEveryDocsPage()
+    {
+        var linked = MarkdownPage.Readme().TableUnder("Documentation")
+            .SelectMany(row => MarkdownPage.LinkTargets(row[0]))
+            .Order(StringComparer.Ordinal);
+        var pages = Directory.GetFiles(MarkdownPage.DocsDirectory, "*.md").Select(path => $"docs/{Path.GetFileName(path)}").Order(StringComparer.Ordinal);
+
+        Assert.Equal(pages, linked);
+    }
+}
