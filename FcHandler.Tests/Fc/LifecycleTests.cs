@@ -84,10 +84,16 @@ public sealed class LifecycleTests
         var preStop = proxy.Client.SendAsync(preStopRequest);
         await proxy.Logs.WaitForLineAsync(l => l.Contains("waiting for 1 in flight", StringComparison.Ordinal));
 
-        using (var late = await proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative)))
+        using (var lateRequest = new HttpRequestMessage(HttpMethod.Get, "/v1/models"))
         {
+            lateRequest.Headers.TryAddWithoutValidation("Origin", "https://chat.example.com");
+            using var late = await proxy.Client.SendAsync(lateRequest);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, late.StatusCode);
             Assert.Contains("shutting_down", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Equal("*", Assert.Single(late.Headers.GetValues("Access-Control-Allow-Origin"))); // a browser can read why
+            var line = await proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/models", StringComparison.Ordinal));
+            Assert.Contains(" 503 ", line, StringComparison.Ordinal);
+            Assert.Contains("error=shutting_down", line, StringComparison.Ordinal);
         }
 
         Assert.False(preStop.IsCompleted, "pre-stop answered while a stream was still running");
@@ -155,7 +161,7 @@ public sealed class LifecycleTests
         using var answer = await proxy.Client.SendAsync(preStopRequest);
 
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
-        var (status, description) = await socket.ReceiveCloseAsync();
+        var (status, description) = await socket.ReceiveCloseAndAnswerAsync();
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status); // 1001, going away
         Assert.Equal("proxy instance stopping, reconnect", description);
         var upstreamEnd = await upstream.FirstWebSocketEnd;
@@ -165,6 +171,25 @@ public sealed class LifecycleTests
         var line = await proxy.Logs.WaitForLineAsync(l => l.Contains("101 websocket", StringComparison.Ordinal));
         // The client may answer the proxy's close frame with its own before the relay ends: either is right.
         Assert.Matches("closed_by=proxy client_close=(-|1001) upstream_close=1001 ", line);
+    }
+
+    [Fact]
+    public async Task Stop_WebSocketOutlivesTheTimeout_BothSidesGet1001BeforeTheHostStops()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["PRE_STOP_TIMEOUT"] = "100ms" });
+        using var socket = await RealtimeSockets.ConnectAsync(proxy);
+        Assert.Contains("session.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+
+        var stop = proxy.StopAsync(); // what SIGTERM starts
+        var (status, description) = await socket.ReceiveCloseAndAnswerAsync();
+        await stop;
+
+        Assert.Equal((WebSocketCloseStatus.EndpointUnavailable, "proxy instance stopping, reconnect"), (status, description));
+        var upstreamEnd = await upstream.FirstWebSocketEnd;
+        Assert.Equal((WebSocketCloseStatus.EndpointUnavailable, false), (upstreamEnd.CloseStatus, upstreamEnd.Vanished));
+        Assert.Contains(proxy.Logs.Lines, l => l.Contains("Stopping: closing 1 WebSockets with 1001", StringComparison.Ordinal));
+        Assert.Contains(proxy.Logs.Lines, l => l.Contains("Stopping: done waiting, 0 requests still running", StringComparison.Ordinal));
     }
 
     [Fact]

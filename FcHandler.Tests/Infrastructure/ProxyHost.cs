@@ -11,6 +11,7 @@ namespace FcHandler.Tests.Infrastructure;
 public sealed class ProxyHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private Task? _stopped;
 
     private ProxyHost(WebApplication app, LogCapture logs, Uri baseAddress)
     {
@@ -66,10 +67,13 @@ public sealed class ProxyHost : IAsyncDisposable
     /// <summary>The proxy's base URL as an OpenAI client wants it: ending in /v1.</summary>
     public Uri OpenAIEndpoint => new(BaseAddress, "/v1");
 
+    /// <summary>Stops the host as SIGTERM does; once is enough, disposing does not stop it again.</summary>
+    public Task StopAsync() => _stopped ??= _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _app.StopAsync();
+        await StopAsync();
         await _app.DisposeAsync();
     }
 }

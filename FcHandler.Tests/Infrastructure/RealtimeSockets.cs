@@ -53,5 +53,17 @@ public static class RealtimeSockets
         return (socket.CloseStatus, socket.CloseStatusDescription);
     }
 
+    /// <summary>Receives until the peer's close frame arrives and answers it with the same code, as a browser does.</summary>
+    public static async Task<(WebSocketCloseStatus? Status, string? Description)> ReceiveCloseAndAnswerAsync(this WebSocket socket)
+    {
+        var (status, description) = await socket.ReceiveCloseAsync();
+        if (socket.State == WebSocketState.CloseReceived)
+        {
+            await socket.CloseOutputAsync(status ?? WebSocketCloseStatus.Empty, null, Timeout());
+        }
+
+        return (status, description);
+    }
+
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
 }

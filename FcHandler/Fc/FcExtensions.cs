@@ -18,9 +18,10 @@ internal static class FcExtensions
         services.TryAddSingleton<IManagedHeap, GcManagedHeap>();
         services.AddHostedService<IdleMemoryTrim>();
 
-        // SIGTERM drains like pre-stop, and the process exits within PRE_STOP_TIMEOUT (the host's default is 30 s).
+        // SIGTERM drains like pre-stop, and the process exits within PRE_STOP_TIMEOUT and the WebSockets' close wait
+        // (the host's default is 30 s).
         services.AddHostedService<ShutdownDrain>();
-        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.PreStopTimeout);
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.PreStopTimeout + WebSocketSessions.CloseWait);
         return services;
     }
 

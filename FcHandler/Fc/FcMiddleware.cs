@@ -42,7 +42,7 @@ internal sealed class FcMiddleware(
 
         if (!inFlight.TryEnter())
         {
-            await ErrorWriter.WriteAsync(context, ProxyError.ShuttingDown());
+            await RefuseAsync(context, fc);
             return;
         }
 
@@ -66,6 +66,19 @@ internal sealed class FcMiddleware(
         }
     }
 
+    // Draining. An HTTP request is answered after the access log and CORS have run, so the refusal is logged like any
+    // answer and a browser can read it; FC's event invocation has neither.
+    private Task RefuseAsync(HttpContext context, FcContext fc)
+    {
+        if (fc.ControlPath == FcControlPath.Invoke)
+        {
+            return ErrorWriter.WriteAsync(context, ProxyError.ShuttingDown());
+        }
+
+        context.Features.Set(new PendingRefusal(ProxyError.ShuttingDown()));
+        return next(context);
+    }
+
     private async Task InitializeAsync(HttpContext context, FcContext fc)
     {
         ProxyLog.InitializeStart(logger, fc.RequestId);
@@ -78,16 +91,8 @@ internal sealed class FcMiddleware(
     {
         // Refuse new work first, then say so: a request arriving after the line must already be refused.
         ProxyLog.PreStopDraining(logger, inFlight.StopAdmitting());
-        var remaining = await inFlight.DrainAsync(options.PreStopTimeout, context.RequestAborted);
-
-        // A WebSocket runs for as long as its user talks: close those still open with 1001 (going away), which tells
-        // clients to reconnect, and give the close handshakes a moment before FC stops the instance.
-        if (remaining > 0 && webSockets.Count > 0)
-        {
-            ProxyLog.PreStopClosingWebSockets(logger, webSockets.CloseAll());
-            remaining = await inFlight.DrainAsync(WebSocketSessions.CloseWait, context.RequestAborted);
-        }
-
+        var remaining = await InstanceDrain.RunAsync(
+            inFlight, webSockets, options.PreStopTimeout, count => ProxyLog.PreStopClosingWebSockets(logger, count), context.RequestAborted);
         ProxyLog.PreStopDone(logger, remaining);
         context.Response.StatusCode = StatusCodes.Status200OK;
     }

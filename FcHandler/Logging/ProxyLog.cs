@@ -113,6 +113,9 @@ internal static partial class ProxyLog
     [LoggerMessage(45, LogLevel.Information, "Stopping: done waiting, {Remaining} requests still running are cut", EventName = "StopDrained")]
     public static partial void StopDrained(ILogger logger, int remaining);
 
+    [LoggerMessage(46, LogLevel.Information, "Stopping: closing {Count} WebSockets with 1001 (going away)", EventName = "StopClosingWebSockets")]
+    public static partial void StopClosingWebSockets(ILogger logger, int count);
+
     // Usage, diagnostics and the doctor's checks (FcHandler/Usage/, FcHandler/Diagnostics/): ids 50-69.
     [LoggerMessage(50, LogLevel.Warning,
         "OpenAI refused a request because of where it came from (403 unsupported_country_region_territory): {Advice} "

@@ -1,3 +1,4 @@
+using FcHandler.Errors;
 using FcHandler.Hosting;
 using FcHandler.Logging;
 using FcHandler.Proxy.WebSockets;
@@ -21,7 +22,7 @@ internal static class ProxyExtensions
         return services;
     }
 
-    /// <summary>access log -> CORS -> <paramref name="beforeForwarding"/> -> route table -> local answer or forwarder.</summary>
+    /// <summary>access log -> CORS -> a pending refusal (draining) -> <paramref name="beforeForwarding"/> -> route table -> local answer or forwarder.</summary>
     /// <param name="app">The application.</param>
     /// <param name="beforeForwarding">
     /// Each adds steps whose answers need CORS headers but must come before anything is forwarded (access control,
@@ -32,6 +33,7 @@ internal static class ProxyExtensions
         var services = app.Services;
         app.Use(next => new AccessLogMiddleware(next, services.GetRequiredService<ILogger<AccessLogMiddleware>>()).InvokeAsync);
         app.Use(next => new CorsMiddleware(next, services.GetRequiredService<CorsPolicy>(), services.GetRequiredService<ILogger<CorsMiddleware>>()).InvokeAsync);
+        app.Use(PendingRefusal.AnswerFirst);
         foreach (var step in beforeForwarding)
         {
             step(app);
