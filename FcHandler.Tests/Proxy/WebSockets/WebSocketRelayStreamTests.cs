@@ -72,7 +72,7 @@ public sealed class WebSocketRelayStreamTests : IDisposable
     }
 
     [Fact]
-    public async Task RequestClose_WhileWaitingForASilentClient_HandsYarpAMaskedCloseThenTheEnd()
+    public async Task RequestClose_WhileWaitingForASilentClient_HandsYarpAMaskedCloseThenTheEndOnceTheUpstreamAnswers()
     {
         var pending = RelayReadAsync();
 
@@ -81,8 +81,26 @@ public sealed class WebSocketRelayStreamTests : IDisposable
 
         Assert.Equal(0x80, close[1] & 0x80); // masked, as a client's frame must be
         Assert.Equal(CloseFrame.GoingAway, Frames.CloseCodeOf(close));
-        Assert.Empty(await RelayReadAsync());
+        var end = RelayReadAsync();
+        Assert.False(end.IsCompleted, "the client's direction ended before the upstream answered the close");
+        await _relay.WriteAsync(Frames.CloseWith(1001, "", masked: false)); // the upstream's answer to ours
+        Assert.Empty(await end);
+        Assert.Equal(1001, _session.UpstreamCloseCode);
         Assert.False(_session.Aborted.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task RequestClose_UpstreamNeverAnswers_TheSessionsAbortEndsTheClientsDirection()
+    {
+        var pending = RelayReadAsync();
+        _relay.RequestClose();
+        await pending;
+        using var yarpCancellation = CancellationTokenSource.CreateLinkedTokenSource(_session.Aborted); // as YARP links it
+
+        var end = _relay.ReadAsync(new byte[1024], yarpCancellation.Token).AsTask();
+        _session.Abort(); // the grace period ran out
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => end.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]
@@ -97,6 +115,7 @@ public sealed class WebSocketRelayStreamTests : IDisposable
 
         Assert.Equal(frame[50..], await RelayReadAsync());
         Assert.Equal(CloseFrame.GoingAway, Frames.CloseCodeOf(await RelayReadAsync()));
+        await _relay.WriteAsync(Frames.CloseWith(1001, "", masked: false));
         Assert.Empty(await RelayReadAsync());
     }
 

@@ -15,6 +15,7 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
     private CancellationToken _readCancellationFor;
     private byte[]? _close;
     private bool _ended;
+    private bool _closeHandedOver;
 
     private bool Closing => closing.IsCancellationRequested;
 
@@ -57,6 +58,14 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
 
         if (_ended)
         {
+            // After the proxy's close, this direction ends only once the upstream's answer has passed the other way:
+            // YARP stops relaying both directions when one ends, and the upstream's close frame would be cut off. The
+            // session's grace period (its abort cancels this wait) bounds an upstream that never answers.
+            if (_closeHandedOver)
+            {
+                await session.UpstreamClosed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             return 0;
         }
 
@@ -112,6 +121,7 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
         close.CopyTo(buffer); // a few dozen bytes; YARP reads with a 64 KB buffer
         _close = null;
         _ended = true; // after the close, the upstream hears nothing more from this client
+        _closeHandedOver = true;
         session.BytesFromClient += close.Length;
         return close.Length;
     }

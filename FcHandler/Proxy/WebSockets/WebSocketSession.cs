@@ -9,6 +9,7 @@ namespace FcHandler.Proxy.WebSockets;
 internal sealed class WebSocketSession : IDisposable
 {
     private readonly CancellationTokenSource _abort = new();
+    private readonly TaskCompletionSource _upstreamClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _closedBy;
 
     /// <param name="handshakeTimeout">How long the upstream may take to accept the upgrade; the tunnel itself has no idle timeout.</param>
@@ -37,6 +38,9 @@ internal sealed class WebSocketSession : IDisposable
 
     public ClosedBy ClosedBy => (ClosedBy)Volatile.Read(ref _closedBy);
 
+    /// <summary>Completes when the upstream's close frame has passed through the relay.</summary>
+    public Task UpstreamClosed => _upstreamClosed.Task;
+
     /// <summary>Wraps the client's upgraded connection in the relay; from now on nothing times the session out.</summary>
     public WebSocketRelayStream Attach(Stream clientStream)
     {
@@ -59,6 +63,7 @@ internal sealed class WebSocketSession : IDisposable
         else
         {
             UpstreamCloseCode = code;
+            _upstreamClosed.TrySetResult();
         }
 
         NoteClosedBy(side);
