@@ -57,10 +57,9 @@ internal sealed class AdmissionMiddleware(
         }
 
         // 2. The whole body, within the limit: too large, malformed or stalled is answered here, and so is a body the
-        //    instance has no room for.
-        if (await bodies.BufferAsync(context) is { } bodyError)
+        //    instance has no room for; a client that leaves halfway is not answered at all.
+        if (!await bodies.BufferAsync(context))
         {
-            await ErrorWriter.WriteAsync(context, bodyError);
             return;
         }
 

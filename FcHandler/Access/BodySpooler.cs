@@ -11,24 +11,12 @@ namespace FcHandler.Access;
 /// </summary>
 internal sealed class BodySpooler(TempStorage storage, ILogger<BodySpooler> logger)
 {
-    /// <summary>A new spool holding <paramref name="reserve"/> bytes of the budget; null, with <paramref name="error"/> set, when there is no room or no file.</summary>
-    public SpooledBody? Start(HttpContext context, long reserve, ref ProxyError? error)
+    /// <summary>A new spool holding <paramref name="reserve"/> bytes of the budget (its file comes with its first write); null, with <paramref name="error"/> set, when there is no room.</summary>
+    public SpooledBody? Start(HttpContext context, long reserve, out ProxyError? error)
     {
-        try
-        {
-            if (SpooledBody.TryCreate(storage, reserve) is { } spool)
-            {
-                return spool;
-            }
-
-            error = Refused(context, reserve);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            error = Failed(context, exception);
-        }
-
-        return null;
+        var spool = SpooledBody.TryReserve(storage, reserve);
+        error = spool is null ? Refused(context, reserve) : null;
+        return spool;
     }
 
     /// <summary>Appends <paramref name="data"/>; the error to answer with when the budget or the disk has no room for it.</summary>
@@ -38,7 +26,7 @@ internal sealed class BodySpooler(TempStorage storage, ILogger<BodySpooler> logg
         {
             return await spool.TryAppendAsync(data, context.RequestAborted)
                 ? null
-                : Refused(context, spool.Stream.Position + data.Length);
+                : Refused(context, spool.Length + data.Length);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {

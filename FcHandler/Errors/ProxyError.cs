@@ -33,7 +33,7 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
 
     public static ProxyError RequestBodyInvalid() => new(
         StatusCodes.Status400BadRequest, InvalidRequest, "invalid_request_body",
-        "The request body could not be read (malformed chunked encoding, a body shorter than its Content-Length, or a stalled upload).");
+        "The request body could not be read: its chunked encoding is malformed.");
 
     public static ProxyError RequestBodyTooLarge(long? limitBytes) => new(
         StatusCodes.Status413PayloadTooLarge, InvalidRequest, "request_too_large",

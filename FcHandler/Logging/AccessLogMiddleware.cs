@@ -25,8 +25,6 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         var exchange = new ProxyExchange();
         context.Features.Set(exchange);
 
-        var requestBody = new CountingReadStream(context.Request.Body);
-        context.Request.Body = requestBody;
         var responseBody = new CountingResponseBodyFeature(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), exchange);
         context.Features.Set<IHttpResponseBodyFeature>(responseBody);
 
@@ -47,7 +45,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         finally
         {
             exchange.CompleteResponse();
-            Log(context, exchange, start, requestBody.BytesRead, responseBody.BytesWritten);
+            Log(context, exchange, start, responseBody.BytesWritten);
             WarnOnceAboutRegion(context, exchange);
         }
     }
@@ -63,7 +61,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         }
     }
 
-    private void Log(HttpContext context, ProxyExchange exchange, long start, long bytesIn, long bytesOut)
+    private void Log(HttpContext context, ProxyExchange exchange, long start, long bytesOut)
     {
         if (!logger.IsEnabled(LogLevel.Information))
         {
@@ -81,7 +79,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         }
 
         // 499: the client closed the connection before the response completed (nginx's convention).
-        var status = context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode;
+        var status = exchange.ClientGone || context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode;
 
         ProxyLog.Access(
             logger,
@@ -92,7 +90,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
             LogValue.Integer(exchange.UpstreamStatus),
             LogValue.Milliseconds(upstreamTtfb),
             LogValue.Milliseconds(Milliseconds(start, Stopwatch.GetTimestamp())),
-            bytesIn,
+            exchange.RequestBodyBytes,
             bytesOut,
             LogValue.Text(exchange.Subject),
             LogValue.Text(exchange.Model),

@@ -21,6 +21,18 @@ internal sealed class ProxyExchange
     /// <summary>The model the request asked for (generation routes), or null when it names none the proxy can read.</summary>
     public string? Model { get; set; }
 
+    /// <summary>
+    /// Bytes of the request body received from the client: the admission step reads every forwarded body whole
+    /// (<c>RequestBodyBuffer</c>) and counts them as they arrive, the part of an upload that was cut off included.
+    /// </summary>
+    public long RequestBodyBytes { get; set; }
+
+    /// <summary>
+    /// The client went away before its request was whole, and the connection was aborted: nobody was answered. Set the
+    /// moment it is known, where Kestrel's <c>RequestAborted</c> follows only later, from the thread pool.
+    /// </summary>
+    public bool ClientGone { get; set; }
+
     /// <summary>The proxy added <c>stream_options.include_usage</c> to this chat request (<c>CHAT_STREAM_USAGE=always</c>).</summary>
     public bool UsageRequestedByProxy { get; set; }
 

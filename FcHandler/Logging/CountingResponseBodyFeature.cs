@@ -5,23 +5,6 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace FcHandler.Logging;
 
-/// <summary>Counts the request body bytes the app reads, passing them through untouched.</summary>
-internal sealed class CountingReadStream(Stream inner) : ReadOnlyStream
-{
-    public long BytesRead { get; private set; }
-
-    public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        => Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
-
-    private int Count(int read)
-    {
-        BytesRead += read;
-        return read;
-    }
-}
-
 /// <summary>
 /// Counts the response body bytes the app writes, and shows them to the exchange's response observer (usage, error
 /// codes) once they are written: the observer never delays a write. It wraps the response body feature rather than the
