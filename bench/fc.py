@@ -4,7 +4,7 @@
     bench/run.sh --fc [--quick]          builds, then runs this and bench/fc_report.py
     /usr/bin/python3 bench/fc.py --aot BIN --streambench DLL --results DIR [--quick]
         [--systems nginx-tuned,nginx-original,fc-aot] [--variant 'NAME:bin=PATH,ENV=VALUE,...'] ...
-        [--transports tls,plain] [--levels 25,50,100,200] [--rounds 3] [--cold-reps 7] [--phases cold,stream]
+        [--transports tls,plain] [--levels 10,25,50,100,200] [--rounds 5] [--cold-reps 7] [--phases cold,stream]
 
 Each system under test runs in its own cgroup with a CPU quota of 10 ms per 100 ms (0.1 vCPU) and a 128 MB memory
 limit (cgroup v1 cpu, cpuacct and memory controllers; the unified v2 hierarchy where that is what is mounted), on
@@ -108,11 +108,11 @@ class Cgroup:
         return int(self._read("cpuacct", "cpuacct.usage"))
 
     def throttled(self):
-        """(periods throttled, time throttled in ms)."""
+        """(periods throttled, time throttled in ms, periods in which the group ran)."""
         s = self._stat("cpu", "cpu.stat")
         if self.unified:
-            return int(s.get("nr_throttled", 0)), int(s.get("throttled_usec", 0)) / 1000
-        return int(s.get("nr_throttled", 0)), int(s.get("throttled_time", 0)) / 1e6
+            return int(s.get("nr_throttled", 0)), int(s.get("throttled_usec", 0)) / 1000, int(s.get("nr_periods", 0))
+        return int(s.get("nr_throttled", 0)), int(s.get("throttled_time", 0)) / 1e6, int(s.get("nr_periods", 0))
 
     def memory_now(self):
         return int(self._read("memory", "memory.current" if self.unified else "memory.usage_in_bytes"))
@@ -439,11 +439,11 @@ def streams_phase(args, systems, results, transport):
         for r in range(args.rounds):
             for s in names[r % len(names):] + names[:r % len(names)]:
                 cg = cgs[s]
-                cpu0, (thr0, thr_ms0) = cg.cpu_ns(), cg.throttled()
+                cpu0, (thr0, thr_ms0, periods0) = cg.cpu_ns(), cg.throttled()
                 sampler = PeakSampler(cg)
                 sampler.start()
                 d = stream_run(args, systems.ports[s], level, out / f"stream-{transport}-{s}-{level}-{r + 1}.json")
-                cpu1, (thr1, thr_ms1) = cg.cpu_ns(), cg.throttled()
+                cpu1, (thr1, thr_ms1, periods1) = cg.cpu_ns(), cg.throttled()
                 at_peak = sampler.stop()
                 events = len(d["delay_us"])
                 row = {
@@ -452,6 +452,7 @@ def streams_phase(args, systems, results, transport):
                     "delay_max_ms": ms(max(d["delay_us"], default=None)),
                     "cpu_us_per_event": (cpu1 - cpu0) / 1000 / events if events else None,
                     "cpu_ms": (cpu1 - cpu0) / 1e6, "throttled_periods": thr1 - thr0, "throttled_ms": thr_ms1 - thr_ms0,
+                    "periods": periods1 - periods0,
                     "at_peak_mb": at_peak,
                 }
                 per[s].append(row)
@@ -473,6 +474,9 @@ def streams_phase(args, systems, results, transport):
                 "delay_max_ms": med(r["delay_max_ms"] for r in rows),
                 "cpu_us_per_event": med(r["cpu_us_per_event"] for r in rows),
                 "throttled_periods": med(r["throttled_periods"] for r in rows),
+                # The share of its quota periods in which the system ran out of CPU: near 1, its CPU per event is the
+                # quota divided by the events, whatever its real cost.
+                "throttled_share": med(r["throttled_periods"] / r["periods"] for r in rows if r.get("periods")),
                 "completed": sum(r["ok"] for r in rows), "streams": sum(r["streams"] for r in rows),
                 "peak_mb": cgs[s].memory_peak() / 2**20,
                 "at_peak_mb": max((r["at_peak_mb"] for r in rows), key=lambda b: sum(b.values()), default={}),
@@ -527,8 +531,8 @@ def main():
     args.systems = [s for s in args.systems.split(",") if s]
     args.transports = [t for t in args.transports.split(",") if t]
     q = args.quick
-    args.levels = [int(x) for x in (args.levels or ("25,100" if q else "25,50,100,200")).split(",")]
-    args.rounds = args.rounds or (1 if q else 3)
+    args.levels = [int(x) for x in (args.levels or ("25,100" if q else "10,25,50,100,200")).split(",")]
+    args.rounds = args.rounds or (1 if q else 5)
     args.cold_reps = args.cold_reps if args.cold_reps is not None else (2 if q else 7)
     if os.geteuid() != 0:
         sys.exit("bench/fc.py needs root: it creates cgroups and writes their limits")
