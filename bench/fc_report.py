@@ -93,7 +93,7 @@ if cold.get(SUBJ) and cold.get(BASE):
 
 def quota_bound(transport, level, system):
     """The system ran out of CPU in most of its quota periods: its CPU per event is then the quota divided by the
-    events relayed, whatever an event really costs, and a ratio of two such figures measures nothing."""
+    events relayed, a ceiling both systems of a pair reach, and their ratio compares no real cost."""
     share = get(transport, level, system, "throttled_share")
     if share is None:  # results from before periods were counted: a round lasts about 30 periods
         return (get(transport, level, system, "throttled_periods") or 0) >= 15
@@ -133,8 +133,8 @@ if cfg.get("variants"):
     note += " Variants: " + "; ".join(f"`{v}`" for v in cfg["variants"]) + "."
 
 QUOTA_BOUND = ("Quota-bound: the system ran out of CPU in at least half of its quota periods. Its CPU per event is "
-               "then the quota divided by the events it relayed, whatever an event costs, so a ratio of two quota-bound "
-               "systems measures nothing; their delays still compare how each copes without CPU.")
+               "then the quota divided by the events it relayed: a ceiling that both systems of a pair reach, so their ratio "
+               "compares no real cost. Their delays still compare how each copes without CPU.")
 print(note)
 for title, header, rows in sections:
     print(f"\n{title}\n" + text(header, rows))
