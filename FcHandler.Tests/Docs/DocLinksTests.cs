@@ -29,7 +29,7 @@ public sealed class DocLinksTests
                 {
                     broken.Add($"{page.Name}:{line}: {target}: no such file");
                 }
-                else if (anchor is not null && !(anchors.TryGetValue(Path.GetFullPath(path), out var headings) && headings.Contains(anchor)))
+                else if (anchor is not null && !HeadingsOf(Path.GetFullPath(path)).Contains(anchor))
                 {
                     broken.Add($"{page.Name}:{line}: {target}: no such heading");
                 }
@@ -38,6 +38,18 @@ public sealed class DocLinksTests
 
         Assert.True(checkedLinks > 0);
         Assert.Empty(broken);
+
+        // A page outside docs/ that a page links into (bench/README.md) is read when first linked to.
+        IReadOnlySet<string> HeadingsOf(string path)
+        {
+            if (!anchors.TryGetValue(path, out var headings))
+            {
+                headings = path.EndsWith(".md", StringComparison.Ordinal) ? MarkdownPage.At(path).Anchors() : new HashSet<string>();
+                anchors[path] = headings;
+            }
+
+            return headings;
+        }
     }
 
     [Fact]

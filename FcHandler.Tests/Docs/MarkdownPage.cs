@@ -48,6 +48,9 @@ internal sealed partial class MarkdownPage
 
     public static MarkdownPage Doc(string name) => new(System.IO.Path.Combine(DocsDirectory, name));
 
+    /// <summary>Any markdown file of the repository, such as bench/README.md, which the pages link into.</summary>
+    public static MarkdownPage At(string path) => new(path);
+
     public static string DocsDirectory => System.IO.Path.Combine(Fixtures.RepositoryRoot, "docs");
 
     /// <summary>The anchors GitHub gives the page's headings, a repeated one suffixed -1, -2, ...</summary>
