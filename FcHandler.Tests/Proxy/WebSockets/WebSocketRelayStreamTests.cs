@@ -59,6 +59,24 @@ public sealed class WebSocketRelayStreamTests : IDisposable
     }
 
     [Fact]
+    public async Task RequestClose_UpstreamsAnswerArrivesWithTheEndOfTheFrameUnderWay_ItsCodeIsNotedButNotRelayed()
+    {
+        var frame = Frames.Text(new string('x', 300), masked: false);
+
+        await _relay.WriteAsync(frame.AsMemory(0, 100));
+        _relay.RequestClose();
+        // The proxy's close went upstream at once (the client side was between frames), and the upstream's answer
+        // comes in the same read as the end of its frame, before the client has had the proxy's close.
+        byte[] rest = [.. frame[100..], .. Frames.CloseWith(1001, "", masked: false)];
+        await _relay.WriteAsync(rest);
+
+        var received = await ClientReceivedAsync();
+        Assert.Equal([.. frame, .. CloseFrame.ToClient], received);
+        Assert.Equal(1001, _session.UpstreamCloseCode);
+        Assert.True(_session.UpstreamClosed.IsCompleted);
+    }
+
+    [Fact]
     public async Task RequestClose_WithNothingUnderWay_SendsTheCloseToTheClientAtOnce()
     {
         await _relay.WriteAsync(Frames.Text("before", masked: false));

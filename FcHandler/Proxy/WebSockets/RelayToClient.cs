@@ -106,6 +106,14 @@ internal sealed class RelayToClient(Stream client, WebSocketSession session, Can
             if (Closing && _frames.AtBoundary)
             {
                 await SendCloseAsync(cancellationToken).ConfigureAwait(false);
+
+                // What follows the boundary goes no further, but it is still followed: the upstream may have answered the
+                // proxy's close already (that close went up at the client side's boundary), and its code belongs in the log.
+                if (relayed < buffer.Length)
+                {
+                    _frames.Advance(buffer.Span[relayed..], stopAtBoundary: false);
+                    session.NoteCloseFrame(ClosedBy.Upstream, _frames.CloseCode);
+                }
             }
         }
         finally
