@@ -26,11 +26,12 @@ internal static class HostingExtensions
 
     public static WebApplicationBuilder UseProxyKestrel(this WebApplicationBuilder builder, ListenEndpoint endpoint)
     {
-        // Where socket completions run inline, Kestrel runs its own continuations inline too, so a relayed event goes
-        // from the upstream's socket to the client's on one thread, without waking a thread-pool worker: on 0.1 vCPU
-        // that is about a tenth of the CPU per event (bench/README.md). Kestrel calls it unsafe because application
-        // code then runs on the I/O thread; nothing in the request path blocks a thread (file I/O and DNS go to the
-        // thread pool), and the test suite runs in this mode too (FcHandler.Tests/test.runsettings).
+        // Where socket completions run inline, Kestrel runs its own continuations inline too, so socket reads and the
+        // client's writes no longer each wait for a thread-pool worker (HTTP/2 still hands each stream's data to one:
+        // SocketsHttpHandler completes its streams' reads asynchronously). On 0.1 vCPU that is about a fifth less CPU
+        // per relayed event (bench/README.md, "What was tried under the quota"). Kestrel calls it unsafe because
+        // application code then runs on the I/O thread; nothing in the request path blocks a thread (file I/O and DNS
+        // go to the thread pool), and the test suite runs in this mode too (FcHandler.Tests/test.runsettings).
         var inline = Environment.GetEnvironmentVariable(ConfigKeys.SetByBootstrap.InlineCompletions) == "1";
         builder.Services.Configure<SocketTransportOptions>(sockets => sockets.UnsafePreferInlineScheduling = inline);
 
