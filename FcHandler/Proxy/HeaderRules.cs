@@ -145,10 +145,6 @@ internal static class HeaderRules
         "Access-Control-Allow-Headers", "Access-Control-Expose-Headers", "Access-Control-Max-Age",
     ], StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The built-in request rule for one header.</summary>
-    public static HeaderAction ForRequest(string name)
-        => BuiltInRequestAllowList.Allows(name) ? HeaderAction.Forward : HeaderAction.Drop;
-
     /// <summary>
     /// The request rule with the operator's additions (<c>PROXY_FORWARD_HEADERS</c> as <see cref="ForwardHeadersReader"/>
     /// returns them): names, and prefixes ending in <c>*</c>. Built once at start-up.
@@ -185,10 +181,6 @@ internal static class HeaderRules
 
     /// <summary>Whether the header is one a WebSocket handshake carries upstream besides the request's own.</summary>
     public static bool IsHandshakeHeader(string name) => UpgradeRequestAllowed.Contains(name);
-
-    /// <summary>The built-in rule for a header of a WebSocket handshake: the handshake's own headers, then the usual rules.</summary>
-    public static HeaderAction ForUpgradeRequest(string name)
-        => IsHandshakeHeader(name) ? HeaderAction.Forward : ForRequest(name);
 
     public static HeaderAction ForResponse(string name, ReadOnlySpan<char> value)
     {
