@@ -21,14 +21,13 @@ internal sealed class UpstreamConnections(UpstreamResolver? resolver) : Delegati
     /// <summary>Connections to the upstream open now.</summary>
     public int Open => Volatile.Read(ref _open);
 
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        // A connection is open: the request uses it (HTTP/2), or opens its own, failing alone (HTTP/1.1).
-        if (Open > 0)
-        {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
+    // A connection is open: the request uses it (HTTP/2), or opens its own, failing alone (HTTP/1.1). Only a request
+    // that may wait for a connection pays for the outage's bookkeeping (and a state machine of its own).
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        => Open > 0 ? base.SendAsync(request, cancellationToken) : SendWaitingForConnectionAsync(request, cancellationToken);
 
+    private async Task<HttpResponseMessage> SendWaitingForConnectionAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
         Outage outage;
         lock (_gate)
         {
@@ -68,7 +67,7 @@ internal sealed class UpstreamConnections(UpstreamResolver? resolver) : Delegati
         }
 
         Interlocked.Increment(ref _open);
-        return new UpstreamConnectionStream(new NetworkStream(socket, ownsSocket: true), this);
+        return new UpstreamConnectionStream(socket, this);
     }
 
     internal void Closed() => Interlocked.Decrement(ref _open);
