@@ -108,7 +108,7 @@ internal sealed class ProxyEndpoint(
             ProxyLog.ForwardFailed(logger, error, exception?.GetType().Name ?? "none", exception?.Message ?? "", context.TraceIdentifier);
         }
 
-        if (ForwarderErrorMap.ToProxyError(context, error) is { } proxyError)
+        if (ForwarderErrorMap.ToProxyError(context, error, exception, fault) is { } proxyError)
         {
             await ErrorWriter.WriteAsync(context, proxyError);
         }
