@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using FcHandler.Proxy;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
@@ -60,9 +61,7 @@ internal static class ModelReader
     }
 
     private static bool IsJson(MediaTypeHeaderValue? contentType)
-        => contentType is null
-            || contentType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || contentType.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+        => contentType is null || MediaTypes.IsJson(contentType.MediaType.AsSpan());
 
     private static async Task<(Outcome, string?)> ReadFormFieldAsync(Stream body, string? boundary, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using FcHandler.Proxy;
+
 namespace FcHandler.Usage;
 
 /// <summary>
@@ -88,14 +90,8 @@ internal sealed class ResponseObserver
     }
 
     private static bool IsJson(string? contentType)
-        => string.IsNullOrEmpty(contentType) || IsMediaType(contentType, "application/json") || MediaType(contentType).EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+        => string.IsNullOrEmpty(contentType) || MediaTypes.IsJson(MediaTypes.Of(contentType));
 
     private static bool IsMediaType(string? contentType, string mediaType)
-        => contentType is not null && MediaType(contentType).Equals(mediaType, StringComparison.OrdinalIgnoreCase);
-
-    private static ReadOnlySpan<char> MediaType(string contentType)
-    {
-        var semicolon = contentType.IndexOf(';');
-        return (semicolon < 0 ? contentType.AsSpan() : contentType.AsSpan(0, semicolon)).Trim();
-    }
+        => contentType is not null && MediaTypes.Of(contentType).Equals(mediaType, StringComparison.OrdinalIgnoreCase);
 }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using FcHandler.Errors;
 using FcHandler.Json;
+using FcHandler.Proxy;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
@@ -143,17 +144,9 @@ internal static class EventInvoker
             return true;
         }
 
-        var mediaType = contentType.AsSpan();
-        var semicolon = mediaType.IndexOf(';');
-        if (semicolon >= 0)
-        {
-            mediaType = mediaType[..semicolon];
-        }
-
-        mediaType = mediaType.Trim();
+        var mediaType = MediaTypes.Of(contentType);
         return mediaType.StartsWith("text/", StringComparison.OrdinalIgnoreCase)
-            || mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)
+            || MediaTypes.IsJson(mediaType)
             || mediaType.Equals("application/x-ndjson", StringComparison.OrdinalIgnoreCase)
             || mediaType.Equals("application/jsonl", StringComparison.OrdinalIgnoreCase);
     }
