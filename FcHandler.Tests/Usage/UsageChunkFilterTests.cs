@@ -40,6 +40,20 @@ public sealed class UsageChunkFilterTests
     }
 
     [Fact]
+    public async Task ChatStreamWithCrlfLineEnds_SplitAtEveryByte_LosesOnlyTheUsageChunk()
+    {
+        var crlf = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(Stream).Replace("\n", "\r\n", StringComparison.Ordinal));
+        var expected = Expected.Replace("\n", "\r\n", StringComparison.Ordinal);
+        for (var split = 0; split <= crlf.Length; split++)
+        {
+            var (received, _, removed) = await FilterAsync(crlf[..split], crlf[split..]);
+
+            Assert.Equal(expected, received);
+            Assert.True(removed);
+        }
+    }
+
+    [Fact]
     public async Task WholeEvents_ArePassedOnInTheWriteThatCompletesThem()
     {
         using var destination = new MemoryStream();

@@ -119,14 +119,14 @@ internal sealed class UsageChunkFilter
         return kept;
     }
 
-    // The length of the first event, blank line included (LF LF, or CRLF CRLF); 0 if it is not complete yet.
+    // The length of the first event, blank line included (LF LF, or CRLF CRLF); 0 if it is not complete yet. OpenAI
+    // ends events with LF LF, so CRLF CRLF is looked for only before that end (one that starts before it ends by its
+    // first LF), not through everything held after it: called once per event of a write, that would be quadratic.
     private static int EventLength(ReadOnlySpan<byte> data)
     {
         var lf = data.IndexOf("\n\n"u8);
-        var crlf = data.IndexOf("\n\r\n"u8);
-        return lf < 0 && crlf < 0 ? 0
-            : crlf < 0 || (lf >= 0 && lf < crlf) ? lf + 2
-            : crlf + 3;
+        var crlf = data[..(lf < 0 ? data.Length : lf + 1)].IndexOf("\n\r\n"u8);
+        return crlf >= 0 ? crlf + 3 : lf >= 0 ? lf + 2 : 0;
     }
 
     private static bool IsUsageChunk(ReadOnlySpan<byte> sseEvent)
