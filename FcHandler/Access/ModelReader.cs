@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using System.Text.Json;
 using FcHandler.Proxy;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;

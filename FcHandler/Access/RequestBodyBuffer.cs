@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using FcHandler.Errors;
 using FcHandler.Proxy;
