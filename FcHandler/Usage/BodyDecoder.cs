@@ -37,21 +37,22 @@ internal abstract class BodyDecoder : IDisposable
     /// </summary>
     public static BodyDecoder? For(string contentEncoding, DecodedBytes sink)
     {
-        BodyDecoder? decoder = Normalize(contentEncoding) switch
-        {
-            "gzip" or "x-gzip" => new StreamDecoder(static feed => new GZipStream(feed, CompressionMode.Decompress)),
-            "deflate" => new StreamDecoder(static feed => new ZLibStream(feed, CompressionMode.Decompress)), // RFC 9110 8.4.1.2
-            "br" => new BrotliBodyDecoder(),
-            _ => null,
-        };
+        var decoder = Factory(contentEncoding)?.Invoke();
         decoder?._sink = sink;
         return decoder;
     }
 
     /// <summary>Whether <see cref="For"/> has a decoder for this <c>Content-Encoding</c>.</summary>
-    public static bool CanDecode(string contentEncoding) => Normalize(contentEncoding) is "gzip" or "x-gzip" or "deflate" or "br";
+    public static bool CanDecode(string contentEncoding) => Factory(contentEncoding) is not null;
 
-    private static string Normalize(string contentEncoding) => contentEncoding.Trim().ToLowerInvariant();
+    // The one list of the encodings decoded, and how.
+    private static Func<BodyDecoder>? Factory(string contentEncoding) => contentEncoding.Trim().ToLowerInvariant() switch
+    {
+        "gzip" or "x-gzip" => static () => new StreamDecoder(static feed => new GZipStream(feed, CompressionMode.Decompress)),
+        "deflate" => static () => new StreamDecoder(static feed => new ZLibStream(feed, CompressionMode.Decompress)), // RFC 9110 8.4.1.2
+        "br" => static () => new BrotliBodyDecoder(),
+        _ => null,
+    };
 
     /// <summary>Decodes <paramref name="input"/>; false once the body cannot or need not be decoded further.</summary>
     public bool Decode(ReadOnlyMemory<byte> input)
