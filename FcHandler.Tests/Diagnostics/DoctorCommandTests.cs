@@ -15,7 +15,7 @@ public sealed class DoctorCommandTests
     private static readonly UpstreamProbe.Resolver Loopback = (_, _) => Task.FromResult(new[] { IPAddress.Loopback });
 
     private static async Task<(int Exit, string Output)> RunAsync(
-        string upstream, string? key = Key, UpstreamProbe.Resolver? resolve = null, System.Net.Security.RemoteCertificateValidationCallback? trust = null, string region = "ap-southeast-1")
+        string upstream, string? key = Key, UpstreamProbe.Resolver? resolve = null, string? caFile = null, string region = "ap-southeast-1")
     {
         var settings = new List<(string, string)> { ("UPSTREAM_BASE_URL", upstream), ("FC_REGION", region), ("CONNECT_TIMEOUT", "5s") };
         if (key is not null)
@@ -23,8 +23,13 @@ public sealed class DoctorCommandTests
             settings.Add(("OPENAI_API_KEY", key));
         }
 
+        if (caFile is not null)
+        {
+            settings.Add(("UPSTREAM_CA_FILE", caFile));
+        }
+
         using var output = new StringWriter();
-        var exit = await DoctorCommand.RunAsync([], TestSettings.Of([.. settings]), output, resolve ?? Loopback, trust);
+        var exit = await DoctorCommand.RunAsync([], TestSettings.Of([.. settings]), output, resolve ?? Loopback);
         Assert.DoesNotContain(Key, output.ToString(), StringComparison.Ordinal);
         return (exit, output.ToString());
     }
@@ -43,8 +48,12 @@ public sealed class DoctorCommandTests
     {
         using var certificate = TestCertificates.Localhost();
         await using var upstream = await FakeOpenAI.StartAsync(certificate);
+        // Trusted as an operator trusts a private CA: the self-signed certificate is its own root.
+        var caFile = Path.Combine(Directory.CreateTempSubdirectory("fchandler-doctor-").FullName, "ca.pem");
+        await File.WriteAllTextAsync(caFile, certificate.ExportCertificatePem());
 
-        var (exit, output) = await RunAsync($"https://localhost:{upstream.BaseAddress.Port}", trust: TestCertificates.Trusting(certificate));
+        var (exit, output) = await RunAsync($"https://localhost:{upstream.BaseAddress.Port}", caFile: caFile);
+        Directory.Delete(Path.GetDirectoryName(caFile)!, recursive: true);
 
         Assert.Equal((int)DoctorOutcome.Healthy, exit);
         Assert.Matches(@"dns       localhost -> 127\.0\.0\.1 \(\d+\.\d ms\)", output);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -70,10 +69,6 @@ public sealed class TestCertificates : IDisposable
         using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
         return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
     }
-
-    /// <summary>Trusts exactly <paramref name="certificate"/>, as a system would trust a CA-issued one.</summary>
-    public static RemoteCertificateValidationCallback Trusting(X509Certificate2 certificate)
-        => (_, presented, _, _) => presented is not null && presented.GetCertHashString() == certificate.GetCertHashString();
 
     public void Dispose()
     {

@@ -26,7 +26,7 @@ internal static class DoctorCommand
         => RunAsync(args, new ConfigurationBuilder().AddEnvironmentVariables().Build(), Console.Out, UpstreamProbe.SystemResolve);
 
     public static async Task<int> RunAsync(
-        string[] args, IConfiguration configuration, TextWriter output, UpstreamProbe.Resolver resolve, System.Net.Security.RemoteCertificateValidationCallback? trust = null)
+        string[] args, IConfiguration configuration, TextWriter output, UpstreamProbe.Resolver resolve)
     {
         if (args.Length > 0)
         {
@@ -46,7 +46,7 @@ internal static class DoctorCommand
         }
 
         var region = configuration[ConfigKeys.SetByFc.Region];
-        var probe = new UpstreamProbe(resolve, options.ConnectTimeout, UpstreamClient.CertificateCheck(options), trust);
+        var probe = new UpstreamProbe(resolve, options.ConnectTimeout, UpstreamClient.CertificateCheck(options));
         await output.WriteLineAsync($"upstream  {options.DestinationPrefix}{(string.IsNullOrEmpty(region) ? " (FC_REGION not set: not in FC)" : $" from FC_REGION={region}")}");
 
         var report = await probe.RunAsync(options.UpstreamBaseUrl, CancellationToken.None);
@@ -104,11 +104,6 @@ internal static class DoctorCommand
                 throw;
             }
         };
-        if (probe.Trust is { } trust)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = trust;
-        }
-
         using var invoker = new HttpMessageInvoker(handler, disposeHandler: true);
         using var request = new HttpRequestMessage(HttpMethod.Get, options.DestinationPrefix + "/v1/models")
         {

@@ -14,11 +14,10 @@ namespace FcHandler.Diagnostics;
 /// certificate's subject, issuer and expiry). What <c>doctor</c> prints, and what FC's initializer logs. Each step
 /// says why it failed, so "the proxy does not work" becomes "the name does not resolve" or "the certificate is not
 /// trusted". The certificate is checked as the forwarder checks it (<see cref="UpstreamCertificateCheck"/>: the system's
-/// roots, or <c>UPSTREAM_CA_FILE</c>'s). The resolver and a trust override are parameters so tests need no network and
-/// no real CA.
+/// roots, or <c>UPSTREAM_CA_FILE</c>'s). The resolver is a parameter so tests need no network; they trust their own
+/// certificates through <c>UPSTREAM_CA_FILE</c>, as an operator trusts a private CA.
 /// </summary>
-internal sealed class UpstreamProbe(
-    UpstreamProbe.Resolver resolve, TimeSpan connectTimeout, UpstreamCertificateCheck check, RemoteCertificateValidationCallback? trust = null)
+internal sealed class UpstreamProbe(UpstreamProbe.Resolver resolve, TimeSpan connectTimeout, UpstreamCertificateCheck check)
 {
     public delegate Task<IPAddress[]> Resolver(string host, CancellationToken cancellationToken);
 
@@ -26,9 +25,6 @@ internal sealed class UpstreamProbe(
     public static Task<IPAddress[]> SystemResolve(string host, CancellationToken cancellationToken) => Dns.GetHostAddressesAsync(host, cancellationToken);
 
     public Resolver Resolve { get; } = resolve;
-
-    /// <summary>Trusts what the system would not (tests' certificates); null in production.</summary>
-    public RemoteCertificateValidationCallback? Trust { get; } = trust;
 
     public async Task<ProbeReport> RunAsync(Uri upstream, CancellationToken cancellationToken)
     {
@@ -100,19 +96,13 @@ internal sealed class UpstreamProbe(
             ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
         };
         check.ApplyTo(options);
-        options.RemoteCertificateValidationCallback = (sender, certificate, chain, policyErrors) =>
+        options.RemoteCertificateValidationCallback = (_, certificate, chain, policyErrors) =>
         {
             if (certificate is X509Certificate2 server)
             {
                 report.CertificateSubject = server.Subject;
                 report.CertificateIssuer = server.Issuer;
                 report.CertificateExpires = server.NotAfter.ToUniversalTime();
-            }
-
-            if (Trust is { } trusting)
-            {
-                refusal = $"the certificate {report.CertificateSubject} (issued by {report.CertificateIssuer}) is not trusted: {policyErrors}";
-                return policyErrors == SslPolicyErrors.None || trusting(sender, certificate, chain, policyErrors);
             }
 
             var trusted = check.TryValidate(certificate, chain, policyErrors, out var problem);
