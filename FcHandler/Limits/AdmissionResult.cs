@@ -1,0 +1,23 @@
+namespace FcHandler.Limits;
+
+/// <summary>
+/// The store's decision and what the client is told about its windows: of each kind, the tighter of the subject's
+/// rule and the model's (the one with less remaining).
+/// </summary>
+internal sealed record AdmissionResult(
+    Verdict Verdict,
+    long RetryAfterMs,
+    RateWindow? Requests,
+    RateWindow? Tokens,
+    BudgetState? Budget,
+    long WindowSecond,
+    string[] Periods)
+{
+    public bool Admitted => Verdict == Verdict.Admitted;
+}
+
+/// <summary>A 60-second window as OpenAI's <c>x-ratelimit-*</c> headers describe one: its limit, what is left, and when it is whole again.</summary>
+internal readonly record struct RateWindow(long Limit, long Remaining, long ResetMs);
+
+/// <summary>A budget: its limit, what is left in the current period, and when the period ends (null for a total).</summary>
+internal readonly record struct BudgetState(long Limit, long Left, DateTimeOffset? ResetsAt);
