@@ -14,6 +14,7 @@ internal static class FcExtensions
         services.AddSingleton<FcContextFactory>();
         services.AddSingleton<InFlightRequests>();
         services.AddSingleton<UpstreamWarmup>();
+        services.AddSingleton<IInstanceInitializer>(provider => provider.GetRequiredService<UpstreamWarmup>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IManagedHeap, GcManagedHeap>();
         services.AddHostedService<IdleMemoryTrim>();
@@ -33,7 +34,7 @@ internal static class FcExtensions
             next,
             services.GetRequiredService<FcContextFactory>(),
             services.GetRequiredService<InFlightRequests>(),
-            services.GetRequiredService<UpstreamWarmup>(),
+            [.. services.GetServices<IInstanceInitializer>()],
             services.GetRequiredService<WebSocketSessions>(),
             services.GetRequiredService<FcOptions>(),
             services.GetRequiredService<ILogger<FcMiddleware>>()).InvokeAsync);

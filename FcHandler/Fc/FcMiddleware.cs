@@ -15,7 +15,7 @@ internal sealed class FcMiddleware(
     RequestDelegate next,
     FcContextFactory contexts,
     InFlightRequests inFlight,
-    UpstreamWarmup warmup,
+    IInstanceInitializer[] initializers,
     WebSocketSessions webSockets,
     FcOptions options,
     ILogger<FcMiddleware> logger)
@@ -82,7 +82,7 @@ internal sealed class FcMiddleware(
     private async Task InitializeAsync(HttpContext context, FcContext fc)
     {
         ProxyLog.InitializeStart(logger, fc.RequestId);
-        await warmup.WarmAsync(options.WarmupTimeout, context.RequestAborted);
+        await Task.WhenAll(initializers.Select(initializer => initializer.InitializeAsync(options.WarmupTimeout, context.RequestAborted)));
         ProxyLog.InitializeEnd(logger, fc.RequestId);
         context.Response.StatusCode = StatusCodes.Status200OK;
     }

@@ -12,9 +12,11 @@ namespace FcHandler.Fc;
 /// or which step failed. The warm-up sends <c>HEAD</c> to the upstream base: no body, no credentials, nothing about
 /// any client; the check sends nothing at all.
 /// </summary>
-internal sealed class UpstreamWarmup(UpstreamClient upstream, ProxyOptions options, ILogger<UpstreamWarmup> logger)
+internal sealed class UpstreamWarmup(UpstreamClient upstream, ProxyOptions options, ILogger<UpstreamWarmup> logger) : IInstanceInitializer
 {
     private readonly UpstreamProbe _probe = new(UpstreamProbe.SystemResolve, options.ConnectTimeout, UpstreamClient.CertificateCheck(options));
+
+    public Task InitializeAsync(TimeSpan timeout, CancellationToken cancellationToken) => WarmAsync(timeout, cancellationToken);
 
     /// <summary>Never throws: the initializer must answer quickly even when the upstream is unreachable.</summary>
     public async Task<bool> WarmAsync(TimeSpan timeout, CancellationToken cancellationToken)

@@ -45,6 +45,11 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         finally
         {
             exchange.CompleteResponse();
+            if (exchange.Settlement is { } settle)
+            {
+                await settle();
+            }
+
             Log(context, exchange, start, responseBody.BytesWritten);
             WarnOnceAboutRegion(context, exchange);
         }

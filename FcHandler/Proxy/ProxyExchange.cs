@@ -36,6 +36,22 @@ internal sealed class ProxyExchange
     /// <summary>The proxy added <c>stream_options.include_usage</c> to this chat request (<c>CHAT_STREAM_USAGE=always</c>).</summary>
     public bool UsageRequestedByProxy { get; set; }
 
+    /// <summary>
+    /// A step needs this request's usage (a budget settles against it): a chat stream then asks OpenAI for it as
+    /// <c>CHAT_STREAM_USAGE=always</c> does, and the client still receives only the events it asked for.
+    /// </summary>
+    public bool UsageRequired { get; set; }
+
+    /// <summary>
+    /// Runs once the response body is complete and before the response ends (the access log awaits it): settling a
+    /// budget's reservation against the usage. Done then, not after: FC may freeze an instance with no request in flight,
+    /// and work left for after the response could stall until the next request. Must not throw.
+    /// </summary>
+    public Func<Task>? Settlement { get; set; }
+
+    /// <summary>Told each Realtime response's usage as the relay passes it, when a step counts a session's tokens.</summary>
+    public Action<TokenUsage>? RealtimeResponseDone { get; set; }
+
     /// <summary>When the upstream's response headers arrived (<see cref="Stopwatch"/> ticks), or 0 if they never did.</summary>
     public long UpstreamHeadersTimestamp { get; private set; }
 

@@ -1,9 +1,36 @@
 namespace FcHandler.Usage;
 
-/// <summary>A few bytes, then the rest of another stream: a request body with something inserted near its start, without copying the body.</summary>
+/// <summary>
+/// A few bytes, then the rest of another stream: a request body with something inserted near its start, without copying
+/// the body. Seekable when the rest is (a buffered body is), so a later step can read the body again from its start,
+/// insert something of its own, and leave it rewound for forwarding.
+/// </summary>
 internal sealed class PrefixedReadStream(byte[] prefix, Stream rest) : ReadOnlyStream
 {
+    private readonly long _restStart = rest.CanSeek ? rest.Position : 0;
     private int _prefixRead;
+
+    public override bool CanSeek => rest.CanSeek;
+
+    public override long Length => prefix.Length + rest.Length - _restStart;
+
+    public override long Position
+    {
+        get => _prefixRead < prefix.Length ? _prefixRead : prefix.Length + rest.Position - _restStart;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _prefixRead = (int)Math.Min(value, prefix.Length);
+            rest.Position = _restStart + Math.Max(0, value - prefix.Length);
+        }
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+    {
+        SeekOrigin.Begin => offset,
+        SeekOrigin.Current => Position + offset,
+        _ => Length + offset,
+    };
 
     public override int Read(Span<byte> buffer)
     {

@@ -19,10 +19,16 @@ internal sealed class RealtimeUsage
     private bool? _isResponseDone;
     private UsageScanner? _scanner;
 
+    /// <summary>
+    /// Told each response's usage as its <c>response.done</c> passes (the limits step charges a budget with it). Runs on
+    /// the relay's write: it must return at once and leave anything slow to a task of its own.
+    /// </summary>
+    public Action<TokenUsage>? ResponseDone { get; set; }
+
     /// <summary>The sum of every response's usage so far; null before the first.</summary>
     public TokenUsage? Total { get; private set; }
 
-    private static ReadOnlySpan<byte> ResponseDone => "\"response.done\""u8;
+    private static ReadOnlySpan<byte> ResponseDoneType => "\"response.done\""u8;
 
     /// <summary>The next bytes of the text message under way.</summary>
     public void MessageBytes(ReadOnlySpan<byte> payload)
@@ -32,7 +38,7 @@ internal sealed class RealtimeUsage
             var take = Math.Min(payload.Length, TypeWindow - _headLength);
             payload[..take].CopyTo(_head.AsSpan(_headLength));
             _headLength += take;
-            if (_head.AsSpan(0, _headLength).IndexOf(ResponseDone) >= 0)
+            if (_head.AsSpan(0, _headLength).IndexOf(ResponseDoneType) >= 0)
             {
                 _isResponseDone = true;
                 (_scanner ??= new UsageScanner()).Observe(_head.AsSpan(0, _headLength));
@@ -56,6 +62,7 @@ internal sealed class RealtimeUsage
         if (_isResponseDone == true && _scanner!.Usage is { } usage)
         {
             Total = Total is { } sum ? sum.Plus(usage) : usage;
+            ResponseDone?.Invoke(usage);
         }
 
         _headLength = 0;

@@ -53,7 +53,7 @@ public sealed class WebSocketRelayStreamTests : IDisposable
         await _relay.WriteAsync(Frames.CloseWith(1001, "", masked: false)); // the upstream's answer to ours
 
         var received = await ClientReceivedAsync();
-        Assert.Equal([.. frame, .. CloseFrame.ToClient], received);
+        Assert.Equal([.. frame, .. CloseFrame.GoingAway.ToClient], received);
         Assert.Equal(ClosedBy.Proxy, _session.ClosedBy);
         Assert.Equal(1001, _session.UpstreamCloseCode);
     }
@@ -71,7 +71,7 @@ public sealed class WebSocketRelayStreamTests : IDisposable
         await _relay.WriteAsync(rest);
 
         var received = await ClientReceivedAsync();
-        Assert.Equal([.. frame, .. CloseFrame.ToClient], received);
+        Assert.Equal([.. frame, .. CloseFrame.GoingAway.ToClient], received);
         Assert.Equal(1001, _session.UpstreamCloseCode);
         Assert.True(_session.UpstreamClosed.IsCompleted);
     }
@@ -82,11 +82,11 @@ public sealed class WebSocketRelayStreamTests : IDisposable
         await _relay.WriteAsync(Frames.Text("before", masked: false));
 
         _relay.RequestClose();
-        var received = await _toClient.Reader.ReadAtLeastAsync(Frames.Text("before", masked: false).Length + CloseFrame.ToClient.Length)
+        var received = await _toClient.Reader.ReadAtLeastAsync(Frames.Text("before", masked: false).Length + CloseFrame.GoingAway.ToClient.Length)
             .AsTask().WaitAsync(TimeSpan.FromSeconds(30));
 
         var bytes = received.Buffer.ToArray();
-        Assert.Equal([.. Frames.Text("before", masked: false), .. CloseFrame.ToClient], bytes);
+        Assert.Equal([.. Frames.Text("before", masked: false), .. CloseFrame.GoingAway.ToClient], bytes);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class WebSocketRelayStreamTests : IDisposable
         var close = await pending;
 
         Assert.Equal(0x80, close[1] & 0x80); // masked, as a client's frame must be
-        Assert.Equal(CloseFrame.GoingAway, Frames.CloseCodeOf(close));
+        Assert.Equal(CloseFrame.GoingAwayCode, Frames.CloseCodeOf(close));
         var end = RelayReadAsync();
         Assert.False(end.IsCompleted, "the client's direction ended before the upstream answered the close");
         await _relay.WriteAsync(Frames.CloseWith(1001, "", masked: false)); // the upstream's answer to ours
@@ -132,7 +132,7 @@ public sealed class WebSocketRelayStreamTests : IDisposable
         await ClientSendsAsync([.. frame[50..], .. Frames.Text("never relayed", masked: true)]);
 
         Assert.Equal(frame[50..], await RelayReadAsync());
-        Assert.Equal(CloseFrame.GoingAway, Frames.CloseCodeOf(await RelayReadAsync()));
+        Assert.Equal(CloseFrame.GoingAwayCode, Frames.CloseCodeOf(await RelayReadAsync()));
         await _relay.WriteAsync(Frames.CloseWith(1001, "", masked: false));
         Assert.Empty(await RelayReadAsync());
     }

@@ -4,32 +4,56 @@ using System.Text;
 namespace FcHandler.Proxy.WebSockets;
 
 /// <summary>
-/// The close frame the proxy sends itself when the instance stops (RFC 6455 section 5.5.1): code 1001, "going away",
-/// the code a server that is shutting down uses (section 7.4.1), so clients know to reconnect.
+/// A close frame the proxy sends itself (RFC 6455 section 5.5.1), to both sides at their next frame boundary. When the
+/// instance stops: 1001, "going away", the code a server that is shutting down uses (section 7.4.1), so clients know to
+/// reconnect. Others carry the reason the proxy ended a session (a budget used up).
 /// </summary>
-internal static class CloseFrame
+internal sealed class CloseFrame
 {
-    public const int GoingAway = 1001;
+    public const int GoingAwayCode = 1001;
 
-    private static readonly byte[] Payload = [GoingAway >> 8, GoingAway & 0xFF, .. Encoding.ASCII.GetBytes("proxy instance stopping, reconnect")];
+    /// <summary>The endpoint ends the connection because a message or the session breaks its policy (section 7.4.1).</summary>
+    public const int PolicyViolationCode = 1008;
+
+    /// <summary>A close payload is at most 125 bytes: the code's two, and the reason's.</summary>
+    private const int MaxReasonBytes = 123;
+
+    public static readonly CloseFrame GoingAway = new(GoingAwayCode, "proxy instance stopping, reconnect");
+
+    private readonly byte[] _payload;
+
+    public CloseFrame(int code, string reason)
+    {
+        var text = Encoding.UTF8.GetBytes(reason);
+        if (text.Length > MaxReasonBytes)
+        {
+            throw new ArgumentException($"A close reason has at most {MaxReasonBytes} bytes.", nameof(reason));
+        }
+
+        Code = code;
+        _payload = [(byte)(code >> 8), (byte)(code & 0xFF), .. text];
+        ToClient = [0x88, (byte)_payload.Length, .. _payload];
+    }
+
+    public int Code { get; }
 
     /// <summary>To the client, as a server sends it: unmasked. The same bytes every time.</summary>
-    public static readonly byte[] ToClient = [0x88, (byte)Payload.Length, .. Payload];
+    public byte[] ToClient { get; }
 
     /// <summary>
     /// To the upstream, as a client sends it: masked with a fresh random key (section 5.3 requires an unpredictable one,
     /// so a frame's bytes cannot be chosen by whoever chose its payload).
     /// </summary>
-    public static byte[] ToUpstream()
+    public byte[] ToUpstream()
     {
-        var frame = new byte[2 + 4 + Payload.Length];
+        var frame = new byte[2 + 4 + _payload.Length];
         frame[0] = 0x88;
-        frame[1] = (byte)(0x80 | Payload.Length);
+        frame[1] = (byte)(0x80 | _payload.Length);
         var mask = frame.AsSpan(2, 4);
         RandomNumberGenerator.Fill(mask);
-        for (var i = 0; i < Payload.Length; i++)
+        for (var i = 0; i < _payload.Length; i++)
         {
-            frame[6 + i] = (byte)(Payload[i] ^ mask[i & 3]);
+            frame[6 + i] = (byte)(_payload[i] ^ mask[i & 3]);
         }
 
         return frame;

@@ -71,7 +71,7 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
 
         if (_frames.AtBoundary)
         {
-            _close = CloseFrame.ToUpstream();
+            _close = session.ProxyClose.ToUpstream();
             return HandOverClose(buffer);
         }
 
@@ -102,7 +102,7 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
         session.NoteCloseFrame(ClosedBy.Client, _frames.CloseCode);
         if (relayed == 0)
         {
-            _close = CloseFrame.ToUpstream();
+            _close = session.ProxyClose.ToUpstream();
             return HandOverClose(buffer);
         }
 

@@ -125,8 +125,9 @@ internal sealed class RelayToClient(Stream client, WebSocketSession session, Can
     private async ValueTask SendCloseAsync(CancellationToken cancellationToken)
     {
         _closeSent = true;
-        await client.WriteAsync(CloseFrame.ToClient, cancellationToken).ConfigureAwait(false);
+        var frame = session.ProxyClose.ToClient;
+        await client.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
         await client.FlushAsync(cancellationToken).ConfigureAwait(false);
-        session.BytesToClient += CloseFrame.ToClient.Length;
+        session.BytesToClient += frame.Length;
     }
 }

@@ -29,7 +29,9 @@ internal sealed class WebSocketForwarder(
         }
 
         using var session = new WebSocketSession(upstream.HandshakeTimeout);
-        context.Features.Get<ProxyExchange>()?.WebSocket = session;
+        var exchange = context.Features.Get<ProxyExchange>();
+        exchange?.WebSocket = session;
+        session.Usage.ResponseDone = exchange?.RealtimeResponseDone;
         context.Features.Set<IHttpUpgradeFeature>(new RelayUpgradeFeature(upgrade, session, sessions));
         try
         {

@@ -5,7 +5,7 @@ namespace FcHandler.Proxy.WebSockets;
 /// sends and writes it upstream, and writes here what the upstream sends); this wrapper lets every byte through as
 /// it comes, unbuffered, and on the way follows the frames of both directions (<see cref="RelayFromClient"/>,
 /// <see cref="RelayToClient"/>) to count them, read close codes, notice a client that vanished, and, when the instance
-/// stops, put a close frame 1001 between two frames of each direction. Steady state allocates nothing per read or
+/// stops or ends the session, put its close frame (1001 for a stop) between two frames of each direction. Steady state allocates nothing per read or
 /// write.
 /// </summary>
 internal sealed class WebSocketRelayStream : Stream
@@ -27,7 +27,7 @@ internal sealed class WebSocketRelayStream : Stream
     }
 
     /// <summary>
-    /// Starts the proxy's close: a 1001 close frame to each side at its next frame boundary (right away where no
+    /// Starts the proxy's close: the session's close frame to each side at its next frame boundary (right away where no
     /// frame is under way), after which nothing more is relayed. Returns without waiting.
     /// </summary>
     public void RequestClose()

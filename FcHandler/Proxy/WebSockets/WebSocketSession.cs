@@ -11,6 +11,7 @@ internal sealed class WebSocketSession : IDisposable
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _upstreamClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _closedBy;
+    private CloseFrame? _proxyClose;
 
     /// <param name="handshakeTimeout">How long the upstream may take to accept the upgrade; the tunnel itself has no idle timeout.</param>
     public WebSocketSession(TimeSpan handshakeTimeout) => _abort.CancelAfter(handshakeTimeout);
@@ -37,6 +38,9 @@ internal sealed class WebSocketSession : IDisposable
     public int UpstreamCloseCode { get; internal set; }
 
     public ClosedBy ClosedBy => (ClosedBy)Volatile.Read(ref _closedBy);
+
+    /// <summary>The close frame the proxy sends both sides when it ends the session: the first reason given, else 1001.</summary>
+    public CloseFrame ProxyClose => Volatile.Read(ref _proxyClose) ?? CloseFrame.GoingAway;
 
     /// <summary>Completes when the upstream's close frame has passed through the relay.</summary>
     public Task UpstreamClosed => _upstreamClosed.Task;
@@ -76,11 +80,12 @@ internal sealed class WebSocketSession : IDisposable
     public void Abort() => _abort.Cancel();
 
     /// <summary>
-    /// Closes both sides with 1001 at their next frame boundary, and ends the relay after <paramref name="grace"/>
-    /// whatever state the close handshakes are in.
+    /// Closes both sides with <paramref name="frame"/> (1001 unless given) at their next frame boundary, and ends the relay
+    /// after <paramref name="grace"/> whatever state the close handshakes are in. A second close changes nothing.
     /// </summary>
-    public void Close(TimeSpan grace)
+    public void Close(TimeSpan grace, CloseFrame? frame = null)
     {
+        Interlocked.CompareExchange(ref _proxyClose, frame ?? CloseFrame.GoingAway, null);
         try
         {
             Relay?.RequestClose();
