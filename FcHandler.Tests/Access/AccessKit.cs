@@ -29,9 +29,10 @@ public static class AccessKit
     }
 
     public static string Signed(
-        string subject = "alice", TimeSpan? expiresIn = null, string[]? models = null, string[]? routes = null, string id = "tok-1", string secret = Secret)
+        string subject = "alice", TimeSpan? expiresIn = null, string[]? models = null, string[]? routes = null, string id = "tok-1", string secret = Secret,
+        string? limits = null)
         => SignedToken.Issue(
-            new TokenPayload(subject, DateTimeOffset.UtcNow.Add(expiresIn ?? TimeSpan.FromHours(1)).ToUnixTimeSeconds(), id, models, routes),
+            new TokenPayload(subject, DateTimeOffset.UtcNow.Add(expiresIn ?? TimeSpan.FromHours(1)).ToUnixTimeSeconds(), id, models, routes, limits),
             Encoding.UTF8.GetBytes(secret));
 
     public static HttpRequestMessage Post(string path, string json, string? token)

@@ -33,6 +33,41 @@ public sealed class TokenCommandTests
     }
 
     [Fact]
+    public void Issue_WithLimits_CarriesThemCanonicallyInTheToken()
+    {
+        var (exit, stdout, stderr) = Run(AccessKit.Secret,
+            "issue", "--subject", "agent-7", "--expires-in", "7d", "--limits", "rpm[o3*]=2", "--rpm", "30", "--budget", "500k/day", "--concurrency", "2");
+
+        Assert.Equal(0, exit);
+        var payload = SignedToken.Verify(stdout.Trim(), Encoding.UTF8.GetBytes(AccessKit.Secret))!;
+        Assert.Equal("rpm=30,concurrency=2,budget=500000/day,rpm[o3*]=2", payload.Limits);
+        Assert.Contains("limits=rpm=30,concurrency=2,budget=500000/day,rpm[o3*]=2", stderr, StringComparison.Ordinal);
+        Assert.Contains($"'token revoke {payload.Jti}'", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--rpm", "lots")]
+    [InlineData("--budget", "100")]
+    [InlineData("--limits", "rpm=5,rpm=6")]
+    public void Issue_BadLimits_AreRefusedBeforeAnyTokenIsPrinted(string option, string value)
+    {
+        var (exit, stdout, stderr) = Run(AccessKit.Secret, "issue", "--subject", "a", "--expires-in", "1h", option, value);
+
+        Assert.Equal(2, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("the token's limits", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Issue_RpmTwice_ThroughBothOptions_IsRefused()
+    {
+        var (exit, _, stderr) = Run(AccessKit.Secret, "issue", "--subject", "a", "--expires-in", "1h", "--limits", "rpm=5", "--rpm", "6");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("sets rpm twice", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Issue_TwoTokens_HaveDistinctIds()
     {
         var secret = Encoding.UTF8.GetBytes(AccessKit.Secret);

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using FcHandler.Errors;
+using FcHandler.Limits;
 using Microsoft.Extensions.Primitives;
 
 namespace FcHandler.Access;
@@ -93,7 +94,13 @@ internal sealed class AccessGate
             return null; // a route name this version does not know: refuse rather than widen
         }
 
-        return new AccessGrant(payload.Sub, payload.Models, routes);
+        var limits = LimitSet.TryParse(payload.Limits);
+        if (payload.Limits is not null && limits is null)
+        {
+            return null; // limits this version cannot read: refuse rather than admit the token unlimited
+        }
+
+        return new AccessGrant(payload.Sub, payload.Models, routes, tokenId: payload.Jti, limits: limits);
     }
 
     private AccessGrant? AdmitStatic(string token, out ProxyError error)

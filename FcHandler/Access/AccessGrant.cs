@@ -1,9 +1,14 @@
+using FcHandler.Limits;
 using FcHandler.Proxy;
 
 namespace FcHandler.Access;
 
-/// <summary>A client admitted by token: who it is and what its token lets it do.</summary>
-internal sealed class AccessGrant(string subject, string[]? models, RouteClass[]? routes, bool forwardsClientKey = false)
+/// <summary>
+/// A client admitted by token: who it is and what its token lets it do. Kept as an <see cref="HttpContext"/> feature, so
+/// the limits step knows whose counters a request counts against.
+/// </summary>
+internal sealed class AccessGrant(
+    string subject, string[]? models, RouteClass[]? routes, bool forwardsClientKey = false, string? tokenId = null, LimitSet? limits = null)
 {
     /// <summary>
     /// An OpenAI ephemeral client secret (<c>ek_...</c>), minted through <c>/v1/realtime/client_secrets</c> for one Realtime
@@ -14,6 +19,12 @@ internal sealed class AccessGrant(string subject, string[]? models, RouteClass[]
 
     /// <summary>Names the client in the access log: a signed token's <c>sub</c>, or <c>static-N</c> for the Nth static token.</summary>
     public string Subject { get; } = subject;
+
+    /// <summary>A signed token's id (<c>jti</c>), which revocation names; null for static tokens and ephemeral keys.</summary>
+    public string? TokenId { get; } = tokenId;
+
+    /// <summary>The limits the token carries; null when it carries none and the proxy's settings decide.</summary>
+    public LimitSet? Limits { get; } = limits;
 
     /// <summary>True when the client's own credential goes upstream rather than the server's key.</summary>
     public bool ForwardsClientKey { get; } = forwardsClientKey;

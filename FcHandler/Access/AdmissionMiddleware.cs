@@ -49,6 +49,7 @@ internal sealed class AdmissionMiddleware(
             }
 
             exchange?.Subject = grant.Subject;
+            context.Features.Set(grant);
             if (!grant.AllowsRoute(route))
             {
                 await DenyAsync(context, ProxyError.RouteNotAllowed());

@@ -4,7 +4,9 @@ namespace FcHandler.Access;
 
 /// <summary>
 /// A resumable scan of a JSON object's top-level properties across buffers (Utf8JsonReader cannot cross an await):
-/// <c>model</c>, where it stops unless <c>wholeObject</c> is set; then also <c>stream</c> and <c>stream_options</c>.
+/// <c>model</c>, where it stops unless <c>wholeObject</c> is set; then also <c>stream</c> and <c>stream_options</c>, and
+/// what bounds a request's cost: its output caps (<c>max_tokens</c>, <c>max_completion_tokens</c>, <c>max_output_tokens</c>),
+/// how many answers it asks for (<c>n</c>, <c>best_of</c>) and whether it runs in the <c>background</c>.
 /// Nested objects are passed over, so a tool's parameter called "model" is never taken for the request's; with
 /// <c>realtime</c>, except <c>session.model</c> (a Realtime session's), and the object is read to its end, where two
 /// models that differ make it unreadable.
@@ -23,6 +25,12 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
         Stream,
         StreamOptions,
         Session,
+        MaxTokens,
+        MaxCompletionTokens,
+        MaxOutputTokens,
+        N,
+        BestOf,
+        Background,
     }
 
     /// <summary>Set once the scan is over: the model found, none in the whole object, or not a readable object.</summary>
@@ -35,6 +43,24 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
 
     /// <summary>The object has a top-level <c>stream_options</c> (read only for a whole-object scan).</summary>
     public bool HasStreamOptions { get; private set; }
+
+    /// <summary>The top-level <c>max_tokens</c>, when it is a whole number (read only for a whole-object scan).</summary>
+    public long? MaxTokens { get; private set; }
+
+    /// <summary>The top-level <c>max_completion_tokens</c> (chat), when it is a whole number.</summary>
+    public long? MaxCompletionTokens { get; private set; }
+
+    /// <summary>The top-level <c>max_output_tokens</c> (Responses), when it is a whole number.</summary>
+    public long? MaxOutputTokens { get; private set; }
+
+    /// <summary>The top-level <c>n</c>: how many answers (chat, completions) or images.</summary>
+    public long? N { get; private set; }
+
+    /// <summary>The top-level <c>best_of</c> (legacy completions): answers generated, of which <c>n</c> are returned.</summary>
+    public long? BestOf { get; private set; }
+
+    /// <summary>The top-level <c>background</c> is <c>true</c> (a Responses request answered before it runs).</summary>
+    public bool Background { get; private set; }
 
     /// <summary>Reads what it can and returns how many bytes it consumed.</summary>
     public int Advance(ReadOnlySpan<byte> data, bool final)
@@ -86,6 +112,12 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
             case Field.StreamOptions:
                 HasStreamOptions = true;
                 return;
+            case Field.Background:
+                Background = reader.TokenType == JsonTokenType.True;
+                return;
+            case Field.MaxTokens or Field.MaxCompletionTokens or Field.MaxOutputTokens or Field.N or Field.BestOf:
+                Count(field, reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var count) && count >= 0 ? count : null);
+                return;
         }
 
         if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
@@ -95,6 +127,12 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
                 : !wholeObject ? Field.None
                 : reader.ValueTextEquals("stream"u8) ? Field.Stream
                 : reader.ValueTextEquals("stream_options"u8) ? Field.StreamOptions
+                : reader.ValueTextEquals("max_tokens"u8) ? Field.MaxTokens
+                : reader.ValueTextEquals("max_completion_tokens"u8) ? Field.MaxCompletionTokens
+                : reader.ValueTextEquals("max_output_tokens"u8) ? Field.MaxOutputTokens
+                : reader.ValueTextEquals("n"u8) ? Field.N
+                : reader.ValueTextEquals("best_of"u8) ? Field.BestOf
+                : reader.ValueTextEquals("background"u8) ? Field.Background
                 : Field.None;
         }
         else if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 2 && _inSession)
@@ -108,6 +146,28 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
             {
                 Outcome = Model is null ? ModelReader.Outcome.None : ModelReader.Outcome.Found;
             }
+        }
+    }
+
+    private void Count(Field field, long? value)
+    {
+        switch (field)
+        {
+            case Field.MaxTokens:
+                MaxTokens = value;
+                break;
+            case Field.MaxCompletionTokens:
+                MaxCompletionTokens = value;
+                break;
+            case Field.MaxOutputTokens:
+                MaxOutputTokens = value;
+                break;
+            case Field.N:
+                N = value;
+                break;
+            default:
+                BestOf = value;
+                break;
         }
     }
 

@@ -104,18 +104,26 @@ internal static class ModelReader
     /// already has <c>stream_options</c>. Reads the whole top-level object; leaves the body rewound.
     /// </summary>
     public static async Task<(bool Stream, bool HasStreamOptions)> ReadStreamFieldsAsync(HttpRequest request, CancellationToken cancellationToken)
+        => await ReadTopLevelAsync(request, cancellationToken) is { } scan ? (scan.Stream, scan.HasStreamOptions) : (false, false);
+
+    /// <summary>
+    /// The whole top-level object of a JSON body, scanned (model, stream fields, output caps); null when the body is not
+    /// a readable JSON object. Leaves the body rewound.
+    /// </summary>
+    public static async Task<JsonTopLevelScan?> ReadTopLevelAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var contentType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed : null;
         if (request.ContentLength is null or 0 || !request.Body.CanSeek || !IsJson(contentType))
         {
-            return (false, false);
+            return null;
         }
 
         try
         {
+            request.Body.Position = 0;
             var scan = new JsonTopLevelScan(wholeObject: true);
             await ScanAsync(request.Body, scan, cancellationToken);
-            return scan.Outcome is Outcome.Unreadable or null ? (false, false) : (scan.Stream, scan.HasStreamOptions);
+            return scan.Outcome is Outcome.Unreadable or null ? null : scan;
         }
         finally
         {

@@ -59,6 +59,29 @@ internal static class SignedToken
         }
     }
 
+    /// <summary>
+    /// The claims of a well-formed token without checking its signature: for <c>limits show</c> on a machine without the
+    /// secret, which says so. Never for admission.
+    /// </summary>
+    public static TokenPayload? ReadUnverified(string token)
+    {
+        var dot = token.LastIndexOf('.');
+        if (!token.StartsWith(Prefix, StringComparison.Ordinal) || dot <= Prefix.Length)
+        {
+            return null;
+        }
+
+        try
+        {
+            var payload = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token.AsSpan(Prefix.Length, dot - Prefix.Length)), ProxyJsonContext.Default.TokenPayload);
+            return payload is not null && TokenScopes.IsValidSubject(payload.Sub) && TokenScopes.IsValidId(payload.Jti) ? payload : null;
+        }
+        catch (Exception exception) when (exception is FormatException or JsonException)
+        {
+            return null;
+        }
+    }
+
     private static byte[] Sign(byte[] secret, ReadOnlySpan<char> signed)
     {
         var bytes = new byte[Encoding.UTF8.GetByteCount(signed)];

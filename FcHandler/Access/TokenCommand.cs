@@ -2,19 +2,25 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using FcHandler.Hosting;
+using FcHandler.Limits;
 
 namespace FcHandler.Access;
 
 /// <summary>
-/// <c>token issue --subject &lt;name&gt; --expires-in &lt;30d|12h|90m&gt; [--models a,b] [--routes generation,pass-through,realtime]</c>:
-/// signs a token with <c>PROXY_TOKEN_SECRET</c> from the environment. Only the token goes to stdout, so it can be
+/// <c>token issue --subject &lt;name&gt; --expires-in &lt;30d|12h|90m&gt; [--models a,b] [--routes generation,pass-through,realtime]
+/// [--limits ...] [--rpm N] [--tpm N] [--concurrency N] [--budget N/day|month|total]</c>: signs a token with
+/// <c>PROXY_TOKEN_SECRET</c> from the environment. Its limits ride inside it, checked when it is issued and each time
+/// it is presented: no database holds them. Only the token goes to stdout, so it can be
 /// captured (<c>TOKEN=$(... token issue ...)</c>); its id and expiry go to stderr, for the record and for revocation.
 /// </summary>
 internal static class TokenCommand
 {
     public const string Usage =
-        "usage: token issue --subject <name> --expires-in <30d|12h|90m> [--models gpt-4o-mini,gpt-4o*] [--routes generation,pass-through,realtime]\n" +
+        "usage: token issue --subject <name> --expires-in <30d|12h|90m> [--models gpt-4o-mini,gpt-4o*] [--routes generation,pass-through,realtime] " +
+        "[--limits rpm=60,budget=1M/month] [--rpm N] [--tpm N] [--concurrency N] [--budget N/day|month|total]\n" +
         "  Reads PROXY_TOKEN_SECRET from the environment; prints the token on stdout, its id and expiry on stderr.";
+
+    private static readonly string[] Options = ["--subject", "--expires-in", "--models", "--routes", "--limits", "--rpm", "--tpm", "--concurrency", "--budget"];
 
     private static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(3650);
 
@@ -37,7 +43,10 @@ internal static class TokenCommand
             stdout.WriteLine(SignedToken.Issue(payload, secret));
 
             var expires = DateTimeOffset.FromUnixTimeSeconds(payload.Exp).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-            stderr.WriteLine($"Issued token id={payload.Jti} subject={payload.Sub} expires={expires}; revoke with {ConfigKeys.ProxyRevokedTokenIds}={payload.Jti}");
+            var limits = payload.Limits is null ? "" : $" limits={payload.Limits}";
+            stderr.WriteLine(
+                $"Issued token id={payload.Jti} subject={payload.Sub} expires={expires}{limits}; revoke with {ConfigKeys.ProxyRevokedTokenIds}={payload.Jti} " +
+                $"or, with {ConfigKeys.LimitsStore}, 'token revoke {payload.Jti}'");
             return 0;
         }
         catch (ConfigurationException exception)
@@ -52,7 +61,7 @@ internal static class TokenCommand
         var named = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i + 1 < options.Length; i += 2)
         {
-            if (options[i] is not ("--subject" or "--expires-in" or "--models" or "--routes") || !named.TryAdd(options[i], options[i + 1]))
+            if (!Options.Contains(options[i]) || !named.TryAdd(options[i], options[i + 1]))
             {
                 return null;
             }
@@ -83,7 +92,35 @@ internal static class TokenCommand
         }
 
         var lifetime = ReadLifetime(named["--expires-in"]);
-        return new TokenPayload(subject, (now + lifetime).ToUnixTimeSeconds(), Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(12)), models, routes);
+        return new TokenPayload(
+            subject, (now + lifetime).ToUnixTimeSeconds(), Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(12)), models, routes, ReadLimits(named));
+    }
+
+    // --limits and the single-limit options, read as one list, so a limit set twice is refused like any malformed one.
+    private static string? ReadLimits(Dictionary<string, string> named)
+    {
+        var items = new List<string>();
+        if (named.TryGetValue("--limits", out var limits))
+        {
+            items.Add(limits);
+        }
+
+        foreach (var key in (string[])["rpm", "tpm", "concurrency", "budget"])
+        {
+            if (named.TryGetValue("--" + key, out var value))
+            {
+                items.Add($"{key}={value}");
+            }
+        }
+
+        try
+        {
+            return items.Count == 0 ? null : LimitSet.Parse(string.Join(',', items)).Text;
+        }
+        catch (FormatException exception)
+        {
+            throw new ConfigurationException($"the token's limits {exception.Message}.");
+        }
     }
 
     private static TimeSpan ReadLifetime(string value)
