@@ -2,6 +2,7 @@ using FcHandler.Access;
 using FcHandler.Diagnostics;
 using FcHandler.Fc;
 using FcHandler.Hosting;
+using FcHandler.Limits;
 using FcHandler.Proxy;
 using FcHandler.Usage;
 
@@ -12,6 +13,11 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["token", "revoke", .. var revokeArgs])
+        {
+            return await TokenRevokeCommand.RunAsync(revokeArgs); // revokes a signed token through the limits store
+        }
+
         if (args is ["token", .. var tokenArgs])
         {
             return TokenCommand.Run(tokenArgs); // issues access tokens; starts no server
@@ -25,6 +31,11 @@ internal static class Program
         if (args is ["usage", .. var usageArgs])
         {
             return await UsageCommand.RunAsync(usageArgs, Console.In, Console.Out, Console.Error); // totals from log lines
+        }
+
+        if (args is ["limits", .. var limitsArgs])
+        {
+            return await LimitsCommand.RunAsync(limitsArgs); // a subject's windows and budget, read from the limits store
         }
 
         if (args is ["doctor", .. var doctorArgs])
@@ -61,10 +72,11 @@ internal static class Program
         builder.Services.AddFcRuntime(builder.Configuration);                // FC context, lifecycle hooks, event mode
         builder.Services.AddFcProxy(options);                                // forwarder, upstream pool, CORS
         builder.AddAccessControl();                                          // server key, access tokens, client limits
+        builder.AddLimits();                                                 // rate limits and budgets per subject, their store
 
         var app = builder.Build();
         app.UseFcRuntime();                                                  // FC context, control paths, log markers
-        app.MapFcProxy(AccessExtensions.UseAdmission, StreamUsageMiddleware.Use); // access log, CORS, admission, usage, forwarding
+        app.MapFcProxy(AccessExtensions.UseAdmission, LimitsExtensions.UseLimits, StreamUsageMiddleware.Use); // access log, CORS, admission, limits, usage, forwarding
         app.LogStartup(options);
         return app;
     }

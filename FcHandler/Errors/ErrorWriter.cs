@@ -28,6 +28,11 @@ internal static class ErrorWriter
             response.Headers.RetryAfter = error.RetryAfter;
         }
 
+        foreach (var (name, value) in error.Headers ?? [])
+        {
+            response.Headers[name] = value;
+        }
+
         return JsonSerializer.SerializeAsync(response.Body, error.ToEnvelope(context.TraceIdentifier), ProxyJsonContext.Web.ErrorEnvelope, context.RequestAborted);
     }
 }

@@ -9,6 +9,9 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
     /// <summary>Seconds for the <c>Retry-After</c> header, on failures a retry shortly after can overcome; else null.</summary>
     public string? RetryAfter { get; init; }
 
+    /// <summary>More response headers (a limit's <c>retry-after-ms</c>, <c>x-ratelimit-*</c>, <c>x-should-retry</c>); null for none.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? Headers { get; init; }
+
     private const string InvalidRequest = "invalid_request_error";
 
     /// <summary>The error as the JSON body the client gets, carrying the request's id.</summary>
@@ -131,6 +134,26 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
     public static ProxyError ModelNotAllowed() => new(
         StatusCodes.Status403Forbidden, InvalidRequest, "model_not_allowed",
         "The access token does not allow this model, or the request does not name one the proxy can read (JSON or multipart 'model').");
+
+    // Rate limits and budgets (FcHandler/Limits/), shaped as OpenAI's own 429s so SDKs raise their RateLimitError
+    // (https://platform.openai.com/docs/guides/error-codes/api-errors). The messages are the limits step's: they name the
+    // limit, the subject and when to retry.
+    public static ProxyError RequestsRateLimited(string message) => new(
+        StatusCodes.Status429TooManyRequests, "requests", "rate_limit_exceeded", message);
+
+    public static ProxyError TokensRateLimited(string message) => new(
+        StatusCodes.Status429TooManyRequests, "tokens", "rate_limit_exceeded", message);
+
+    public static ProxyError BudgetExhausted(string message) => new(
+        StatusCodes.Status429TooManyRequests, "insufficient_quota", "insufficient_quota", message);
+
+    // The SDKs retry a 503 by themselves and honour Retry-After; the store is back within seconds or the operator knows.
+    public static ProxyError LimitsUnavailable() => new(
+        StatusCodes.Status503ServiceUnavailable, ProxyFailure, "limits_unavailable",
+        "The proxy could not check this request against its limits: its limits store did not answer in time. Retry shortly.")
+    {
+        RetryAfter = "2",
+    };
 
     public static ProxyError RequestBodyTimeout() => new(
         StatusCodes.Status408RequestTimeout, InvalidRequest, "request_timeout",

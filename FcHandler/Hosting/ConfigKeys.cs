@@ -40,6 +40,16 @@ internal static class ConfigKeys
     public const string TempStorageMb = "TEMP_STORAGE_MB";
     public const string TempStorageDir = "TEMP_STORAGE_DIR";
 
+    // Rate limits and budgets (FcHandler/Limits/).
+    public const string LimitsStore = "LIMITS_STORE";
+    public const string LimitsStoreFailure = "LIMITS_STORE_FAILURE";
+    public const string LimitsStoreTimeout = "LIMITS_STORE_TIMEOUT";
+    public const string LimitsStoreCaFile = "LIMITS_STORE_CA_FILE";
+    public const string LimitsDefault = "LIMITS_DEFAULT";
+    public const string LimitsBySubject = "LIMITS_BY_SUBJECT";
+    public const string LimitsDefaultOutputTokens = "LIMITS_DEFAULT_OUTPUT_TOKENS";
+    public const string LimitsUtcOffset = "LIMITS_UTC_OFFSET";
+
     /// <summary>
     /// Set by FC itself in the instance, never by the operator.
     /// https://www.alibabacloud.com/help/ja/functioncompute/fc/environment-variables

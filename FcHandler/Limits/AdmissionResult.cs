@@ -14,6 +14,9 @@ internal sealed record AdmissionResult(
     string[] Periods)
 {
     public bool Admitted => Verdict == Verdict.Admitted;
+
+    /// <summary>The rule whose limit refused the request (the subject's, or a model's); null when admitted.</summary>
+    public LimitRule? RefusedBy { get; init; }
 }
 
 /// <summary>A 60-second window as OpenAI's <c>x-ratelimit-*</c> headers describe one: its limit, what is left, and when it is whole again.</summary>

@@ -49,6 +49,7 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
         var estimate = request.Estimate;
         var verdict = Verdict.Admitted;
         var retry = 0L;
+        LimitRule? refusedBy = null;
         var rules = request.Rules;
         var windows = new Window?[rules.Length];
         var budgets = new (string Id, long EndsAt, long Used)[rules.Length];
@@ -57,6 +58,7 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
+            var admittedSoFar = verdict == Verdict.Admitted;
             var key = Key(request.Subject, rule);
             if (rule.RequestsPerMinute is not null || rule.TokensPerMinute is not null)
             {
@@ -97,6 +99,11 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
                 {
                     (verdict, retry) = (Verdict.BudgetExhausted, endsAt > 0 ? (endsAt * 1000) - now : 0);
                 }
+            }
+
+            if (admittedSoFar && verdict != Verdict.Admitted)
+            {
+                refusedBy = rule;
             }
         }
 
@@ -149,7 +156,10 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
             Tightest(rules, windows, now, tokens: true),
             TightestBudget(rules, budgets, admitted ? estimate : 0, request.ChecksBudget),
             second,
-            admitted ? periods : []);
+            admitted ? periods : [])
+        {
+            RefusedBy = refusedBy,
+        };
     }
 
     public Task SettleAsync(Lease lease, long? actualTokens, CancellationToken cancellationToken)

@@ -34,7 +34,9 @@ internal static class RedisLimitScripts
               w.tsum = w.tsum + v
             end
           end
-          if #stale > 0 and not keep then redis.call('HDEL', key, unpack(stale)) end
+          if not keep then
+            for _, field in ipairs(stale) do redis.call('HDEL', key, field) end
+          end
           return w
         end
 
@@ -98,12 +100,13 @@ internal static class RedisLimitScripts
     /// KEYS: per rule, rate, leases, budget. ARGV: skew ms, lease id, lease ttl ms, estimate, checks budget (1/0), UTC
     /// offset s, rule count, then per rule: rpm, tpm, concurrency, budget (-1: none), period (day, month, total).
     /// Returns: verdict, retry-after ms, requests limit/remaining/reset ms, tokens limit/remaining/reset ms (-1: none),
-    /// the window second, budget limit/left/ends s (-1: none), then per rule the budget period reserved in.
+    /// the window second, budget limit/left/ends s (-1: none), the refusing rule (1-based, 0: none), then per rule the
+    /// budget period reserved in.
     /// </summary>
     public const string Admit = Prelude + """
         local lease, ttl, estimate = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
         local checks_budget, offset, n = ARGV[5] == '1', tonumber(ARGV[6]), tonumber(ARGV[7])
-        local verdict, retry = 0, 0
+        local verdict, retry, refused_by = 0, 0, 0
         local rules = {}
         for i = 1, n do
           local b = 7 + (i - 1) * 5
@@ -113,26 +116,26 @@ internal static class RedisLimitScripts
           if r.rpm >= 0 or r.tpm >= 0 then
             r.w = window(r.rate, false)
             if r.rpm >= 0 and verdict == 0 and r.w.rsum + 1 > r.rpm then
-              verdict, retry = 1, wait_until(r.w.r, r.w.rsum, r.rpm - 1)
+              verdict, retry, refused_by = 1, wait_until(r.w.r, r.w.rsum, r.rpm - 1), i
             end
             if r.tpm >= 0 and verdict == 0 then
               if estimate > r.tpm then
-                verdict = 3
+                verdict, refused_by = 3, i
               elseif r.w.tsum + estimate > r.tpm then
-                verdict, retry = 2, wait_until(r.w.t, r.w.tsum, r.tpm - estimate)
+                verdict, retry, refused_by = 2, wait_until(r.w.t, r.w.tsum, r.tpm - estimate), i
               end
             end
           end
           if r.conc >= 0 then
             redis.call('ZREMRANGEBYSCORE', r.leases, '-inf', now)
-            if verdict == 0 and redis.call('ZCARD', r.leases) + 1 > r.conc then verdict, retry = 4, 1000 end
+            if verdict == 0 and redis.call('ZCARD', r.leases) + 1 > r.conc then verdict, retry, refused_by = 4, 1000, i end
           end
           if r.budget >= 0 and checks_budget then
             r.period, r.ends = period(r.kind, offset)
             local held = redis.call('HMGET', r.bkey, 'p', 'u')
             r.used = (held[1] == r.period) and tonumber(held[2] or '0') or 0
             if verdict == 0 and (r.used >= r.budget or r.used + estimate > r.budget) then
-              verdict = 5
+              verdict, refused_by = 5, i
               retry = (r.ends > 0) and (r.ends * 1000 - now) or 0
             end
           end
@@ -187,7 +190,7 @@ internal static class RedisLimitScripts
         req = req or { -1, -1, -1 }
         tok = tok or { -1, -1, -1 }
         bud = bud or { -1, -1, -1 }
-        local out = { verdict, retry, req[1], req[2], req[3], tok[1], tok[2], tok[3], sec, bud[1], bud[2], bud[3] }
+        local out = { verdict, retry, req[1], req[2], req[3], tok[1], tok[2], tok[3], sec, bud[1], bud[2], bud[3], refused_by }
         for i = 1, n do out[#out + 1] = periods[i] end
         return out
         """;

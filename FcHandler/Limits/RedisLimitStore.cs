@@ -51,7 +51,10 @@ internal sealed class RedisLimitStore(RedisConnection connection, int utcOffsetS
             Window(values, 5),
             Budget(values, 9),
             (long)values[8],
-            verdict == Verdict.Admitted ? [.. values.Skip(12).Select(value => (string?)value ?? "")] : []);
+            verdict == Verdict.Admitted ? [.. values.Skip(13).Select(value => (string?)value ?? "")] : [])
+        {
+            RefusedBy = (long)values[12] is var by and > 0 ? rules[(int)by - 1] : null,
+        };
     }
 
     public async Task SettleAsync(Lease lease, long? actualTokens, CancellationToken cancellationToken)

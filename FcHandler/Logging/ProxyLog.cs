@@ -145,4 +145,42 @@ internal static partial class ProxyLog
     // Header rules (FcHandler/Proxy/HeaderRules.cs), ids from 80. Header names only, as the operator listed them.
     [LoggerMessage(80, LogLevel.Information, "Also forwarding the request headers {Headers} (PROXY_FORWARD_HEADERS)", EventName = "ForwardHeaders")]
     public static partial void ForwardHeaders(ILogger logger, string headers);
+
+    // Rate limits and budgets (FcHandler/Limits/), ids from 90. Subjects, limits and counts; never a token, a key or the
+    // store's password (its address is logged without it).
+    [LoggerMessage(90, LogLevel.Information,
+        "Limits: {Configured}; store {Store}, on failure {FailureMode} after {TimeoutMs} ms",
+        EventName = "LimitsConfigured")]
+    public static partial void LimitsConfigured(ILogger logger, string configured, string store, string failureMode, double timeoutMs);
+
+    [LoggerMessage(91, LogLevel.Information,
+        "Limit reached: {Limit} for subject={Subject} ({Detail}) request_id={RequestId}",
+        EventName = "LimitReached")]
+    public static partial void LimitReached(ILogger logger, string limit, string subject, string detail, string requestId);
+
+    [LoggerMessage(92, LogLevel.Warning,
+        "Limits store {Store} unavailable ({Reason}): {Consequence}. Logged once a minute per instance while it lasts.",
+        EventName = "LimitsStoreUnavailable")]
+    public static partial void LimitsStoreUnavailable(ILogger logger, string store, string reason, string consequence);
+
+    [LoggerMessage(93, LogLevel.Information, "Limits store {Store} answering again after {Seconds}s", EventName = "LimitsStoreRestored")]
+    public static partial void LimitsStoreRestored(ILogger logger, string store, double seconds);
+
+    [LoggerMessage(94, LogLevel.Information, "Limits store {Store} connected in {ElapsedMs} ms", EventName = "LimitsStoreConnected")]
+    public static partial void LimitsStoreConnected(ILogger logger, string store, double elapsedMs);
+
+    [LoggerMessage(95, LogLevel.Error,
+        "Limits store {Store} cannot run the limits: {Reason}. Every decision follows LIMITS_STORE_FAILURE until this is fixed.",
+        EventName = "LimitsStoreUnusable")]
+    public static partial void LimitsStoreUnusable(ILogger logger, string store, string reason);
+
+    [LoggerMessage(96, LogLevel.Warning,
+        "Limits: settling subject={Subject} failed ({Reason}); its reservation stays spent and its lease lapses within {LeaseSeconds}s request_id={RequestId}",
+        EventName = "LimitsSettleFailed")]
+    public static partial void LimitsSettleFailed(ILogger logger, string subject, string reason, double leaseSeconds, string requestId);
+
+    [LoggerMessage(97, LogLevel.Information,
+        "Realtime session closed: subject={Subject} is out of budget ({Used} of {Budget} tokens) after its response ended request_id={RequestId}",
+        EventName = "RealtimeBudgetClosed")]
+    public static partial void RealtimeBudgetClosed(ILogger logger, string subject, long used, long budget, string requestId);
 }

@@ -1,0 +1,160 @@
+using System.Text;
+using FcHandler.Limits;
+
+namespace FcHandler.Tests.Limits;
+
+public sealed class RequestCostTests
+{
+    private static HttpRequest Request(string path, string body, string contentType = "application/json")
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        var context = new DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.Path = path;
+        context.Request.ContentType = contentType;
+        context.Request.ContentLength = bytes.Length;
+        context.Request.Body = new MemoryStream(bytes);
+        return context.Request;
+    }
+
+    private static async Task<string> BodyAsync(HttpRequest request)
+    {
+        request.Body.Position = 0;
+        using var reader = new StreamReader(request.Body, leaveOpen: true);
+        var text = await reader.ReadToEndAsync();
+        request.Body.Position = 0;
+        return text;
+    }
+
+    [Fact]
+    public async Task Chat_WithItsOwnCap_IsBodyBytesPlusCapTimesN()
+    {
+        const string body = """{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"max_completion_tokens":100,"n":3}""";
+        var request = Request("/v1/chat/completions", body);
+
+        var bound = await RequestCost.ReadAsync(request, 16_384, enforceCap: true, default);
+
+        Assert.Equal(body.Length + 300, bound.Estimate);
+        Assert.Null(bound.CapAdded);
+        Assert.Equal(body, await BodyAsync(request));
+    }
+
+    [Fact]
+    public async Task Chat_MaxTokensOnly_IsItsCap()
+    {
+        const string body = """{"model":"gpt-4o","messages":[],"max_tokens":50}""";
+
+        var bound = await RequestCost.ReadAsync(Request("/v1/chat/completions", body), 16_384, enforceCap: true, default);
+
+        Assert.Equal(body.Length + 50, bound.Estimate);
+        Assert.True(bound.ReportsUsage);
+    }
+
+    [Fact]
+    public async Task Chat_NoCapUnderABudget_GetsTheDefaultCapInItsBody()
+    {
+        const string body = """ {"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}""";
+        var request = Request("/v1/chat/completions", body);
+
+        var bound = await RequestCost.ReadAsync(request, 2048, enforceCap: true, default);
+
+        Assert.Equal("max_completion_tokens", bound.CapAdded);
+        Assert.Equal(body.Length + 2048, bound.Estimate);
+        var sent = await BodyAsync(request);
+        Assert.Equal(""" {"max_completion_tokens":2048,"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}""", sent);
+        Assert.Equal(sent.Length, request.ContentLength);
+    }
+
+    [Fact]
+    public async Task Chat_NoCapWithoutABudget_ReservesTheDefaultButLeavesTheBody()
+    {
+        const string body = """{"model":"gpt-4o","messages":[]}""";
+        var request = Request("/v1/chat/completions", body);
+
+        var bound = await RequestCost.ReadAsync(request, 2048, enforceCap: false, default);
+
+        Assert.Null(bound.CapAdded);
+        Assert.Equal(body.Length + 2048, bound.Estimate);
+        Assert.Equal(body, await BodyAsync(request));
+    }
+
+    [Fact]
+    public async Task Responses_NoCap_GetsMaxOutputTokens_AndBackgroundIsNoticed()
+    {
+        const string body = """{"model":"o3","input":"hi","background":true}""";
+        var request = Request("/v1/responses", body);
+
+        var bound = await RequestCost.ReadAsync(request, 1000, enforceCap: true, default);
+
+        Assert.Equal("max_output_tokens", bound.CapAdded);
+        Assert.True(bound.RunsInBackground);
+        Assert.StartsWith("""{"max_output_tokens":1000,""", await BodyAsync(request), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LegacyCompletions_DefaultMaxTokensIs16_TimesBestOf()
+    {
+        const string body = """{"model":"gpt-3.5-turbo-instruct","prompt":"x","best_of":4,"n":2}""";
+        var request = Request("/v1/completions", body);
+
+        var bound = await RequestCost.ReadAsync(request, 16_384, enforceCap: true, default);
+
+        Assert.Equal(body.Length + (16 * 4), bound.Estimate);
+        Assert.Null(bound.CapAdded);
+    }
+
+    [Fact]
+    public async Task Embeddings_AreTheirInputOnly()
+    {
+        const string body = """{"model":"text-embedding-3-small","input":"hello world"}""";
+
+        var bound = await RequestCost.ReadAsync(Request("/v1/embeddings", body), 16_384, enforceCap: true, default);
+
+        Assert.Equal(body.Length, bound.Estimate);
+        Assert.False(bound.ReportsUsage);
+    }
+
+    [Fact]
+    public async Task Images_ReserveTheDefaultPerImage()
+    {
+        const string body = """{"model":"gpt-image-1","prompt":"a cat","n":2}""";
+
+        var bound = await RequestCost.ReadAsync(Request("/v1/images/generations", body), 5000, enforceCap: true, default);
+
+        Assert.Equal(body.Length + 10_000, bound.Estimate);
+        Assert.Null(bound.CapAdded);
+    }
+
+    [Fact]
+    public async Task MultipartAudio_IsItsBytes()
+    {
+        var body = "--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--b--\r\n";
+
+        var bound = await RequestCost.ReadAsync(Request("/v1/audio/transcriptions", body, "multipart/form-data; boundary=b"), 16_384, enforceCap: true, default);
+
+        Assert.Equal(body.Length, bound.Estimate);
+    }
+
+    [Fact]
+    public async Task Chat_NotAnObject_IsCountedButNeverRewritten()
+    {
+        const string body = """["not","an","object"]""";
+        var request = Request("/v1/chat/completions", body);
+
+        var bound = await RequestCost.ReadAsync(request, 100, enforceCap: true, default);
+
+        Assert.Null(bound.CapAdded);
+        Assert.Equal(body.Length + 100, bound.Estimate);
+        Assert.Equal(body, await BodyAsync(request));
+    }
+
+    [Fact]
+    public async Task EngineChatPath_IsAChat()
+    {
+        const string body = """{"messages":[],"max_tokens":7}""";
+
+        var bound = await RequestCost.ReadAsync(Request("/v1/engines/gpt-4/chat/completions", body), 100, enforceCap: true, default);
+
+        Assert.Equal(body.Length + 7, bound.Estimate);
+    }
+}

@@ -1,0 +1,210 @@
+using FcHandler.Access;
+using FcHandler.Errors;
+using FcHandler.Logging;
+using FcHandler.Proxy;
+using FcHandler.Proxy.WebSockets;
+using FcHandler.Usage;
+
+namespace FcHandler.Limits;
+
+/// <summary>
+/// After admission, before anything is forwarded: holds a request to its subject's limits. It finds the subject (the
+/// token's, or <c>key-...</c> for a client's own key) and its limits (the token's claim, else <c>LIMITS_BY_SUBJECT</c>,
+/// else <c>LIMITS_DEFAULT</c>), bounds what the request can cost (<see cref="RequestCost"/>), and asks the store in one
+/// atomic step to admit it and reserve that bound. A refusal is answered here and reaches nobody upstream. An admitted
+/// request is settled when its response is complete, before the response ends (<see cref="ProxyExchange.Settlement"/>):
+/// its lease released and its reservation corrected to the usage OpenAI reported. With a shared store, a signed token
+/// is also checked against the ids revoked through it, in the same round trip. Without limits for the subject, none of
+/// this runs and no store is touched.
+/// </summary>
+internal sealed class LimitsMiddleware(
+    RequestDelegate next, LimitsOptions options, GuardedLimitStore store, RevocationList revocations, TimeProvider time, ILogger<LimitsMiddleware> logger)
+{
+    /// <summary>Ephemeral keys all share one subject: only <c>LIMITS_BY_SUBJECT</c> may limit it, never the default.</summary>
+    private const string EphemeralSubject = "ephemeral";
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var exchange = context.Features.Get<ProxyExchange>();
+        return exchange?.Route is RouteClass.Generation or RouteClass.PassThrough or RouteClass.Realtime
+            ? LimitAsync(context, exchange)
+            : next(context);
+    }
+
+    private async Task LimitAsync(HttpContext context, ProxyExchange exchange)
+    {
+        var request = context.Request;
+        var grant = context.Features.Get<AccessGrant>();
+
+        // 1. A signed token revoked through the store: its check starts now and travels with the admission below.
+        var revoked = grant?.TokenId is { } tokenId && revocations.Enabled ? revocations.IsRevokedAsync(tokenId, context.RequestAborted) : null;
+
+        // 2. Whose limits, and which apply to this request (the subject's own, and its model's).
+        var (subject, limits) = SubjectOf(grant, request);
+        var rules = limits is { IsNone: false } ? limits.For(exchange.Model) : [];
+        if (rules.Length == 0)
+        {
+            if (revoked is null || await revoked is false)
+            {
+                await next(context);
+                return;
+            }
+
+            await DenyRevokedAsync(context, await revoked);
+            return;
+        }
+
+        exchange.Subject ??= subject;
+
+        // 3. What the request can cost. A budget holds only if the model cannot write past the reservation: a chat or
+        //    Responses request without an output cap gets the default one.
+        var webSocket = WebSocketForwarder.IsRequested(request);
+        var spends = webSocket || HttpMethods.IsPost(request.Method);
+        var budgeted = spends && rules.Any(rule => rule.Budget is not null);
+        var counted = budgeted || rules.Any(rule => rule.TokensPerMinute is not null);
+        var bound = exchange.Route == RouteClass.Generation && HttpMethods.IsPost(request.Method)
+            ? await RequestCost.ReadAsync(request, options.DefaultOutputTokens, enforceCap: budgeted, context.RequestAborted)
+            : default;
+
+        // 4. One atomic step: admitted and reserved, or refused with nothing changed.
+        var admission = new AdmissionRequest(subject!, rules, bound.Estimate, spends, Guid.NewGuid().ToString("N"));
+        var admitting = store.RunAsync((s, token) => s.AdmitAsync(admission, token), context.RequestAborted);
+        if (revoked is not null && await revoked is not false)
+        {
+            var (taken, by) = await admitting;
+            if (taken is { Admitted: true } && by is not null)
+            {
+                await store.TryOnAsync(by, (s, token) => s.SettleAsync(new Lease(admission, taken.WindowSecond, taken.Periods, by), 0, token), default);
+            }
+
+            await DenyRevokedAsync(context, await revoked);
+            return;
+        }
+
+        var (result, admittedBy) = await admitting;
+        if (result is null || admittedBy is null)
+        {
+            await ErrorWriter.WriteAsync(context, ProxyError.LimitsUnavailable());
+            return;
+        }
+
+        if (!result.Admitted)
+        {
+            ProxyLog.LimitReached(logger, result.Verdict.ToString(), subject!, Detail(result, bound.Estimate), context.TraceIdentifier);
+            await ErrorWriter.WriteAsync(context, LimitRefusal.For(result, subject!, bound.Estimate));
+            return;
+        }
+
+        // 5. Admitted: the client sees its windows, the lease stays alive while the request runs, and the request is
+        //    settled before its response ends.
+        var lease = new Lease(admission, result.WindowSecond, result.Periods, admittedBy);
+        if (result.Requests is not null || result.Tokens is not null)
+        {
+            context.Response.OnStarting(() =>
+            {
+                RateLimitHeaders.Merge(context.Response.Headers, result.Requests, result.Tokens);
+                return Task.CompletedTask;
+            });
+        }
+
+        var renewal = lease.HoldsConcurrency ? time.CreateTimer(_ => Renew(lease), null, LimitStores.RenewEvery, LimitStores.RenewEvery) : null;
+        RealtimeBudget? realtime = null;
+        if (webSocket && counted)
+        {
+            realtime = new RealtimeBudget(store, subject!, rules, exchange, context.TraceIdentifier, logger);
+            exchange.RealtimeResponseDone = realtime.ResponseDone;
+        }
+
+        exchange.UsageRequired |= counted;
+        exchange.Settlement = () => SettleAsync(context, exchange, lease, bound, renewal, realtime);
+        await next(context);
+    }
+
+    private (string? Subject, LimitSet? Limits) SubjectOf(AccessGrant? grant, HttpRequest request)
+    {
+        if (grant is not null)
+        {
+            return grant == AccessGrant.EphemeralKey
+                ? (EphemeralSubject, options.BySubject.GetValueOrDefault(EphemeralSubject))
+                : (grant.Subject, grant.Limits ?? options.For(grant.Subject));
+        }
+
+        // No server key: the client's own key names it. With no limit configured there is nothing to count.
+        if (!options.AnyConfigured || KeySubject.Of(request) is not { } subject)
+        {
+            return (null, null);
+        }
+
+        return (subject, options.For(subject));
+    }
+
+    private async Task SettleAsync(HttpContext context, ProxyExchange exchange, Lease lease, RequestCost.Bound bound, ITimer? renewal, RealtimeBudget? realtime)
+    {
+        try
+        {
+            if (renewal is not null)
+            {
+                await renewal.DisposeAsync();
+            }
+
+            if (realtime is not null)
+            {
+                await realtime.Charged;
+            }
+
+            var actual = Actual(context, exchange, bound);
+            if (!await store.TryOnAsync(lease.Store, (s, token) => s.SettleAsync(lease, actual, token), default))
+            {
+                ProxyLog.LimitsSettleFailed(logger, lease.Subject, "the store did not answer", LimitStores.LeaseTtl.TotalSeconds, context.TraceIdentifier);
+            }
+        }
+        catch (Exception exception)
+        {
+            // Settling must never fail the response: the worst it leaves is a reservation kept and a lease to lapse.
+            ProxyLog.LimitsSettleFailed(logger, lease.Subject, exception.GetType().Name, LimitStores.LeaseTtl.TotalSeconds, context.TraceIdentifier);
+        }
+    }
+
+    // What the request spent, as far as the proxy can tell: 0 when nothing was generated, the usage OpenAI reported, or
+    // null (keep the reservation) when something may have been generated that nobody reported.
+    private static long? Actual(HttpContext context, ProxyExchange exchange, RequestCost.Bound bound)
+    {
+        if (exchange.WebSocket is not null || bound.Estimate == 0)
+        {
+            return 0; // a session's responses were charged as they ended; nothing was reserved
+        }
+
+        if (exchange.UpstreamStatus is not { } status || status >= 400)
+        {
+            return 0; // it never reached OpenAI, or OpenAI refused it: nothing billed
+        }
+
+        if (exchange.Usage is { } usage && TokensOf(usage) is > 0 and var tokens)
+        {
+            return tokens;
+        }
+
+        var complete = !context.RequestAborted.IsCancellationRequested && !exchange.ClientGone && exchange.ErrorCode is null;
+        return bound.RunsInBackground || !complete || bound.ReportsUsage ? null : 0;
+    }
+
+    /// <summary>The tokens a usage counts against a budget: its total, else input plus output (audio seconds are not tokens).</summary>
+    public static long TokensOf(TokenUsage usage) => usage.TotalTokens ?? ((usage.InputTokens ?? 0) + (usage.OutputTokens ?? 0));
+
+    private void Renew(Lease lease) => _ = store.TryOnAsync(lease.Store, (s, token) => s.RenewAsync(lease, token), default);
+
+    private Task DenyRevokedAsync(HttpContext context, bool? revoked)
+    {
+        var error = revoked is null ? ProxyError.LimitsUnavailable() : ProxyError.AccessTokenRevoked();
+        ProxyLog.AccessDenied(logger, error.Code, context.TraceIdentifier);
+        return ErrorWriter.WriteAsync(context, error);
+    }
+
+    private static string Detail(AdmissionResult result, long estimate) => result.Verdict switch
+    {
+        Verdict.BudgetExhausted when result.Budget is { } budget => $"budget {budget.Limit}, left {Math.Max(0, budget.Left)}, reserving {estimate}",
+        Verdict.TokensExceeded or Verdict.TokensNeverFit when result.Tokens is { } tokens => $"tpm {tokens.Limit}, remaining {tokens.Remaining}, reserving {estimate}",
+        Verdict.RequestsExceeded when result.Requests is { } requests => $"rpm {requests.Limit}, retry in {result.RetryAfterMs} ms",
+        _ => $"rule {result.RefusedBy?.Scope ?? "all"}",
+    };
+}
