@@ -90,6 +90,112 @@ function Get-ClangName {
 }
 function Test-IsRoot { return $IsLinux -and ((& id -u) -eq '0') }
 
+# Unix file modes are carried in the zip's external attributes; FC needs bootstrap and the binary executable.
+function New-FcZip([string] $SourceDir, [string] $ZipPath, [string[]] $ExecutableNames) {
+    Add-Type -AssemblyName System.IO.Compression
+    if (Test-Path $ZipPath) { Remove-Item -Force $ZipPath }
+    $null = New-Item -ItemType Directory -Force -Path (Split-Path $ZipPath)
+    $stamp = [DateTimeOffset]::new(2020, 1, 1, 0, 0, 0, [TimeSpan]::Zero)  # fixed, so equal inputs give equal zips
+    $stream = [System.IO.File]::Open($ZipPath, [System.IO.FileMode]::CreateNew)
+    try {
+        $archive = [System.IO.Compression.ZipArchive]::new($stream, [System.IO.Compression.ZipArchiveMode]::Create)
+        try {
+            $files = Get-ChildItem -Path $SourceDir -Recurse -File | Sort-Object FullName -Culture ([cultureinfo]::InvariantCulture)
+            foreach ($file in $files) {
+                $name = [System.IO.Path]::GetRelativePath($SourceDir, $file.FullName).Replace('\', '/')
+                $entry = $archive.CreateEntry($name, [System.IO.Compression.CompressionLevel]::SmallestSize)
+                $mode = if ($ExecutableNames -contains $name -or $name -like '*.so' -or $name -like '*.so.*') { 0x81ED } else { 0x81A4 }  # 0100755 / 0100644
+                $entry.ExternalAttributes = $mode -shl 16
+                $entry.LastWriteTime = $stamp
+                $out = $entry.Open()
+                try { $in = [System.IO.File]::OpenRead($file.FullName); try { $in.CopyTo($out) } finally { $in.Dispose() } }
+                finally { $out.Dispose() }
+            }
+        } finally { $archive.Dispose() }
+    } finally { $stream.Dispose() }
+    Set-UnixMadeBy $ZipPath
+}
+
+# ZipArchive records the creating OS in "version made by"; unzip tools apply Unix modes only when it says Unix (3).
+# On Windows it says MS-DOS, so mark every central-directory entry as made on Unix.
+function Set-UnixMadeBy([string] $ZipPath) {
+    $bytes = [System.IO.File]::ReadAllBytes($ZipPath)
+    $eocd = -1
+    for ($i = $bytes.Length - 22; $i -ge 0; $i--) {
+        if ([BitConverter]::ToUInt32($bytes, $i) -eq 0x06054b50) { $eocd = $i; break }
+    }
+    if ($eocd -lt 0) { Stop-WithError "not a zip file: $ZipPath" }
+    $count = [BitConverter]::ToUInt16($bytes, $eocd + 10)
+    $pos = [int][BitConverter]::ToUInt32($bytes, $eocd + 16)
+    for ($n = 0; $n -lt $count; $n++) {
+        if ([BitConverter]::ToUInt32($bytes, $pos) -ne 0x02014b50) { Stop-WithError "bad central directory in $ZipPath" }
+        $bytes[$pos + 5] = 3
+        $pos += 46 + [BitConverter]::ToUInt16($bytes, $pos + 28) + [BitConverter]::ToUInt16($bytes, $pos + 30) + [BitConverter]::ToUInt16($bytes, $pos + 32)
+    }
+    [System.IO.File]::WriteAllBytes($ZipPath, $bytes)
+}
+
+# The checks every zip gets before FC sees it: bootstrap and the binary at the zip's root and executable (FC starts
+# ./bootstrap, which execs ./FcHandler), the AOT zip within its size budget, no glibc symbol above Debian 11's where
+# objdump can tell, and on Linux x64 a start of the unpacked zip that answers GET /healthz.
+function Test-FcZip([string] $ZipPath) {
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    $archive = [System.IO.Compression.ZipFile]::OpenRead($ZipPath)
+    try {
+        foreach ($name in 'bootstrap', 'FcHandler') {
+            $entry = $archive.GetEntry($name)
+            if ($null -eq $entry) { Stop-WithError "$name is not at the root of $ZipPath" }
+            if ((($entry.ExternalAttributes -shr 16) -band 0x49) -ne 0x49) { Stop-WithError "$name is not executable in $ZipPath" }
+        }
+        # A self-contained (JIT) build carries the runtime beside the binary; a NativeAOT build is the binary alone.
+        $zipKind = if ($null -ne $archive.GetEntry('libcoreclr.so')) { 'jit' } else { 'aot' }
+    } finally { $archive.Dispose() }
+    $size = (Get-Item -LiteralPath $ZipPath).Length
+    Write-Info ('zip size: {0:N0} bytes ({1:N2} MB), {2}' -f $size, ($size / 1MB), $(if ($zipKind -eq 'aot') { 'NativeAOT' } else { 'self-contained JIT' }))
+    if ($zipKind -eq 'aot' -and $size -ge $AotZipLimitBytes) { Stop-WithError "the AOT zip is $size bytes, over the 10 MB budget" }
+
+    $unpacked = [System.IO.Directory]::CreateTempSubdirectory('fchandler-verify-').FullName
+    try {
+        [System.IO.Compression.ZipFile]::ExtractToDirectory($ZipPath, $unpacked)
+        if ($zipKind -eq 'aot' -and (Test-Command 'objdump')) {
+            $versions = & objdump -T (Join-Path $unpacked 'FcHandler') | Select-String -Pattern 'GLIBC_([0-9.]+)' -AllMatches |
+                ForEach-Object { $_.Matches } | ForEach-Object { [version]$_.Groups[1].Value } | Sort-Object -Unique
+            $max = $versions | Select-Object -Last 1
+            Write-Info "highest glibc symbol version: $max (FC custom.debian11 has $MaxGlibc)"
+            if ($max -gt $MaxGlibc) { Stop-WithError "the binary needs GLIBC_$max; it would not start on Debian 11" }
+        }
+        if ($IsLinuxX64) { Test-Healthz $unpacked }
+    } finally { Remove-Item -Recurse -Force -LiteralPath $unpacked }
+}
+
+# Starts the unpacked zip's entry point on a free loopback port and waits for GET /healthz.
+function Test-Healthz([string] $CodeDir) {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/bash', @((Join-Path $CodeDir 'bootstrap')))
+    $psi.WorkingDirectory = $CodeDir
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    foreach ($n in @('FC_FUNCTION_NAME', 'LISTEN_HOST', 'FC_SERVER_PORT')) { $null = $psi.Environment.Remove($n) }
+    $psi.Environment['FC_CUSTOM_LISTEN_PORT'] = "$port"
+    $proc = [System.Diagnostics.Process]::Start($psi)
+    $healthy = $false
+    try {
+        $client = [System.Net.Http.HttpClient]::new()
+        $client.Timeout = [TimeSpan]::FromSeconds(2)
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (-not $healthy -and [DateTime]::UtcNow -lt $deadline -and -not $proc.HasExited) {
+            try { $healthy = $client.GetAsync("http://127.0.0.1:$port/healthz").GetAwaiter().GetResult().StatusCode -eq 200 }
+            catch { Start-Sleep -Milliseconds 100 }
+        }
+    } finally {
+        if (-not $proc.HasExited) { $proc.Kill($true); $proc.WaitForExit() }
+    }
+    if (-not $healthy) { Stop-WithError "the packaged app did not answer GET /healthz on 127.0.0.1:$port" }
+    Write-Info "smoke test: GET /healthz answered 200 on 127.0.0.1:$port"
+}
+
 # ---------------------------------------------------------------------------------------------- checks
 Write-Step 'Checking prerequisites'
 Confirm-Prerequisite (Test-Command 'dotnet') `
@@ -196,51 +302,6 @@ Write-Info "bootstrap: $bootstrapSource"
 Write-Info $(if ($haveFallback) { "OpenSSL fallback: Debian 11 libssl1.1 and CA bundle from $SysRoot" }
     else { 'OpenSSL fallback: none (no Debian 11 sysroot here); the zip relies on the libssl of FC''s image' })
 
-# Unix file modes are carried in the zip's external attributes; FC needs bootstrap and the binary executable.
-function New-FcZip([string] $SourceDir, [string] $ZipPath, [string[]] $ExecutableNames) {
-    Add-Type -AssemblyName System.IO.Compression
-    if (Test-Path $ZipPath) { Remove-Item -Force $ZipPath }
-    $null = New-Item -ItemType Directory -Force -Path (Split-Path $ZipPath)
-    $stamp = [DateTimeOffset]::new(2020, 1, 1, 0, 0, 0, [TimeSpan]::Zero)  # fixed, so equal inputs give equal zips
-    $stream = [System.IO.File]::Open($ZipPath, [System.IO.FileMode]::CreateNew)
-    try {
-        $archive = [System.IO.Compression.ZipArchive]::new($stream, [System.IO.Compression.ZipArchiveMode]::Create)
-        try {
-            $files = Get-ChildItem -Path $SourceDir -Recurse -File | Sort-Object FullName -Culture ([cultureinfo]::InvariantCulture)
-            foreach ($file in $files) {
-                $name = [System.IO.Path]::GetRelativePath($SourceDir, $file.FullName).Replace('\', '/')
-                $entry = $archive.CreateEntry($name, [System.IO.Compression.CompressionLevel]::SmallestSize)
-                $mode = if ($ExecutableNames -contains $name -or $name -like '*.so' -or $name -like '*.so.*') { 0x81ED } else { 0x81A4 }  # 0100755 / 0100644
-                $entry.ExternalAttributes = $mode -shl 16
-                $entry.LastWriteTime = $stamp
-                $out = $entry.Open()
-                try { $in = [System.IO.File]::OpenRead($file.FullName); try { $in.CopyTo($out) } finally { $in.Dispose() } }
-                finally { $out.Dispose() }
-            }
-        } finally { $archive.Dispose() }
-    } finally { $stream.Dispose() }
-    Set-UnixMadeBy $ZipPath
-}
-
-# ZipArchive records the creating OS in "version made by"; unzip tools apply Unix modes only when it says Unix (3).
-# On Windows it says MS-DOS, so mark every central-directory entry as made on Unix.
-function Set-UnixMadeBy([string] $ZipPath) {
-    $bytes = [System.IO.File]::ReadAllBytes($ZipPath)
-    $eocd = -1
-    for ($i = $bytes.Length - 22; $i -ge 0; $i--) {
-        if ([BitConverter]::ToUInt32($bytes, $i) -eq 0x06054b50) { $eocd = $i; break }
-    }
-    if ($eocd -lt 0) { Stop-WithError "not a zip file: $ZipPath" }
-    $count = [BitConverter]::ToUInt16($bytes, $eocd + 10)
-    $pos = [int][BitConverter]::ToUInt32($bytes, $eocd + 16)
-    for ($n = 0; $n -lt $count; $n++) {
-        if ([BitConverter]::ToUInt32($bytes, $pos) -ne 0x02014b50) { Stop-WithError "bad central directory in $ZipPath" }
-        $bytes[$pos + 5] = 3
-        $pos += 46 + [BitConverter]::ToUInt16($bytes, $pos + 28) + [BitConverter]::ToUInt16($bytes, $pos + 30) + [BitConverter]::ToUInt16($bytes, $pos + 32)
-    }
-    [System.IO.File]::WriteAllBytes($ZipPath, $bytes)
-}
-
 if (-not $DryRun) {
     if (Test-Path $StageDir) { Remove-Item -Recurse -Force $StageDir }
     $null = New-Item -ItemType Directory -Force -Path $StageDir
@@ -267,56 +328,7 @@ if (-not $DryRun) {
 
 # ---------------------------------------------------------------------------------------------- verify
 Write-Step "Verifying $Zip"
-if (-not $DryRun) {
-    Add-Type -AssemblyName System.IO.Compression.FileSystem
-    $archive = [System.IO.Compression.ZipFile]::OpenRead($Zip)
-    try {
-        foreach ($name in 'bootstrap', 'FcHandler') {
-            $entry = $archive.GetEntry($name)
-            if ($null -eq $entry) { Stop-WithError "$name is not at the root of $Zip" }
-            if ((($entry.ExternalAttributes -shr 16) -band 0x49) -ne 0x49) { Stop-WithError "$name is not executable in $Zip" }
-        }
-    } finally { $archive.Dispose() }
-    $size = (Get-Item $Zip).Length
-    Write-Info ('zip size: {0:N0} bytes ({1:N2} MB)' -f $size, ($size / 1MB))
-    if ($Kind -eq 'aot' -and $size -ge $AotZipLimitBytes) { Stop-WithError "the AOT zip is $size bytes, over the 10 MB budget" }
-
-    if ($Kind -eq 'aot' -and (Test-Command 'objdump')) {
-        $versions = & objdump -T (Join-Path $StageDir 'FcHandler') | Select-String -Pattern 'GLIBC_([0-9.]+)' -AllMatches |
-            ForEach-Object { $_.Matches } | ForEach-Object { [version]$_.Groups[1].Value } | Sort-Object -Unique
-        $max = $versions | Select-Object -Last 1
-        Write-Info "highest glibc symbol version: $max (FC custom.debian11 has $MaxGlibc)"
-        if ($max -gt $MaxGlibc) { Stop-WithError "the binary needs GLIBC_$max; it would not start on Debian 11" }
-    }
-
-    if ($IsLinuxX64) {
-        # Start the packaged entry point on a free loopback port and wait for GET /healthz.
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/bash', @((Join-Path $StageDir 'bootstrap')))
-        $psi.WorkingDirectory = $StageDir
-        $psi.UseShellExecute = $false
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        foreach ($n in @('FC_FUNCTION_NAME', 'LISTEN_HOST', 'FC_SERVER_PORT')) { $null = $psi.Environment.Remove($n) }
-        $psi.Environment['FC_CUSTOM_LISTEN_PORT'] = "$port"
-        $proc = [System.Diagnostics.Process]::Start($psi)
-        $healthy = $false
-        try {
-            $client = [System.Net.Http.HttpClient]::new()
-            $client.Timeout = [TimeSpan]::FromSeconds(2)
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (-not $healthy -and [DateTime]::UtcNow -lt $deadline -and -not $proc.HasExited) {
-                try { $healthy = $client.GetAsync("http://127.0.0.1:$port/healthz").GetAwaiter().GetResult().StatusCode -eq 200 }
-                catch { Start-Sleep -Milliseconds 100 }
-            }
-        } finally {
-            if (-not $proc.HasExited) { $proc.Kill($true); $proc.WaitForExit() }
-        }
-        if (-not $healthy) { Stop-WithError "the packaged app did not answer GET /healthz on 127.0.0.1:$port" }
-        Write-Info "smoke test: GET /healthz answered 200 on 127.0.0.1:$port"
-    }
-}
+if (-not $DryRun) { Test-FcZip $Zip }
 
 if ($PackageOnly) {
     Write-Step $(if ($DryRun) { 'Dry run: nothing was built' } else { "Done: $Zip" })
