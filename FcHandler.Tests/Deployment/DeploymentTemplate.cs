@@ -1,8 +1,5 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace FcHandler.Tests.Deployment;
 
@@ -39,16 +36,7 @@ internal static partial class DeploymentTemplate
     public static JsonObject LoadRawProps()
         => LoadRaw()["resources"]![ResourceName]!["props"]!.AsObject();
 
-    private static JsonObject LoadRaw()
-    {
-        var stream = new YamlStream();
-        using (var reader = new StringReader(RawText))
-        {
-            stream.Load(reader);
-        }
-
-        return ToJson(stream.Documents[0].RootNode)!.AsObject();
-    }
+    private static JsonObject LoadRaw() => YamlJson.Parse(RawText).AsObject();
 
     private static string FindRepoRoot()
     {
@@ -61,47 +49,6 @@ internal static partial class DeploymentTemplate
         }
 
         throw new InvalidOperationException($"no template.yml above {AppContext.BaseDirectory}");
-    }
-
-    private static JsonNode? ToJson(YamlNode node) => node switch
-    {
-        YamlMappingNode map => new JsonObject(map.Children.Select(pair =>
-            KeyValuePair.Create(((YamlScalarNode)pair.Key).Value!, ToJson(pair.Value)))),
-        YamlSequenceNode seq => new JsonArray(seq.Children.Select(ToJson).ToArray()),
-        YamlScalarNode scalar => ToJsonScalar(scalar),
-        _ => throw new InvalidOperationException($"unexpected YAML node {node.NodeType}"),
-    };
-
-    // YAML 1.2 core schema for plain scalars: booleans, integers, floats, null; anything quoted is a string.
-    private static JsonNode? ToJsonScalar(YamlScalarNode scalar)
-    {
-        var text = scalar.Value ?? string.Empty;
-        if (scalar.Style != ScalarStyle.Plain)
-        {
-            return JsonValue.Create(text);
-        }
-
-        if (text is "true" or "false")
-        {
-            return JsonValue.Create(text == "true");
-        }
-
-        if (text is "" or "~" or "null")
-        {
-            return null;
-        }
-
-        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
-        {
-            return JsonValue.Create(integer);
-        }
-
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
-        {
-            return JsonValue.Create(number);
-        }
-
-        return JsonValue.Create(text);
     }
 
     private static JsonNode? Resolve(JsonNode? node, JsonObject vars) => node switch

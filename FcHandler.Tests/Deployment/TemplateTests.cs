@@ -21,16 +21,7 @@ public sealed class TemplateTests
 
     private static readonly string[] Secrets = ["OPENAI_API_KEY", "PROXY_ACCESS_TOKENS", "PROXY_TOKEN_SECRET"];
 
-    private static EvaluationResults Validate(JsonNode props)
-    {
-        var schema = JsonSchema.FromFile(DeploymentTemplate.SchemaPath);
-        return schema.Evaluate(props, new EvaluationOptions { OutputFormat = OutputFormat.List });
-    }
-
-    private static string Describe(EvaluationResults results)
-        => string.Join(Environment.NewLine, (results.Details ?? [])
-            .Where(detail => detail.Errors is not null)
-            .SelectMany(detail => detail.Errors!.Select(error => $"{detail.InstanceLocation}: {error.Key}: {error.Value}")));
+    private static EvaluationResults Validate(JsonNode props) => JsonSchema.FromFile(DeploymentTemplate.SchemaPath).Check(props);
 
     [Fact]
     public void Template_Header_IsServerlessDevs3WithOneFc3Resource()
@@ -54,7 +45,7 @@ public sealed class TemplateTests
 
         var results = Validate(props);
 
-        Assert.True(results.IsValid, Describe(results));
+        Assert.True(results.IsValid, SchemaCheck.Describe(results));
     }
 
     [Fact]
