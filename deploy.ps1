@@ -16,7 +16,9 @@
     3. Packages dist/FcHandler-linux-x64-<aot|jit>.zip with an executable `bootstrap` at its root.
     4. Verifies the zip (bootstrap and binary executable, AOT zip under 10 MB, no glibc symbol above 2.31,
        and on Linux x64 a local start that answers GET /healthz).
-    5. Runs `s deploy -t template.yml -y`.
+    5. Runs `s deploy -t template.yml -y`. For a limits store in a VPC (Tair), set DEPLOY_VPC_ID, DEPLOY_VSWITCH_ID
+       and DEPLOY_SECURITY_GROUP_ID in the environment, and LIMITS_STORE, a secret like OPENAI_API_KEY
+       (docs/limits.md).
     With -Code <zip> steps 2 and 3 are skipped (no .NET SDK needed): the zip, a release download or your own
     build, gets the same checks as step 4, and its SHA-256 must match a SHA256SUMS file beside it, if there is one.
     It stops at the first failure and never prints a secret (only whether each one is set).
@@ -66,8 +68,12 @@ $AotZipLimitBytes = 10MB
 $MaxGlibc = [version]'2.31'
 # The env var names template.yml reads. Secrets are reported only as set / not set.
 $SettingNames = @('UPSTREAM_BASE_URL', 'GENERATION_TIMEOUT', 'DEFAULT_TIMEOUT', 'CORS_ALLOWED_ORIGINS',
-    'PROXY_REVOKED_TOKEN_IDS', 'MAX_REQUEST_BODY_MB', 'PROXY_FORWARD_HEADERS', 'TEMP_STORAGE_MB')
-$SecretNames = @('OPENAI_API_KEY', 'PROXY_ACCESS_TOKENS', 'PROXY_TOKEN_SECRET')
+    'PROXY_REVOKED_TOKEN_IDS', 'MAX_REQUEST_BODY_MB', 'PROXY_FORWARD_HEADERS', 'TEMP_STORAGE_MB',
+    'LIMITS_DEFAULT', 'LIMITS_BY_SUBJECT', 'LIMITS_STORE_FAILURE')
+# LIMITS_STORE holds the store's password.
+$SecretNames = @('OPENAI_API_KEY', 'PROXY_ACCESS_TOKENS', 'PROXY_TOKEN_SECRET', 'LIMITS_STORE')
+# The function's VPC (for a limits store in it): all three or none.
+$VpcNames = @('DEPLOY_VPC_ID', 'DEPLOY_VSWITCH_ID', 'DEPLOY_SECURITY_GROUP_ID')
 
 function Write-Step([string] $Message) { Write-Host "==> $Message" -ForegroundColor Cyan }
 function Write-Info([string] $Message) { Write-Host "    $Message" }
@@ -323,6 +329,13 @@ if (-not $PackageOnly) {
     Write-Info ('secrets: ' + (($SecretNames | ForEach-Object { "$_=$(if ($setNames -contains $_) { 'set' } else { 'not set' })" }) -join ', '))
     Write-Info ('settings: ' + (($SettingNames | ForEach-Object {
                     $v = [Environment]::GetEnvironmentVariable($_); "$_=$(if ($v) { $v } else { '(default)' })" }) -join ', '))
+    $vpcSet = @($VpcNames | Where-Object { [Environment]::GetEnvironmentVariable($_) })
+    Confirm-Prerequisite ($vpcSet.Count -in 0, 3) ("set all of $($VpcNames -join ', ') for a VPC (a Tair limits store lives in one), " +
+        "or none; only $($vpcSet -join ', ') is set")
+    Write-Info ('vpc: ' + $(if ($vpcSet.Count -eq 3) { ($VpcNames | ForEach-Object { [Environment]::GetEnvironmentVariable($_) }) -join ' ' } else { 'none' }))
+    if (($setNames -contains 'LIMITS_STORE') -and $vpcSet.Count -eq 0) {
+        Write-Host '    warning: LIMITS_STORE is set but the function gets no VPC; a Tair instance is reachable only from its VPC (docs/limits.md)' -ForegroundColor Yellow
+    }
     # An anonymous HTTP trigger is reachable by anyone: a server-side OpenAI key without proxy tokens would be an open relay.
     Confirm-Prerequisite (-not ($setNames -contains 'OPENAI_API_KEY') -or ($setNames -contains 'PROXY_ACCESS_TOKENS') -or ($setNames -contains 'PROXY_TOKEN_SECRET')) `
         'OPENAI_API_KEY is set but neither PROXY_ACCESS_TOKENS nor PROXY_TOKEN_SECRET: anyone could spend your key. Set one of them.'
@@ -407,7 +420,10 @@ $env:DEPLOY_REGION = $Region
 $env:DEPLOY_DOMAIN = $Domain
 # A zip of our own build by its path in the repository; a -Code zip by its full path, which fc3 takes as it is.
 $env:DEPLOY_CODE = $(if ($Code) { $Zip } else { [System.IO.Path]::GetRelativePath($RepoRoot, $Zip) }).Replace('\', '/')
-Write-Info "DEPLOY_REGION=$Region DEPLOY_DOMAIN=$Domain DEPLOY_CODE=$($env:DEPLOY_CODE)"
+# template.yml reads the vSwitches as a JSON list; DEPLOY_VSWITCH_ID may name several, comma-separated.
+$env:DEPLOY_VSWITCH_IDS = ConvertTo-Json -Compress -InputObject @(
+    @("$env:DEPLOY_VSWITCH_ID" -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ }))
+Write-Info "DEPLOY_REGION=$Region DEPLOY_DOMAIN=$Domain DEPLOY_CODE=$($env:DEPLOY_CODE) DEPLOY_VSWITCH_IDS=$($env:DEPLOY_VSWITCH_IDS)"
 Push-Location $RepoRoot
 $deployArgs = @('deploy', '-t', 'template.yml', '-y')
 if ($env:DEPLOY_ACCESS) { $deployArgs += @('-a', $env:DEPLOY_ACCESS) }

@@ -37,6 +37,50 @@ public sealed class DeployCodeTests : IClassFixture<DeployScript>, IDisposable
     }
 
     [Fact]
+    public void Deploy_AVpcForTheLimitsStore_ReachesTheTemplateAndTheStoreStaysSecret()
+    {
+        var zip = Zip(("bootstrap", Bootstrap, Executable), ("FcHandler", StaticElf(), Executable));
+        var variables = new Dictionary<string, string>
+        {
+            ["DEPLOY_VPC_ID"] = "vpc-t4n1",
+            ["DEPLOY_VSWITCH_ID"] = "vsw-a, vsw-b",
+            ["DEPLOY_SECURITY_GROUP_ID"] = "sg-t4n9",
+            ["LIMITS_STORE"] = "redis://:tair-password-never-printed@r-1.redis.rds.aliyuncs.com:6379/0",
+        };
+
+        var (exitCode, output) = _script.RunWith(variables, "-Code", zip, "-DryRun", "-Domain", "api.example.com");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("vpc: vpc-t4n1 vsw-a, vsw-b sg-t4n9", output, StringComparison.Ordinal);
+        Assert.Contains("""DEPLOY_VSWITCH_IDS=["vsw-a","vsw-b"]""", output, StringComparison.Ordinal);
+        Assert.Contains("LIMITS_STORE=set", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("tair-password", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deploy_VpcPartlySet_StopsNamingWhatIsMissing()
+    {
+        var zip = Zip(("bootstrap", Bootstrap, Executable), ("FcHandler", StaticElf(), Executable));
+
+        var (_, output) = _script.RunWith(new Dictionary<string, string> { ["DEPLOY_VPC_ID"] = "vpc-t4n1" }, "-Code", zip, "-DryRun", "-Domain", "api.example.com");
+
+        Assert.Contains("would stop here: set all of DEPLOY_VPC_ID, DEPLOY_VSWITCH_ID, DEPLOY_SECURITY_GROUP_ID", output, StringComparison.Ordinal);
+        Assert.Contains("only DEPLOY_VPC_ID is set", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deploy_NoVpc_SendsNoSwitches()
+    {
+        var zip = Zip(("bootstrap", Bootstrap, Executable), ("FcHandler", StaticElf(), Executable));
+
+        var (exitCode, output) = _script.Run("-Code", zip, "-DryRun", "-Domain", "api.example.com");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("vpc: none", output, StringComparison.Ordinal);
+        Assert.Contains("DEPLOY_VSWITCH_IDS=[]", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Code_ZipWithoutBootstrap_IsRefusedNamingIt()
     {
         var zip = Zip(("FcHandler", StaticElf(), Executable));

@@ -38,7 +38,10 @@ public sealed class DeployScript : IDisposable
     public void Dispose() => _bin.Delete(recursive: true);
 
     /// <summary>Runs deploy.ps1 with these arguments; its exit code and everything it printed.</summary>
-    public (int ExitCode, string Output) Run(params string[] arguments)
+    public (int ExitCode, string Output) Run(params string[] arguments) => RunWith(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs deploy.ps1 with these arguments and these variables in its environment, as a deployer sets them.</summary>
+    public (int ExitCode, string Output) RunWith(IDictionary<string, string> variables, params string[] arguments)
     {
         File.Delete(DotnetCallLog);
         return Run(Dotnet, ["pwsh", "-NoProfile", "-NonInteractive", "-File", Path.Combine(Fixtures.RepositoryRoot, "deploy.ps1"), .. arguments],
@@ -51,6 +54,11 @@ public sealed class DeployScript : IDisposable
                     || name.StartsWith("ALIBABA_CLOUD_", StringComparison.Ordinal)).ToList())
                 {
                     start.Environment.Remove(name);
+                }
+
+                foreach (var (name, value) in variables)
+                {
+                    start.Environment[name] = value;
                 }
             });
     }

@@ -5,7 +5,7 @@ namespace FcHandler.Tests.Deployment;
 
 /// <summary>
 /// template.yml as Serverless Devs would hand it to the fc3 component: YAML turned into JSON, with the
-/// <c>${vars.*}</c> and <c>${env('NAME', 'default')}</c> variables resolved (an env variable without a
+/// <c>${vars.*}</c>, <c>${env('NAME', 'default')}</c> and <c>${json(env('NAME', 'default'))}</c> variables resolved (an env variable without a
 /// default becomes a placeholder, as if the deployer had set it).
 /// </summary>
 internal static partial class DeploymentTemplate
@@ -55,6 +55,8 @@ internal static partial class DeploymentTemplate
     {
         JsonObject obj => new JsonObject(obj.Select(pair => KeyValuePair.Create(pair.Key, Resolve(pair.Value, vars)))),
         JsonArray array => new JsonArray(array.Select(item => Resolve(item, vars)).ToArray()),
+        JsonValue value when value.TryGetValue<string>(out var text) && JsonOfEnv().Match(text) is { Success: true } json
+            => JsonNode.Parse(json.Groups["default"].Value),
         JsonValue value when value.TryGetValue<string>(out var text) => JsonValue.Create(ResolveText(text, vars)),
         _ => node?.DeepClone(),
     };
@@ -68,6 +70,10 @@ internal static partial class DeploymentTemplate
 
     [GeneratedRegex(@"\$\{env\('(?<name>[A-Za-z_][A-Za-z0-9_]*)'(?:,\s*'(?<default>[^']*)')?\)\}")]
     private static partial Regex EnvVariable();
+
+    // ${json(env('NAME', '<json>'))}, the whole value: Serverless Devs parses the variable's text (or the default) as JSON.
+    [GeneratedRegex(@"^\$\{json\(env\('(?<name>[A-Za-z_][A-Za-z0-9_]*)',\s*'(?<default>[^']*)'\)\)\}$")]
+    private static partial Regex JsonOfEnv();
 
     [GeneratedRegex(@"\$\{vars\.(?<name>[A-Za-z_][A-Za-z0-9_]*)\}")]
     private static partial Regex VarsVariable();

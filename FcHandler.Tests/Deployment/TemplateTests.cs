@@ -17,9 +17,10 @@ public sealed class TemplateTests
     [
         "UPSTREAM_BASE_URL", "GENERATION_TIMEOUT", "DEFAULT_TIMEOUT", "CORS_ALLOWED_ORIGINS", "OPENAI_API_KEY",
         "PROXY_ACCESS_TOKENS", "PROXY_TOKEN_SECRET", "PROXY_REVOKED_TOKEN_IDS", "MAX_REQUEST_BODY_MB", "PROXY_FORWARD_HEADERS", "TEMP_STORAGE_MB",
+        "LIMITS_DEFAULT", "LIMITS_BY_SUBJECT", "LIMITS_STORE_FAILURE", "LIMITS_STORE",
     ];
 
-    private static readonly string[] Secrets = ["OPENAI_API_KEY", "PROXY_ACCESS_TOKENS", "PROXY_TOKEN_SECRET"];
+    private static readonly string[] Secrets = ["OPENAI_API_KEY", "PROXY_ACCESS_TOKENS", "PROXY_TOKEN_SECRET", "LIMITS_STORE"];
 
     private static EvaluationResults Validate(JsonNode props) => JsonSchema.FromFile(DeploymentTemplate.SchemaPath).Check(props);
 
@@ -214,6 +215,37 @@ public sealed class TemplateTests
         Assert.False(string.IsNullOrWhiteSpace(cert["privateKey"]?.GetValue<string>()));
         Assert.Equal("/*", domain["route"]!["path"]!.GetValue<string>());
         Assert.Null(domain["route"]!["methods"]); // no method list: every method reaches the function
+    }
+
+    [Fact]
+    public void VpcConfig_NotSet_IsFc3sOwnNoVpc_AndInternetAccessStays()
+    {
+        var props = DeploymentTemplate.LoadProps();
+
+        // fc3 sends exactly this for a function without a VPC (FC_RESOURCES_EMPTY_CONFIG in its src/default/config.ts).
+        Assert.Equal("""{"vpcId":"","vSwitchIds":[],"securityGroupId":""}""", props["vpcConfig"]!.ToJsonString());
+        Assert.True(props["internetAccess"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void VpcConfig_ComesFromTheVariablesDeployPs1Sets()
+    {
+        var raw = DeploymentTemplate.LoadRawProps()["vpcConfig"]!;
+        var script = File.ReadAllText(Path.Combine(DeploymentTemplate.RepoRoot, "deploy.ps1"));
+
+        Assert.Equal("${env('DEPLOY_VPC_ID', '')}", raw["vpcId"]!.GetValue<string>());
+        Assert.Equal("${json(env('DEPLOY_VSWITCH_IDS', '[]'))}", raw["vSwitchIds"]!.GetValue<string>());
+        Assert.Equal("${env('DEPLOY_SECURITY_GROUP_ID', '')}", raw["securityGroupId"]!.GetValue<string>());
+        Assert.Contains("$env:DEPLOY_VSWITCH_IDS =", script, StringComparison.Ordinal);
+        Assert.Contains("'DEPLOY_VPC_ID', 'DEPLOY_VSWITCH_ID', 'DEPLOY_SECURITY_GROUP_ID'", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Secrets_AreTheOnesDeployPs1ReportsOnlyAsSetOrNotSet()
+    {
+        var script = File.ReadAllText(Path.Combine(DeploymentTemplate.RepoRoot, "deploy.ps1"));
+
+        Assert.Contains($"$SecretNames = @({string.Join(", ", Secrets.Select(name => $"'{name}'"))})", script, StringComparison.Ordinal);
     }
 
     [Fact]
