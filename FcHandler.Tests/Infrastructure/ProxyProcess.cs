@@ -63,6 +63,20 @@ public sealed partial class ProxyProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
+    /// <summary>Stops the process (SIGSTOP), as FC freezes an instance with nothing in flight; <see cref="Thaw"/> resumes it.</summary>
+    public void Freeze() => Signal("STOP");
+
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     /// <summary>The exit code, once the process has exited (within 30 s, or the test fails).</summary>
     public async Task<int> WaitForExitAsync()
     {
@@ -79,7 +93,7 @@ public sealed partial class ProxyProcess : IAsyncDisposable
     }
 
     private static bool IsProxySetting(string name)
-        => name.StartsWith("FC_", StringComparison.Ordinal) || name.StartsWith("PROXY_", StringComparison.Ordinal)
+        => name.StartsWith("FC_", StringComparison.Ordinal) || name.StartsWith("PROXY_", StringComparison.Ordinal) || name.StartsWith("LIMITS_", StringComparison.Ordinal)
             || name is "OPENAI_API_KEY" or "UPSTREAM_BASE_URL" or "LISTEN_HOST" or "MAX_REQUEST_BODY_MB" or "TEMP_STORAGE_MB" or "TEMP_STORAGE_DIR"
                 or "UPSTREAM_CA_FILE" or "CLIENT_TIMEOUT" or "PRE_STOP_TIMEOUT" or "GENERATION_TIMEOUT" or "DEFAULT_TIMEOUT" or "CONNECT_TIMEOUT";
 
@@ -90,6 +104,7 @@ public sealed partial class ProxyProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
+            Thaw();
             _process.Kill();
             await _process.WaitForExitAsync();
         }

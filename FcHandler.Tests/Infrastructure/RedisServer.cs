@@ -48,7 +48,7 @@ public sealed class RedisServer : IAsyncDisposable
         List<string> arguments =
         [
             "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
-            "--protected-mode", "no", "--loglevel", "notice", "--dir", Path.GetTempPath(),
+            "--protected-mode", "no", "--loglevel", "notice", "--dir", Path.GetTempPath(), "--enable-debug-command", "yes",
         ];
         if (_cluster)
         {
@@ -79,10 +79,16 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends one inline command on a connection of its own; returns the first line of the reply.</summary>
-    public async Task<string> CommandAsync(params string[] words)
+    /// <summary>
+    /// Sends one command on a connection of its own; returns the reply's first line (<c>+OK</c>, <c>:1</c>, <c>-ERR ...</c>),
+    /// or a bulk string's value.
+    /// </summary>
+    public async Task<string> CommandAsync(params string[] words) => await await SendAsync(words);
+
+    /// <summary>Sends one command on a connection of its own and returns once it is written; the task it returns is the reply.</summary>
+    public async Task<Task<string>> SendAsync(params string[] words)
     {
-        using var client = new TcpClient();
+        var client = new TcpClient();
         await client.ConnectAsync("127.0.0.1", Port);
         var stream = client.GetStream();
         var request = new StringBuilder().Append('*').Append(words.Length).Append("\r\n");
@@ -92,8 +98,17 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         await stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToString()));
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return await reader.ReadLineAsync() ?? "";
+        return ReplyAsync(client);
+    }
+
+    private static async Task<string> ReplyAsync(TcpClient client)
+    {
+        using (client)
+        {
+            using var reader = new StreamReader(client.GetStream(), Encoding.UTF8);
+            var first = await reader.ReadLineAsync() ?? "";
+            return first.StartsWith('$') && first != "$-1" ? await reader.ReadLineAsync() ?? "" : first;
+        }
     }
 
     /// <summary>Kills the server at once (SIGKILL): the store is simply gone.</summary>

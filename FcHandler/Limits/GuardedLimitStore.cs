@@ -45,6 +45,9 @@ internal sealed class GuardedLimitStore : IAsyncDisposable
     /// <summary>The shared store, or null.</summary>
     public RedisLimitStore? Shared { get; }
 
+    /// <summary>The shared store's connection, or null.</summary>
+    internal RedisConnection? Connection => _connection;
+
     public string Name => Shared?.Name ?? Memory.Name;
 
     /// <summary>

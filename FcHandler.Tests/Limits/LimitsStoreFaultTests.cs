@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Net;
+using FcHandler.Limits;
+using FcHandler.Tests.Access;
+using FcHandler.Tests.Infrastructure;
+
+namespace FcHandler.Tests.Limits;
+
+/// <summary>
+/// The shared store failing under the proxy, a real Redis killed, restarted, slowed or cutting the proxy's connection:
+/// each failure mode does what docs/limits.md says, nothing waits longer than the store timeout, and nothing is a 500.
+/// </summary>
+public sealed class LimitsStoreFaultTests : IAsyncLifetime
+{
+    private RedisServer? _redis;
+    private FakeOpenAI _upstream = null!;
+    private readonly List<ProxyHost> _proxies = [];
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await FakeOpenAI.StartAsync();
+        if (RedisServer.Binary is not null || Environment.GetEnvironmentVariable("FCHANDLER_REQUIRE_REDIS") == "1")
+        {
+            _redis = await RedisServer.StartAsync();
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var proxy in _proxies)
+        {
+            await proxy.DisposeAsync();
+        }
+
+        await _upstream.DisposeAsync();
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+
+    // A second, not 250 ms: the test host compiles the store's code paths as it first runs them (the proxy on FC is
+    // compiled ahead of time), and a test machine running other tests beside this one is slower than FC's quota.
+    private const string Timeout = "1s";
+
+    private async Task<ProxyHost> StartAsync(string mode, string limits = "rpm=1000")
+    {
+        var proxy = await ProxyHost.StartAsync(_upstream, AccessKit.ServerKeyMode(
+            ("LIMITS_STORE", _redis!.Url), ("LIMITS_STORE_FAILURE", mode), ("LIMITS_DEFAULT", limits), ("LIMITS_STORE_TIMEOUT", Timeout)));
+        _proxies.Add(proxy);
+        await proxy.Logs.WaitForLineAsync(line => line.Contains("connected in", StringComparison.Ordinal));
+        return proxy;
+    }
+
+    private static async Task<(HttpStatusCode Status, string? Code, TimeSpan Took, string RetryAfter)> SendAsync(ProxyHost proxy, string token)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var response = await proxy.Client.SendAsync(AccessKit.Get("/v1/models", token));
+        var took = Stopwatch.GetElapsedTime(started);
+        var code = response.StatusCode == HttpStatusCode.OK ? null : await AccessKit.ErrorCodeOf(response);
+        return (response.StatusCode, code, took, response.Headers.RetryAfter?.ToString() ?? "");
+    }
+
+    // Whether the store holds the subject's rate window: its requests were counted there, not on the instance.
+    private Task<string> InStoreAsync(string subject) => _redis!.CommandAsync("EXISTS", $"fcp:{{{subject}}}:all:rate");
+
+    [RedisFact]
+    public async Task StoreKilledUnderLoad_LocalMode_EveryRequestAnsweredAndOneWarning()
+    {
+        var proxy = await StartAsync("local");
+        var token = AccessKit.Signed(subject: "busy");
+
+        var before = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => SendAsync(proxy, token)));
+        await _redis!.KillAsync();
+        var during = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => SendAsync(proxy, token)));
+
+        Assert.All(before.Concat(during), result => Assert.Equal(HttpStatusCode.OK, result.Status));
+        Assert.All(during, result => Assert.True(result.Took < TimeSpan.FromSeconds(3), $"a request took {result.Took} with a 1 s store timeout"));
+        await proxy.Logs.WaitForLineAsync(line => line.Contains("unavailable", StringComparison.Ordinal)
+            && line.Contains("deciding on this instance's own counters", StringComparison.Ordinal));
+        Assert.Single(proxy.Logs.Lines, line => line.Contains("Limits store redis://127.0.0.1:", StringComparison.Ordinal)
+            && line.Contains("unavailable", StringComparison.Ordinal));
+        Assert.Equal(70, _upstream.Requests.Count);
+    }
+
+    [RedisFact]
+    public async Task StoreKilled_ClosedMode_503LimitsUnavailable_Never500()
+    {
+        var proxy = await StartAsync("closed");
+        var token = AccessKit.Signed(subject: "strict");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(proxy, token)).Status);
+
+        await _redis!.KillAsync();
+        var during = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => SendAsync(proxy, token)));
+
+        Assert.All(during, result =>
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, result.Status);
+            Assert.Equal("limits_unavailable", result.Code);
+            Assert.Equal("2", result.RetryAfter);
+        });
+        Assert.Single(_upstream.Requests);
+        await proxy.Logs.WaitForLineAsync(line => line.Contains("refusing requests that have limits with 503", StringComparison.Ordinal));
+    }
+
+    [RedisFact]
+    public async Task StoreRestarted_CountsResumeInTheStore()
+    {
+        var proxy = await StartAsync("local", "rpm=2");
+        await _redis!.KillAsync();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(proxy, AccessKit.Signed(subject: "while-down"))).Status);
+
+        await _redis.RestartAsync();
+        var connection = proxy.Services.GetRequiredService<GuardedLimitStore>().Connection!;
+        Assert.True(await connection.WaitConnectedAsync(TimeSpan.FromSeconds(15), default));
+
+        var token = AccessKit.Signed(subject: "after-restart");
+        var results = new[] { await SendAsync(proxy, token), await SendAsync(proxy, token), await SendAsync(proxy, token) };
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], results.Select(result => result.Status));
+        Assert.Equal(":1", await InStoreAsync("after-restart"));
+        await proxy.Logs.WaitForLineAsync(line => line.Contains("answering again after", StringComparison.Ordinal));
+    }
+
+    [RedisFact]
+    public async Task ConnectionKilledByTheStoreWhileIdle_NextRequestIsFineAndCountedInTheStore()
+    {
+        var proxy = await StartAsync("closed");
+        var token = AccessKit.Signed(subject: "idle");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(proxy, token)).Status);
+
+        Assert.StartsWith(":", await _redis!.CommandAsync("CLIENT", "KILL", "TYPE", "normal"), StringComparison.Ordinal);
+        var next = await SendAsync(proxy, token);
+
+        Assert.Equal(HttpStatusCode.OK, next.Status);
+        Assert.Equal(2, _upstream.Requests.Count);
+        Assert.Equal(":1", await InStoreAsync("idle"));
+        Assert.DoesNotContain(proxy.Logs.Lines, line => line.Contains("unavailable", StringComparison.Ordinal));
+    }
+
+    [RedisFact]
+    public async Task StoreThatStopsAnswering_EveryWaitIsBoundedByTheTimeout()
+    {
+        var proxy = await StartAsync("closed");
+        var token = AccessKit.Signed(subject: "slow");
+        var first = await SendAsync(proxy, token);
+        Assert.True(first.Status == HttpStatusCode.OK, string.Join("\n", proxy.Logs.Lines));
+
+        // The store holds its connections and answers nothing (SIGSTOP: a store stuck in a long command, as DEBUG SLEEP
+        // makes one); the proxy waits its timeout (and the CPU it gets), then answers.
+        _redis!.Freeze();
+        var during = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => SendAsync(proxy, token)));
+        _redis.Thaw();
+
+        Assert.All(during, result =>
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, result.Status);
+            Assert.True(result.Took < TimeSpan.FromSeconds(3), $"a request waited {result.Took} for a store that did not answer, with a 1 s store timeout");
+        });
+    }
+
+    [RedisFact]
+    public async Task StoreBusyInDebugSleep_EveryWaitIsBoundedByTheTimeout()
+    {
+        var proxy = await StartAsync("local");
+        var token = AccessKit.Signed(subject: "sleepy");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(proxy, token)).Status);
+
+        // DEBUG SLEEP blocks the server; the requests go once it has been sent, and the warning below proves that the
+        // store did not answer them.
+        var sleeping = await _redis!.SendAsync("DEBUG", "SLEEP", "5");
+        var during = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => SendAsync(proxy, token)));
+        Assert.StartsWith("+OK", await sleeping, StringComparison.Ordinal);
+        Assert.Contains(proxy.Logs.Lines, line => line.Contains("unavailable (no answer within LIMITS_STORE_TIMEOUT)", StringComparison.Ordinal));
+
+        Assert.All(during, result =>
+        {
+            Assert.Equal(HttpStatusCode.OK, result.Status); // decided on this instance's counters
+            Assert.True(result.Took < TimeSpan.FromSeconds(3), $"a request waited {result.Took} for a store that slept 5 s, with a 1 s store timeout");
+        });
+    }
+}
