@@ -12,13 +12,15 @@ namespace FcHandler.Tests.Infrastructure;
 public sealed class RedisServer : IAsyncDisposable
 {
     private readonly bool _cluster;
+    private readonly string? _password;
     private Process _process = null!;
     private LogCapture _output = null!;
 
-    private RedisServer(int port, bool cluster)
+    private RedisServer(int port, bool cluster, string? password)
     {
         Port = port;
         _cluster = cluster;
+        _password = password;
     }
 
     public int Port { get; }
@@ -34,9 +36,10 @@ public sealed class RedisServer : IAsyncDisposable
     /// Run as a one-node cluster that owns every slot: it refuses, as Tair's and Redis's cluster modes do, a script whose
     /// keys are in more than one slot.
     /// </param>
-    public static async Task<RedisServer> StartAsync(bool cluster = false)
+    /// <param name="password">A password the server requires (<c>requirepass</c>); none by default.</param>
+    public static async Task<RedisServer> StartAsync(bool cluster = false, string? password = null)
     {
-        var server = new RedisServer(Ports.Unused(), cluster);
+        var server = new RedisServer(Ports.Unused(), cluster, password);
         await server.LaunchAsync();
         return server;
     }
@@ -50,6 +53,11 @@ public sealed class RedisServer : IAsyncDisposable
             "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
             "--protected-mode", "no", "--loglevel", "notice", "--dir", Path.GetTempPath(), "--enable-debug-command", "yes",
         ];
+        if (_password is not null)
+        {
+            arguments.AddRange(["--requirepass", _password]);
+        }
+
         if (_cluster)
         {
             arguments.AddRange(["--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(Path.GetTempPath(), $"fchandler-nodes-{port}-{Guid.NewGuid():N}.conf")]);

@@ -39,16 +39,19 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
         }
     }
 
-    // A second, not 250 ms: the test host compiles the store's code paths as it first runs them (the proxy on FC is
-    // compiled ahead of time), and a test machine running other tests beside this one is slower than FC's quota.
-    private const string Timeout = "1s";
+    // Not 250 ms: the test host compiles the store's code paths as it first runs them (the proxy on FC is compiled ahead
+    // of time), and a test machine running other tests beside these is slower than FC's quota. Where the wait itself is
+    // what a test checks, a second; elsewhere, long enough that only a store that is really gone makes the proxy fall back.
+    private const string BoundedWait = "1s";
+    private const string Generous = "5s";
 
-    private async Task<ProxyHost> StartAsync(string mode, string limits = "rpm=1000")
+    private async Task<ProxyHost> StartAsync(string mode, string limits = "rpm=1000", string timeout = Generous)
     {
         var proxy = await ProxyHost.StartAsync(_upstream, AccessKit.ServerKeyMode(
-            ("LIMITS_STORE", _redis!.Url), ("LIMITS_STORE_FAILURE", mode), ("LIMITS_DEFAULT", limits), ("LIMITS_STORE_TIMEOUT", Timeout)));
+            ("LIMITS_STORE", _redis!.Url), ("LIMITS_STORE_FAILURE", mode), ("LIMITS_DEFAULT", limits), ("LIMITS_STORE_TIMEOUT", timeout)));
         _proxies.Add(proxy);
         await proxy.Logs.WaitForLineAsync(line => line.Contains("connected in", StringComparison.Ordinal));
+        await SendAsync(proxy, AccessKit.Signed(subject: "warm-up")); // compiles the store's code paths in this test host
         return proxy;
     }
 
@@ -65,9 +68,25 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
     private Task<string> InStoreAsync(string subject) => _redis!.CommandAsync("EXISTS", $"fcp:{{{subject}}}:all:rate");
 
     [RedisFact]
+    public async Task WrongPassword_IsNamedInTheLogWithoutThePassword_AndRequestsFollowTheMode()
+    {
+        await using var guarded = await RedisServer.StartAsync(password: "the-right-one");
+        var proxy = await ProxyHost.StartAsync(_upstream, AccessKit.ServerKeyMode(
+            ("LIMITS_STORE", $"redis://:a-wrong-password@127.0.0.1:{guarded.Port}/0"), ("LIMITS_STORE_FAILURE", "closed"), ("LIMITS_DEFAULT", "rpm=10")));
+        _proxies.Add(proxy);
+
+        var line = await proxy.Logs.WaitForLineAsync(l => l.Contains("unavailable (cannot connect", StringComparison.Ordinal));
+        var result = await SendAsync(proxy, AccessKit.StaticToken);
+
+        Assert.Contains("cannot connect: the store answered NOAUTH Authentication required.", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("a-wrong-password", proxy.Logs.All, StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "limits_unavailable"), (result.Status, result.Code));
+    }
+
+    [RedisFact]
     public async Task StoreKilledUnderLoad_LocalMode_EveryRequestAnsweredAndOneWarning()
     {
-        var proxy = await StartAsync("local");
+        var proxy = await StartAsync("local", timeout: BoundedWait);
         var token = AccessKit.Signed(subject: "busy");
 
         var before = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => SendAsync(proxy, token)));
@@ -80,13 +99,13 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
             && line.Contains("deciding on this instance's own counters", StringComparison.Ordinal));
         Assert.Single(proxy.Logs.Lines, line => line.Contains("Limits store redis://127.0.0.1:", StringComparison.Ordinal)
             && line.Contains("unavailable", StringComparison.Ordinal));
-        Assert.Equal(70, _upstream.Requests.Count);
+        Assert.Equal(71, _upstream.Requests.Count); // with the warm-up's
     }
 
     [RedisFact]
     public async Task StoreKilled_ClosedMode_503LimitsUnavailable_Never500()
     {
-        var proxy = await StartAsync("closed");
+        var proxy = await StartAsync("closed", timeout: BoundedWait);
         var token = AccessKit.Signed(subject: "strict");
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(proxy, token)).Status);
 
@@ -99,7 +118,7 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
             Assert.Equal("limits_unavailable", result.Code);
             Assert.Equal("2", result.RetryAfter);
         });
-        Assert.Single(_upstream.Requests);
+        Assert.Equal(2, _upstream.Requests.Count); // the warm-up's and the first
         await proxy.Logs.WaitForLineAsync(line => line.Contains("refusing requests that have limits with 503", StringComparison.Ordinal));
     }
 
@@ -133,7 +152,7 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
         var next = await SendAsync(proxy, token);
 
         Assert.Equal(HttpStatusCode.OK, next.Status);
-        Assert.Equal(2, _upstream.Requests.Count);
+        Assert.Equal(3, _upstream.Requests.Count);
         Assert.Equal(":1", await InStoreAsync("idle"));
         Assert.DoesNotContain(proxy.Logs.Lines, line => line.Contains("unavailable", StringComparison.Ordinal));
     }
@@ -141,7 +160,7 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
     [RedisFact]
     public async Task StoreThatStopsAnswering_EveryWaitIsBoundedByTheTimeout()
     {
-        var proxy = await StartAsync("closed");
+        var proxy = await StartAsync("closed", timeout: BoundedWait);
         var token = AccessKit.Signed(subject: "slow");
         var first = await SendAsync(proxy, token);
         Assert.True(first.Status == HttpStatusCode.OK, string.Join("\n", proxy.Logs.Lines));
@@ -162,7 +181,7 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
     [RedisFact]
     public async Task StoreBusyInDebugSleep_EveryWaitIsBoundedByTheTimeout()
     {
-        var proxy = await StartAsync("local");
+        var proxy = await StartAsync("local", timeout: BoundedWait);
         var token = AccessKit.Signed(subject: "sleepy");
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(proxy, token)).Status);
 

@@ -48,6 +48,7 @@ internal sealed class GuardedLimitStore : IAsyncDisposable
     /// <summary>The shared store's connection, or null.</summary>
     internal RedisConnection? Connection => _connection;
 
+
     public string Name => Shared?.Name ?? Memory.Name;
 
     /// <summary>
@@ -219,10 +220,13 @@ internal sealed class GuardedLimitStore : IAsyncDisposable
             return;
         }
 
+        // Connected, or the first attempt's failure (a wrong password, a whitelist that leaves the instance out), said
+        // as soon as it is known.
         var started = _time.GetTimestamp();
-        if (!await _connection!.WaitConnectedAsync(RedisConnection.ConnectTimeout, CancellationToken.None).ConfigureAwait(false))
+        var connected = _connection!.WaitConnectedAsync(RedisConnection.ConnectTimeout, CancellationToken.None);
+        if (await Task.WhenAny(connected, _connection.FirstFailure).ConfigureAwait(false) != connected || !await connected.ConfigureAwait(false))
         {
-            WarnAboutOutage($"not connected within {RedisConnection.ConnectTimeout.TotalSeconds:0}s of start-up");
+            WarnAboutOutage($"cannot connect: {_connection.LastFailure ?? $"no connection within {RedisConnection.ConnectTimeout.TotalSeconds:0}s"}");
             return;
         }
 

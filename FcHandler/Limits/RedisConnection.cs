@@ -10,7 +10,7 @@ namespace FcHandler.Limits;
 /// wait for the new connection (the library's backlog) within the store timeout. <see cref="GuardedLimitStore"/>
 /// bounds every wait, so a store that is down costs a request at most that timeout, never a hang.
 /// </summary>
-internal sealed class RedisConnection : IAsyncDisposable
+internal sealed partial class RedisConnection : IAsyncDisposable
 {
     /// <summary>Connecting (DNS, TCP, TLS, AUTH) may take this long: in FC's initializer, or behind the first request without one.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
@@ -19,8 +19,9 @@ internal sealed class RedisConnection : IAsyncDisposable
     public static readonly TimeSpan ReconnectEvery = TimeSpan.FromSeconds(1);
 
     private readonly Task<ConnectionMultiplexer> _connecting;
+    private readonly TaskCompletionSource<string> _firstFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public RedisConnection(RedisStoreAddress address, TimeSpan commandTimeout, TrustAnchors? trust, Action<ConnectionFailureType, string>? failed = null)
+    public RedisConnection(RedisStoreAddress address, TimeSpan commandTimeout, TrustAnchors? trust)
     {
         Address = address;
         var options = new ConfigurationOptions
@@ -48,7 +49,7 @@ internal sealed class RedisConnection : IAsyncDisposable
             options.CertificateValidation += (_, certificate, chain, errors) => check.TryValidate(certificate, chain, errors, out string? _);
         }
 
-        _connecting = ConnectAsync(options, failed);
+        _connecting = ConnectAsync(options);
     }
 
     public RedisStoreAddress Address { get; }
@@ -96,16 +97,55 @@ internal sealed class RedisConnection : IAsyncDisposable
         }
     }
 
-    private static async Task<ConnectionMultiplexer> ConnectAsync(ConfigurationOptions options, Action<ConnectionFailureType, string>? failed)
+    /// <summary>
+    /// Why the first connection failed, from the library's log of it (<c>UnableToConnect: Connection refused</c>, <c>the
+    /// store answered NOAUTH Authentication required.</c>); null if it did not, or said nothing clear. The log masks the
+    /// password; only this line of it is kept.
+    /// </summary>
+    public string? LastFailure { get; private set; }
+
+    /// <summary>Completes with <see cref="LastFailure"/> when the first attempt to connect ends unconnected.</summary>
+    public Task<string> FirstFailure => _firstFailure.Task;
+
+    private async Task<ConnectionMultiplexer> ConnectAsync(ConfigurationOptions options)
     {
-        var multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
-        if (failed is not null)
+        // The first attempt's failure is raised before any handler can be attached; its log says why.
+        using var log = new StringWriter();
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(options, log).ConfigureAwait(false);
+        if (!multiplexer.IsConnected)
         {
-            multiplexer.ConnectionFailed += (_, args) => failed(args.FailureType, args.Exception?.Message ?? args.FailureType.ToString());
+            LastFailure = FailureIn(log.ToString()) ?? "no connection";
+            _firstFailure.TrySetResult(LastFailure);
         }
 
         return multiplexer;
     }
+
+    // "... SimpleError: NOAUTH Authentication required." (the store refused the handshake), or "Connection failed: host
+    // (Interactive, UnableToConnect): ..." followed by "> Connection refused" (the network did).
+    internal static string? FailureIn(string log)
+    {
+        var lines = log.Split('\n', StringSplitOptions.TrimEntries);
+        var refused = lines.LastOrDefault(line => line.Contains("SimpleError: ", StringComparison.Ordinal));
+        if (refused is not null)
+        {
+            return "the store answered " + refused[(refused.IndexOf("SimpleError: ", StringComparison.Ordinal) + 13)..];
+        }
+
+        var failed = Array.FindIndex(lines, line => line.Contains("Connection failed: ", StringComparison.Ordinal));
+        if (failed < 0 || FailureType().Match(lines[failed]) is not { Success: true } type)
+        {
+            return null;
+        }
+
+        var cause = failed + 1 < lines.Length && lines[failed + 1].IndexOf(": > ", StringComparison.Ordinal) is var at and >= 0
+            ? ": " + lines[failed + 1][(at + 4)..]
+            : "";
+        return type.Groups[1].Value + cause;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\((?:Interactive|Subscription), (\w+)\)")]
+    private static partial System.Text.RegularExpressions.Regex FailureType();
 
     public async ValueTask DisposeAsync()
     {
