@@ -13,14 +13,16 @@ public sealed class RedisServer : IAsyncDisposable
 {
     private readonly bool _cluster;
     private readonly string? _password;
+    private readonly string[] _extra;
     private Process _process = null!;
     private LogCapture _output = null!;
 
-    private RedisServer(int port, bool cluster, string? password)
+    private RedisServer(int port, bool cluster, string? password, string[] extra)
     {
         Port = port;
         _cluster = cluster;
         _password = password;
+        _extra = extra;
     }
 
     public int Port { get; }
@@ -37,9 +39,10 @@ public sealed class RedisServer : IAsyncDisposable
     /// keys are in more than one slot.
     /// </param>
     /// <param name="password">A password the server requires (<c>requirepass</c>); none by default.</param>
-    public static async Task<RedisServer> StartAsync(bool cluster = false, string? password = null)
+    /// <param name="extra">More configuration, as <c>redis-server</c> takes it on its command line.</param>
+    public static async Task<RedisServer> StartAsync(bool cluster = false, string? password = null, params string[] extra)
     {
-        var server = new RedisServer(Ports.Unused(), cluster, password);
+        var server = new RedisServer(Ports.Unused(), cluster, password, extra);
         await server.LaunchAsync();
         return server;
     }
@@ -53,6 +56,7 @@ public sealed class RedisServer : IAsyncDisposable
             "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
             "--protected-mode", "no", "--loglevel", "notice", "--dir", Path.GetTempPath(), "--enable-debug-command", "yes",
         ];
+        arguments.AddRange(_extra);
         if (_password is not null)
         {
             arguments.AddRange(["--requirepass", _password]);

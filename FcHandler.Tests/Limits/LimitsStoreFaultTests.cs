@@ -45,10 +45,12 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
     private const string BoundedWait = "1s";
     private const string Generous = "5s";
 
-    private async Task<ProxyHost> StartAsync(string mode, string limits = "rpm=1000", string timeout = Generous)
+    private async Task<ProxyHost> StartAsync(string mode, string limits = "rpm=1000", string timeout = Generous, TimeProvider? time = null)
     {
-        var proxy = await ProxyHost.StartAsync(_upstream, AccessKit.ServerKeyMode(
-            ("LIMITS_STORE", _redis!.Url), ("LIMITS_STORE_FAILURE", mode), ("LIMITS_DEFAULT", limits), ("LIMITS_STORE_TIMEOUT", timeout)));
+        var proxy = await ProxyHost.StartAsync(
+            _upstream.BaseAddress.ToString(),
+            AccessKit.ServerKeyMode(("LIMITS_STORE", _redis!.Url), ("LIMITS_STORE_FAILURE", mode), ("LIMITS_DEFAULT", limits), ("LIMITS_STORE_TIMEOUT", timeout)),
+            time is null ? null : services => services.AddSingleton(time));
         _proxies.Add(proxy);
         await proxy.Logs.WaitForLineAsync(line => line.Contains("connected in", StringComparison.Ordinal));
         await SendAsync(proxy, AccessKit.Signed(subject: "warm-up")); // compiles the store's code paths in this test host
@@ -81,6 +83,23 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
         Assert.Contains("cannot connect: the store answered NOAUTH Authentication required.", line, StringComparison.Ordinal);
         Assert.DoesNotContain("a-wrong-password", proxy.Logs.All, StringComparison.Ordinal);
         Assert.Equal((HttpStatusCode.ServiceUnavailable, "limits_unavailable"), (result.Status, result.Code));
+    }
+
+    [RedisFact]
+    public async Task StoreWithoutScripting_IsSaidLoudly_NeverSilentlyPerInstance()
+    {
+        // A store that refuses EVAL and EVALSHA, as some managed stores and proxies do.
+        await using var scriptless = await RedisServer.StartAsync(false, null, "--rename-command", "EVAL", "", "--rename-command", "EVALSHA", "");
+        var proxy = await ProxyHost.StartAsync(_upstream, AccessKit.ServerKeyMode(
+            ("LIMITS_STORE", $"redis://127.0.0.1:{scriptless.Port}/0"), ("LIMITS_STORE_FAILURE", "closed"), ("LIMITS_DEFAULT", "rpm=10")));
+        _proxies.Add(proxy);
+
+        var line = await proxy.Logs.WaitForLineAsync(l => l.Contains("cannot run the limits", StringComparison.Ordinal));
+        var result = await SendAsync(proxy, AccessKit.StaticToken);
+
+        Assert.Contains("unknown command", line, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "limits_unavailable"), (result.Status, result.Code));
+        Assert.Empty(_upstream.Requests);
     }
 
     [RedisFact]
@@ -125,7 +144,8 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
     [RedisFact]
     public async Task StoreRestarted_CountsResumeInTheStore()
     {
-        var proxy = await StartAsync("local", "rpm=2");
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var proxy = await StartAsync("local", "rpm=2", time: time);
         await _redis!.KillAsync();
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(proxy, AccessKit.Signed(subject: "while-down"))).Status);
 
@@ -133,10 +153,15 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
         var connection = proxy.Services.GetRequiredService<GuardedLimitStore>().Connection!;
         Assert.True(await connection.WaitConnectedAsync(TimeSpan.FromSeconds(15), default));
 
+        // Within a second of a failed call, calls do not wait for a store whose connection reports itself down, which
+        // it may for a moment as the library completes the reconnection: past that second, each call tries it again.
+        time.Advance(GuardedLimitStore.ProbeEvery);
+
         var token = AccessKit.Signed(subject: "after-restart");
         var results = new[] { await SendAsync(proxy, token), await SendAsync(proxy, token), await SendAsync(proxy, token) };
 
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], results.Select(result => result.Status));
+        Assert.True(results.Select(result => result.Status).SequenceEqual([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests]),
+            string.Join("\n", proxy.Logs.Lines));
         Assert.Equal(":1", await InStoreAsync("after-restart"));
         await proxy.Logs.WaitForLineAsync(line => line.Contains("answering again after", StringComparison.Ordinal));
     }

@@ -102,6 +102,7 @@ internal sealed class GuardedLimitStore : IAsyncDisposable
 
     private async Task<(bool Answered, T? Result, string Reason)> TryAsync<T>(Func<ILimitStore, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
+        // One bound for the call and its one retry: the timeout's cancellation ends whichever wait is under way.
         var started = _time.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.StoreTimeout);
@@ -109,7 +110,7 @@ internal sealed class GuardedLimitStore : IAsyncDisposable
         {
             try
             {
-                var result = await call(Shared!, timeout.Token).WaitAsync(_options.StoreTimeout - _time.GetElapsedTime(started), timeout.Token).ConfigureAwait(false);
+                var result = await call(Shared!, timeout.Token).WaitAsync(timeout.Token).ConfigureAwait(false);
                 Answered();
                 return (true, result, "");
             }
