@@ -52,6 +52,7 @@ public sealed class ModelScopeTests : IAsyncLifetime
     [InlineData("""[{"model":"gpt-4o-mini"}]""")]
     [InlineData("""{"model":"gpt-4o-mi""")]
     [InlineData("""{"stream":tru""")]
+    [InlineData("""{"model":"gpt-4o-mini","messages":[],"model":"gpt-4o"}""")] // OpenAI would run the last one
     public async Task OtherMissingOrUnreadableModel_Returns403AndForwardsNothing(string json)
     {
         using var response = await PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
@@ -59,6 +60,31 @@ public sealed class ModelScopeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Equal("model_not_allowed", await ErrorCodeOf(response));
         Assert.Equal(0, _upstream.Connections);
+    }
+
+    [Fact]
+    public async Task SameModelTwice_IsThatModel()
+    {
+        using var response = await PostAsync("/v1/chat/completions",
+            new StringContent("""{"model":"gpt-4o-mini","messages":[],"model":"gpt-4o-mini"}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task MultipartModelFieldTwice_TheSecondAnotherModel_Returns403()
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("whisper-1"), "model" },
+            { new ByteArrayContent(new byte[100_000]), "file", "speech.mp3" },
+            { new StringContent("gpt-4o-transcribe"), "model" },
+        };
+
+        using var response = await PostAsync("/v1/audio/transcriptions", form);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Empty(_upstream.Requests);
     }
 
     [Theory]

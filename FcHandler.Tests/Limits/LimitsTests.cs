@@ -322,6 +322,19 @@ public sealed class LimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ModelRule_ABodyNamingTwoModels_CannotChooseTheOneItIsCountedAgainst()
+    {
+        var proxy = await StartAsync(("LIMITS_DEFAULT", "rpm=100,budget[gpt-4o*]=0/total"));
+
+        using var response = await proxy.Client.SendAsync(AccessKit.Post("/v1/chat/completions",
+            """{"model":"o3-mini","messages":[],"max_tokens":5,"model":"gpt-4o"}""", AccessKit.StaticToken));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("model_not_allowed", await AccessKit.ErrorCodeOf(response));
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
     public async Task Tpm_RequestLargerThanTheLimit_IsToldItCanNeverFit()
     {
         var proxy = await StartAsync(("LIMITS_DEFAULT", "tpm=50"));

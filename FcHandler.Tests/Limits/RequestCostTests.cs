@@ -148,6 +148,19 @@ public sealed class RequestCostTests
         Assert.Equal(body, await BodyAsync(request));
     }
 
+    [Theory]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"max_tokens":5000}""", 5000, null)]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":5000,"max_tokens":10}""", 5000, null)]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"max_tokens":null}""", 777, "max_completion_tokens")]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":null,"max_tokens":10}""", 777, "max_completion_tokens")]
+    public async Task Chat_ACapGivenTwice_CountsAtItsLargerOrAsNoCap(string body, long output, string? added)
+    {
+        var bound = await RequestCost.ReadAsync(Request("/v1/chat/completions", body), 777, enforceCap: true, default);
+
+        Assert.Equal(body.Length + output, bound.Estimate);
+        Assert.Equal(added, bound.CapAdded);
+    }
+
     [Fact]
     public async Task EngineChatPath_IsAChat()
     {

@@ -134,7 +134,7 @@ internal sealed class AdmissionMiddleware(
             return (scope is null || queryModel is not null, queryModel);
         }
 
-        var (outcome, bodyModel) = await ModelReader.ReadAsync(request, cancellationToken, realtime: route == RouteClass.Realtime);
+        var (outcome, bodyModel) = await ModelReader.ReadAsync(request, cancellationToken, realtime: route == RouteClass.Realtime, strict: scope is not null);
         var named = bodyModel ?? queryModel;
         return scope is null
             ? (true, named)

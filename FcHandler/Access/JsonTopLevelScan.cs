@@ -13,6 +13,11 @@ namespace FcHandler.Access;
 /// </summary>
 internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
 {
+    private long? _maxTokens;
+    private long? _maxCompletionTokens;
+    private long? _maxOutputTokens;
+    private long? _n;
+    private long? _bestOf;
     private JsonReaderState _state;
     private bool _started;
     private bool _inSession;
@@ -45,19 +50,19 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
     public bool HasStreamOptions { get; private set; }
 
     /// <summary>The top-level <c>max_tokens</c>, when it is a whole number (read only for a whole-object scan).</summary>
-    public long? MaxTokens { get; private set; }
+    public long? MaxTokens => Exposed(_maxTokens);
 
     /// <summary>The top-level <c>max_completion_tokens</c> (chat), when it is a whole number.</summary>
-    public long? MaxCompletionTokens { get; private set; }
+    public long? MaxCompletionTokens => Exposed(_maxCompletionTokens);
 
     /// <summary>The top-level <c>max_output_tokens</c> (Responses), when it is a whole number.</summary>
-    public long? MaxOutputTokens { get; private set; }
+    public long? MaxOutputTokens => Exposed(_maxOutputTokens);
 
     /// <summary>The top-level <c>n</c>: how many answers (chat, completions) or images.</summary>
-    public long? N { get; private set; }
+    public long? N => Exposed(_n);
 
     /// <summary>The top-level <c>best_of</c> (legacy completions): answers generated, of which <c>n</c> are returned.</summary>
-    public long? BestOf { get; private set; }
+    public long? BestOf => Exposed(_bestOf);
 
     /// <summary>The top-level <c>background</c> is <c>true</c> (a Responses request answered before it runs).</summary>
     public bool Background { get; private set; }
@@ -149,27 +154,34 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
         }
     }
 
+    // A key given twice counts at its larger value, and as no cap at all if either is not a number: which of the two
+    // OpenAI takes is not a bound to rely on. Held as long.MaxValue for "no cap", shown as null.
     private void Count(Field field, long? value)
     {
+        var count = value ?? long.MaxValue;
         switch (field)
         {
             case Field.MaxTokens:
-                MaxTokens = value;
+                _maxTokens = Larger(_maxTokens, count);
                 break;
             case Field.MaxCompletionTokens:
-                MaxCompletionTokens = value;
+                _maxCompletionTokens = Larger(_maxCompletionTokens, count);
                 break;
             case Field.MaxOutputTokens:
-                MaxOutputTokens = value;
+                _maxOutputTokens = Larger(_maxOutputTokens, count);
                 break;
             case Field.N:
-                N = value;
+                _n = Larger(_n, count);
                 break;
             default:
-                BestOf = value;
+                _bestOf = Larger(_bestOf, count);
                 break;
         }
     }
+
+    private static long Larger(long? held, long count) => held is { } earlier ? Math.Max(earlier, count) : count;
+
+    private static long? Exposed(long? held) => held == long.MaxValue ? null : held;
 
     // The first model named ends a plain scan; a realtime or whole-object scan goes on, and a second, different model
     // makes the request unreadable rather than letting one of the two decide.

@@ -27,7 +27,16 @@ internal static class ModelReader
         Unreadable,
     }
 
-    public static async Task<(Outcome Outcome, string? Model)> ReadAsync(HttpRequest request, CancellationToken cancellationToken, bool realtime = false)
+    /// <param name="request">The request, its body buffered.</param>
+    /// <param name="cancellationToken">The request's.</param>
+    /// <param name="realtime">A Realtime request, which may name its model in <c>session.model</c>.</param>
+    /// <param name="strict">
+    /// Read the whole body, and call a body that names two different models unreadable: where the model decides what a
+    /// client may do (a model-scoped token, a model's limits), a second <c>"model"</c> after the first must not pass, since
+    /// OpenAI would take the last one. Otherwise the read stops at the first model, all the access line needs.
+    /// </param>
+    public static async Task<(Outcome Outcome, string? Model)> ReadAsync(
+        HttpRequest request, CancellationToken cancellationToken, bool realtime = false, bool strict = false)
     {
         var path = request.Path.Value ?? "";
         if (path.StartsWith(EnginesPrefix, StringComparison.Ordinal))
@@ -47,11 +56,11 @@ internal static class ModelReader
             var contentType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed : null;
             if (contentType?.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
             {
-                return await ReadFormFieldAsync(request.Body, HeaderUtilities.RemoveQuotes(contentType.Boundary).Value, cancellationToken);
+                return await ReadFormFieldAsync(request.Body, HeaderUtilities.RemoveQuotes(contentType.Boundary).Value, strict, cancellationToken);
             }
 
             // Only JSON names a model in the body; other bodies (file parts, binary uploads) name none.
-            return IsJson(contentType) ? await ReadJsonPropertyAsync(request.Body, realtime, cancellationToken) : (Outcome.None, null);
+            return IsJson(contentType) ? await ReadJsonPropertyAsync(request.Body, realtime, strict, cancellationToken) : (Outcome.None, null);
         }
         finally
         {
@@ -62,7 +71,7 @@ internal static class ModelReader
     private static bool IsJson(MediaTypeHeaderValue? contentType)
         => contentType is null || MediaTypes.IsJson(contentType.MediaType.AsSpan());
 
-    private static async Task<(Outcome, string?)> ReadFormFieldAsync(Stream body, string? boundary, CancellationToken cancellationToken)
+    private static async Task<(Outcome, string?)> ReadFormFieldAsync(Stream body, string? boundary, bool strict, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(boundary))
         {
@@ -71,6 +80,7 @@ internal static class ModelReader
 
         try
         {
+            string? found = null;
             var reader = new MultipartReader(boundary, body) { BodyLengthLimit = null };
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
             {
@@ -80,11 +90,22 @@ internal static class ModelReader
                 {
                     var buffer = new byte[MaxFormFieldBytes + 1];
                     var length = await section.Body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
-                    return length > MaxFormFieldBytes ? (Outcome.Unreadable, null) : (Outcome.Found, Encoding.UTF8.GetString(buffer, 0, length).Trim());
+                    var model = length > MaxFormFieldBytes ? null : Encoding.UTF8.GetString(buffer, 0, length).Trim();
+                    if (model is null || (found is not null && found != model))
+                    {
+                        return (Outcome.Unreadable, null);
+                    }
+
+                    if (!strict)
+                    {
+                        return (Outcome.Found, model);
+                    }
+
+                    found = model;
                 }
             }
 
-            return (Outcome.None, null);
+            return found is null ? (Outcome.None, null) : (Outcome.Found, found);
         }
         catch (InvalidDataException)
         {
@@ -92,9 +113,9 @@ internal static class ModelReader
         }
     }
 
-    private static async Task<(Outcome, string?)> ReadJsonPropertyAsync(Stream body, bool realtime, CancellationToken cancellationToken)
+    private static async Task<(Outcome, string?)> ReadJsonPropertyAsync(Stream body, bool realtime, bool strict, CancellationToken cancellationToken)
     {
-        var scan = new JsonTopLevelScan(wholeObject: false, realtime);
+        var scan = new JsonTopLevelScan(wholeObject: strict, realtime);
         await ScanAsync(body, scan, cancellationToken);
         return (scan.Outcome ?? Outcome.Unreadable, scan.Model);
     }

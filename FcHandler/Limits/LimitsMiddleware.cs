@@ -39,8 +39,16 @@ internal sealed class LimitsMiddleware(
         // 1. A signed token revoked through the store: its check starts now and travels with the admission below.
         var revoked = grant?.TokenId is { } tokenId && revocations.Enabled ? revocations.IsRevokedAsync(tokenId, context.RequestAborted) : null;
 
-        // 2. Whose limits, and which apply to this request (the subject's own, and its model's).
+        // 2. Whose limits, and which apply to this request (the subject's own, and its model's). Where a model has limits
+        //    of its own, a body that names two models cannot choose the one it is counted against.
         var (subject, limits) = SubjectOf(grant, request);
+        if (limits is not null && limits.Rules.Any(rule => rule.Model is not null) && !await ModelIsUnambiguousAsync(context, exchange, grant))
+        {
+            ProxyLog.AccessDenied(logger, ProxyError.ModelNotAllowed().Code, context.TraceIdentifier);
+            await ErrorWriter.WriteAsync(context, ProxyError.ModelNotAllowed());
+            return;
+        }
+
         var rules = limits is { IsNone: false } ? limits.For(exchange.Model) : [];
         if (rules.Length == 0)
         {
@@ -118,6 +126,20 @@ internal sealed class LimitsMiddleware(
         exchange.UsageRequired |= counted;
         exchange.Settlement = () => SettleAsync(context, exchange, lease, bound, renewal, realtime);
         await next(context);
+    }
+
+    // Admission read the body up to its first model; a model-scoped token already had it read whole.
+    private static async Task<bool> ModelIsUnambiguousAsync(HttpContext context, ProxyExchange exchange, AccessGrant? grant)
+    {
+        if (grant is { HasModelScope: true } || exchange.Route is not (RouteClass.Generation or RouteClass.Realtime)
+            || WebSocketForwarder.IsRequested(context.Request))
+        {
+            return true;
+        }
+
+        var (outcome, model) = await ModelReader.ReadAsync(context.Request, context.RequestAborted, exchange.Route == RouteClass.Realtime, strict: true);
+        exchange.Model = model ?? exchange.Model;
+        return outcome != ModelReader.Outcome.Unreadable;
     }
 
     private (string? Subject, LimitSet? Limits) SubjectOf(AccessGrant? grant, HttpRequest request)
