@@ -90,7 +90,7 @@ internal sealed class ProxyEndpoint(
             }
         }
 
-        if (error == ForwarderError.None)
+        if (error == ForwarderError.None || AnsweredInFull(context, error))
         {
             return;
         }
@@ -113,6 +113,17 @@ internal sealed class ProxyEndpoint(
             await ErrorWriter.WriteAsync(context, proxyError);
         }
     }
+
+    // YARP reports a request-body error even after it has relayed the whole response, when the copy of the request body
+    // ended badly once the upstream had answered (its last step, "reported as low severity"): it leaves that response to
+    // finish. A body error that cut a response short it reports with an AggregateException, after resetting the client
+    // itself. The client of the first has its whole answer; ending its connection now would cut off the response's last
+    // chunk, and an SDK would send the request, and pay for it, again.
+    private static bool AnsweredInFull(HttpContext context, ForwarderError error)
+        => error is ForwarderError.RequestBodyClient or ForwarderError.RequestBodyDestination or ForwarderError.RequestBodyCanceled
+            && context.Response.HasStarted
+            && !context.RequestAborted.IsCancellationRequested
+            && context.Features.Get<IForwarderErrorFeature>()?.Exception is not AggregateException;
 
     private ValueTask<ForwarderError> SendAsync(HttpContext context, RouteClass route)
         => WebSocketForwarder.IsRequested(context.Request)
