@@ -122,6 +122,36 @@ public sealed class LimitsStoreFaultTests : IAsyncLifetime
     }
 
     [RedisFact]
+    public async Task StoreThatFlaps_IsWarnedAboutOnceAMinute_WithHowOftenItFailedMeanwhile()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var proxy = await StartAsync("local", timeout: BoundedWait, time: time);
+        var token = AccessKit.Signed(subject: "flappy");
+
+        async Task OutageAsync()
+        {
+            _redis!.Freeze();
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(proxy, token)).Status); // waited its timeout, decided locally
+            _redis.Thaw();
+            time.Advance(GuardedLimitStore.ProbeEvery);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(proxy, token)).Status); // the store again
+        }
+
+        await OutageAsync();
+        await OutageAsync();
+        await OutageAsync();
+        int Warnings() => proxy.Logs.Lines.Count(line => line.Contains("unavailable (no answer", StringComparison.Ordinal));
+        Assert.Equal(1, Warnings());
+        Assert.Single(proxy.Logs.Lines, line => line.Contains("answering again", StringComparison.Ordinal));
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        await OutageAsync();
+
+        Assert.Equal(2, Warnings());
+        Assert.Contains(proxy.Logs.Lines, line => line.Contains("2 more call(s) went without an answer since the last such line", StringComparison.Ordinal));
+    }
+
+    [RedisFact]
     public async Task StoreKilled_ClosedMode_503LimitsUnavailable_Never500()
     {
         var proxy = await StartAsync("closed", timeout: BoundedWait);

@@ -25,7 +25,9 @@ internal sealed class GuardedLimitStore : IAsyncDisposable
     private readonly Lock _lock = new();
     private long _outageSince = -1; // timestamp of the first failure of an outage, -1 while the store answers
     private long _lastProbe;
-    private long _lastWarning = long.MinValue;
+    private bool _outageWarned; // the current outage's warning was written, so its end is worth a line too
+    private readonly LogThrottle _warnings;
+    private readonly LogThrottle _settleFailures;
 
     public GuardedLimitStore(LimitsOptions options, MemoryLimitStore memory, RedisLimitStore? shared, RedisConnection? connection, TimeProvider time, ILogger logger)
     {
@@ -35,6 +37,8 @@ internal sealed class GuardedLimitStore : IAsyncDisposable
         _connection = connection;
         _time = time;
         _logger = logger;
+        _warnings = new LogThrottle(time, WarnEvery);
+        _settleFailures = new LogThrottle(time, WarnEvery);
     }
 
     public LimitsOptions Options => _options;
@@ -165,22 +169,23 @@ internal sealed class GuardedLimitStore : IAsyncDisposable
     private void Answered()
     {
         long since;
+        bool warned;
         lock (_lock)
         {
-            since = _outageSince;
+            (since, warned) = (_outageSince, _outageWarned);
             _outageSince = -1;
-            _lastWarning = long.MinValue;
+            _outageWarned = false;
         }
 
-        if (since >= 0)
+        if (since >= 0 && warned)
         {
             ProxyLog.LimitsStoreRestored(_logger, Name, Math.Round(_time.GetElapsedTime(since).TotalSeconds, 1));
         }
     }
 
+    // Once a minute at most, whether the store stays down or flaps: the line says how many calls fell back meanwhile.
     private void WarnAboutOutage(string reason)
     {
-        bool warn;
         lock (_lock)
         {
             var now = _time.GetTimestamp();
@@ -189,21 +194,25 @@ internal sealed class GuardedLimitStore : IAsyncDisposable
                 _outageSince = now;
                 _lastProbe = now;
             }
-
-            warn = _lastWarning == long.MinValue || _time.GetElapsedTime(_lastWarning, now) >= WarnEvery;
-            if (warn)
-            {
-                _lastWarning = now;
-            }
         }
 
-        if (warn)
+        if (!_warnings.TryWrite(out var heldBack))
         {
-            ProxyLog.LimitsStoreUnavailable(_logger, Name, reason, _options.FailureMode == StoreFailureMode.Local
-                ? "deciding on this instance's own counters (LIMITS_STORE_FAILURE=local), so limits hold per instance until it is back"
-                : "refusing requests that have limits with 503 limits_unavailable (LIMITS_STORE_FAILURE=closed)");
+            return;
         }
+
+        lock (_lock)
+        {
+            _outageWarned = true;
+        }
+
+        ProxyLog.LimitsStoreUnavailable(_logger, Name, reason, heldBack, _options.FailureMode == StoreFailureMode.Local
+            ? "deciding on this instance's own counters (LIMITS_STORE_FAILURE=local), so limits hold per instance until it is back"
+            : "refusing requests that have limits with 503 limits_unavailable (LIMITS_STORE_FAILURE=closed)");
     }
+
+    /// <summary>Whether a failed settlement should be logged now (once a minute), and how many were not since the last line.</summary>
+    public bool ShouldLogSettleFailure(out long heldBack) => _settleFailures.TryWrite(out heldBack);
 
     /// <summary>
     /// Connects to the shared store and runs one script there, once, logging how long the connection took or why the

@@ -177,13 +177,21 @@ internal sealed class LimitsMiddleware(
             var actual = Actual(context, exchange, bound);
             if (!await store.TryOnAsync(lease.Store, (s, token) => s.SettleAsync(lease, actual, token), default))
             {
-                ProxyLog.LimitsSettleFailed(logger, lease.Subject, "the store did not answer", LimitStores.LeaseTtl.TotalSeconds, context.TraceIdentifier);
+                SettleFailed(context, lease, "the store did not answer");
             }
         }
         catch (Exception exception)
         {
             // Settling must never fail the response: the worst it leaves is a reservation kept and a lease to lapse.
-            ProxyLog.LimitsSettleFailed(logger, lease.Subject, exception.GetType().Name, LimitStores.LeaseTtl.TotalSeconds, context.TraceIdentifier);
+            SettleFailed(context, lease, exception.GetType().Name);
+        }
+    }
+
+    private void SettleFailed(HttpContext context, Lease lease, string reason)
+    {
+        if (store.ShouldLogSettleFailure(out var heldBack))
+        {
+            ProxyLog.LimitsSettleFailed(logger, lease.Subject, reason, LimitStores.LeaseTtl.TotalSeconds, heldBack, context.TraceIdentifier);
         }
     }
 

@@ -159,9 +159,9 @@ internal static partial class ProxyLog
     public static partial void LimitReached(ILogger logger, string limit, string subject, string detail, string requestId);
 
     [LoggerMessage(92, LogLevel.Warning,
-        "Limits store {Store} unavailable ({Reason}): {Consequence}. Logged once a minute per instance while it lasts.",
+        "Limits store {Store} unavailable ({Reason}): {Consequence}. Logged once a minute per instance at most; {HeldBack} more call(s) went without an answer since the last such line.",
         EventName = "LimitsStoreUnavailable")]
-    public static partial void LimitsStoreUnavailable(ILogger logger, string store, string reason, string consequence);
+    public static partial void LimitsStoreUnavailable(ILogger logger, string store, string reason, long heldBack, string consequence);
 
     [LoggerMessage(93, LogLevel.Information, "Limits store {Store} answering again after {Seconds}s", EventName = "LimitsStoreRestored")]
     public static partial void LimitsStoreRestored(ILogger logger, string store, double seconds);
@@ -175,9 +175,9 @@ internal static partial class ProxyLog
     public static partial void LimitsStoreUnusable(ILogger logger, string store, string reason);
 
     [LoggerMessage(96, LogLevel.Warning,
-        "Limits: settling subject={Subject} failed ({Reason}); its reservation stays spent and its lease lapses within {LeaseSeconds}s request_id={RequestId}",
+        "Limits: settling subject={Subject} failed ({Reason}); its reservation stays spent and its lease lapses within {LeaseSeconds}s. Logged once a minute at most; {HeldBack} more since the last such line. request_id={RequestId}",
         EventName = "LimitsSettleFailed")]
-    public static partial void LimitsSettleFailed(ILogger logger, string subject, string reason, double leaseSeconds, string requestId);
+    public static partial void LimitsSettleFailed(ILogger logger, string subject, string reason, double leaseSeconds, long heldBack, string requestId);
 
     [LoggerMessage(97, LogLevel.Information,
         "Realtime session closed: subject={Subject} is out of budget ({Used} of {Budget} tokens) after its response ended request_id={RequestId}",
