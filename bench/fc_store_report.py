@@ -272,7 +272,7 @@ if logs:
     rows = [[s, ", ".join(f"{k} {n}" for k, n in v["events"].items() if n and not k.startswith("reason")),
              "; ".join(f"{k[8:]} ({n})" for k, n in v["events"].items() if n and k.startswith("reason")) or "-"]
             for s, v in logs.items()]
-    samples = [m for v in logs.values() for m in v["samples"] if "connected in" not in m][:4]
+    samples = [m for s, v in logs.items() if not s.startswith("cold") for m in v["samples"]][:4]
     sections.append(("What the proxies logged about the store over the whole run, warm-ups included",
                      ["system", "events", "reasons given for `unavailable`"], rows,
                      ("First lines: " + " / ".join(f"`{m[:220]}`" for m in samples)) if samples else ""))
@@ -307,14 +307,29 @@ try:
         names = [s for s in ("off", "memory", "redis") if s in light["systems"]]
         L = light["systems"]
         for i, s in enumerate(names):
-            ax[0][0].bar([i - 0.2], [L[s]["latency"]["p50"]], 0.4, color=palette[s])
-            ax[0][0].bar([i + 0.2], [L[s]["latency"]["p99"]], 0.4, color=palette[s], alpha=0.45)
+            ax[0][0].bar([i - 0.2], [statistics.median(L[s]["latency_p50_rounds"])], 0.4, color=palette[s])
+            ax[0][0].bar([i + 0.2], [statistics.median(L[s]["latency_p99_rounds"])], 0.4, color=palette[s], alpha=0.45)
         ax[0][0].set_xticks(range(len(names)), names)
-        ax[0][0].set_title(f"latency at {light['rate']:g} requests/s (ms): p50 solid, p99 light")
-        cpu = [L[s]["cpu_us_per_request"] for s in names]
-        ax[0][1].bar(range(len(names)), cpu, color=[palette[s] for s in names])
-        ax[0][1].set_xticks(range(len(names)), names)
-        ax[0][1].set_title(f"CPU per request at {light['rate']:g}/s (µs, cgroup accounting)")
+        ax[0][0].set_title(f"latency at {light['rate']:g} requests/s, median of the rounds (ms): p50 solid, p99 light")
+    # Ratios against off: what limits cost, figure by figure.
+    figures = []
+    if light:
+        figures.append((f"CPU/request\n{light['rate']:g}/s", lambda s: light["systems"].get(s, {}).get("cpu_us_per_request"),
+                        light["systems"].get("off", {}).get("cpu_us_per_request")))
+    for level, by in sorted(streams.items(), key=lambda kv: int(kv[0])):
+        figures.append((f"CPU/event\n{level} streams", lambda s, by=by: by.get(s, {}).get("cpu_us_per_event"),
+                        by.get("off", {}).get("cpu_us_per_event")))
+    if idle:
+        figures.append(("idle RSS", lambda s: idle.get(s, {}).get("rss_mb"), idle.get("off", {}).get("rss_mb")))
+    if cold:
+        figures.append(("cold start", lambda s: cold.get(s, {}).get("median_ms"), cold.get("off", {}).get("median_ms")))
+    for j, s in enumerate(("memory", "redis")):
+        ys = [ratio(get(s), base) or 0 for _, get, base in figures]
+        ax[0][1].bar([i + (j - 0.5) * 0.4 for i in range(len(figures))], ys, 0.4, color=palette[s], label=s)
+    ax[0][1].axhline(1.0, color="black", lw=0.8)
+    ax[0][1].set_xticks(range(len(figures)), [name for name, _, _ in figures], fontsize=8)
+    ax[0][1].set_title("against off in the same run (x)")
+    ax[0][1].legend(fontsize=8)
     if pressure:
         names = ["off", "memory", "redis-100ms", "redis", "redis-500ms"]
         width = 0.8 / len(names)
@@ -324,14 +339,16 @@ try:
             ax[1][0].bar(xs, ys, width, color=palette[s], alpha=0.45)
             ys99 = [PACED[l]["systems"].get(s, {}).get("latency", {}).get("p99") or 0 for l in pressure]
             ax[1][0].bar(xs, ys99, width, color=palette[s], label=label(s))
-            for x, l in zip(xs, pressure):
+            for x, y, l in zip(xs, ys, pressure):
                 n_local = local(PACED[l]["systems"][s])[0] if s in PACED[l]["systems"] else None
                 if n_local:
-                    ax[1][0].annotate(f"{n_local} local", (x, 0), rotation=90, fontsize=7, ha="center", va="bottom")
+                    ax[1][0].annotate(f"{n_local} local", (x, y), rotation=90, fontsize=7, ha="center", va="bottom")
         for t in (100, 250, 500):
             ax[1][0].axhline(t, color="#999", lw=0.6, ls=":")
+        ax[1][0].set_yscale("log")
+        ax[1][0].set_ylim(top=ax[1][0].get_ylim()[1] * 8)  # room for the notes
         ax[1][0].set_xticks(range(len(pressure)), [f"{PACED[l]['rate']:g} requests/s" for l in pressure])
-        ax[1][0].set_title("quota-bound: latency p99 (solid) and max (light), ms")
+        ax[1][0].set_title("quota-bound: latency p99 (solid), max (light), ms")
         ax[1][0].legend(fontsize=7)
     cs = [s for s in cold if cold[s].get("median_ms")]
     ax[1][1].bar(range(len(cs)), [cold[s]["median_ms"] for s in cs], color=[palette.get(s, "#333") for s in cs])
