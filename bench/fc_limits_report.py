@@ -11,7 +11,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from tables import f, write_report
+from tables import f, save_chart, write_report
 
 R = json.loads((Path(sys.argv[1]) / "results.json").read_text())
 OUT = Path(sys.argv[2])
@@ -475,17 +475,6 @@ note = (f"{R['date']}, {R['machine']}, cgroup {R['cgroup']}. FcHandler (NativeAO
         f"{R['limits']['period_us'] // 1000} ms (0.1 vCPU) and {LIMIT_MB} MB on CPU 1; the load (bench/fc_load.py, "
         "StreamBench), the fake upstream and its TLS terminator (ALPN h2, http/1.1) on CPU 0.")
 missed = write_report(OUT, heading, how, note, sections, criteria)
-try:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = chart(plt)
-    fig.suptitle(f"{heading}: FcHandler in 0.1 vCPU / {LIMIT_MB} MB, {R['date']}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(OUT / "results.png", dpi=80)
-    print(f"\nchart: {OUT / 'results.png'}")
-except ImportError:
-    print("\nmatplotlib missing: no chart")
+save_chart(OUT, f"{heading}: FcHandler in 0.1 vCPU / {LIMIT_MB} MB, {R['date']}", chart)
 print(f"table: {OUT / 'results.md'}")
 sys.exit(1 if missed else 0)

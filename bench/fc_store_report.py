@@ -11,7 +11,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from tables import f, ratio, rx, write_report
+from tables import f, ratio, rx, save_chart, write_report
 
 R = json.loads((Path(sys.argv[1]) / "results.json").read_text())
 OUT = Path(sys.argv[2])
@@ -295,11 +295,8 @@ note = (f"{R['date']}, {R['machine']}, cgroup {R['cgroup']}{' (QUICK run)' if R.
 heading = "Limits and their store on FC's smallest instance"
 missed = write_report(OUT, heading, "--store", note, sections, criteria)
 
-try:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def chart(plt):
     palette = {"off": "#2ca02c", "memory": "#1f77b4", "redis-100ms": "#ff7f0e", "redis": "#d62728",
                "redis-500ms": "#9467bd", "store-down": "#7f7f7f"}
     fig, ax = plt.subplots(2, 2, figsize=(13, 9))
@@ -349,18 +346,16 @@ try:
         ax[1][0].set_ylim(top=ax[1][0].get_ylim()[1] * 8)  # room for the notes
         ax[1][0].set_xticks(range(len(pressure)), [f"{PACED[l]['rate']:g} requests/s" for l in pressure])
         ax[1][0].set_title("quota-bound: latency p99 (solid), max (light), ms")
-        ax[1][0].legend(fontsize=7)
+        ax[1][0].legend(fontsize=7, loc="upper left")
     cs = [s for s in cold if cold[s].get("median_ms")]
     ax[1][1].bar(range(len(cs)), [cold[s]["median_ms"] for s in cs], color=[palette.get(s, "#333") for s in cs])
     ax[1][1].set_xticks(range(len(cs)), cs)
     ax[1][1].set_title("cold start over TLS, spawn to first proxied 200 (ms, median)")
     for a in (ax[0][0], ax[0][1], ax[1][0], ax[1][1]):
         a.grid(True, axis="y", alpha=0.3)
-    fig.suptitle(f"{heading} (0.1 vCPU, {LIM['memory_mb']} MB), {R['date']}, {R['machine']}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(OUT / "results.png", dpi=80)
-    print(f"\nchart: {OUT / 'results.png'}")
-except ImportError:
-    print("\nmatplotlib missing: no chart")
+    return fig
+
+
+save_chart(OUT, f"{heading} (0.1 vCPU, {LIM['memory_mb']} MB), {R['date']}, {R['machine']}", chart)
 print(f"table: {OUT / 'results.md'}")
 sys.exit(1 if missed else 0)

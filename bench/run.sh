@@ -93,21 +93,15 @@ if [ -n "$limits" ]; then
   fi
   exec "$py" bench/fc_limits_report.py "$results-$limits" "$latest"
 fi
-if ((store)); then
-  [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --store needs root: it creates cgroups" >&2; exit 1; }
-  "$py" bench/fc_store.py --aot "$bin/aot/FcHandler" --streambench "$bin/streambench/StreamBench.dll" \
-    --results "$results-store" "${quick[@]}" "${extra[@]}"
-  latest="$root/bench/latest/store"
-  [ ${#quick[@]} -eq 0 ] || latest="$results-store"
-  exec "$py" bench/fc_store_report.py "$results-store" "$latest"
-fi
 if ((fc)); then
-  [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --fc needs root: it creates cgroups" >&2; exit 1; }
-  "$py" bench/fc.py --aot "$bin/aot/FcHandler" --streambench "$bin/streambench/StreamBench.dll" \
-    --results "$results-fc" "${quick[@]}" "${extra[@]}"
-  latest="$root/bench/latest/fc"
-  [ ${#quick[@]} -eq 0 ] || latest="$results-fc"
-  exec "$py" bench/fc_report.py "$results-fc" "$latest"
+  mode=fc harness=fc.py report=fc_report.py
+  ((!store)) || mode=store harness=fc_store.py report=fc_store_report.py
+  [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --$mode needs root: it creates cgroups" >&2; exit 1; }
+  "$py" "bench/$harness" --aot "$bin/aot/FcHandler" --streambench "$bin/streambench/StreamBench.dll" \
+    --results "$results-$mode" "${quick[@]}" "${extra[@]}"
+  latest="$root/bench/latest/$mode"
+  [ ${#quick[@]} -eq 0 ] || latest="$results-$mode"
+  exec "$py" "bench/$report" "$results-$mode" "$latest"
 fi
 "$py" bench/harness.py --aot "$bin/aot/FcHandler" --jit "$bin/jit/FcHandler" \
   --streambench "$bin/streambench/StreamBench.dll" --results "$results" "${quick[@]}"

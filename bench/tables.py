@@ -44,3 +44,19 @@ def write_report(out, heading, how, note, sections, criteria):
     body += [f"![{heading}](results.png)", ""]
     (out / "results.md").write_text("\n".join(body))
     return [c for c in criteria if not c[2]]
+
+
+def save_chart(out, title, draw):
+    """out/results.png from draw(plt), a function that returns the figure; says so when matplotlib is missing."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("\nmatplotlib missing: no chart")
+        return
+    fig = draw(plt)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out / "results.png", dpi=80)
+    print(f"\nchart: {out / 'results.png'}")
