@@ -279,11 +279,12 @@ class Systems:
 CHAT = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}]}'
 
 
-def first_200(port, deadline_s=120.0):
+def first_200(port, deadline_s=120.0, token="sk-bench"):
     """Polls until the system answers a proxied chat completion: connection attempts 0.5 ms apart until one is
-    accepted, then one request, waited for as long as it takes (under the quota the first one is slow).
+    accepted, then one request, waited for as long as it takes (under the quota the first one is slow). `token` is the
+    bearer token sent: a client's own key, or an access token for a proxy in server-key mode.
     Returns (status or None, monotonic time of the answer)."""
-    request = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer sk-bench\r\n"
+    request = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
                f"Content-Type: application/json\r\nContent-Length: {len(CHAT)}\r\nConnection: close\r\n\r\n").encode() + CHAT
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
@@ -350,12 +351,15 @@ def spawn_load(cmd):
     return proc
 
 
-def stream_run(args, port, streams, out_file, events=EVENTS, interval_ms=None):
-    """StreamBench's client on the load side: streams of events (interval_ms apart, or the upstream's pace)."""
+def stream_run(args, port, streams, out_file, events=EVENTS, interval_ms=None, token=None):
+    """StreamBench's client on the load side: streams of events (interval_ms apart, or the upstream's pace), sending
+    `token` as its bearer token if given (StreamBench's own sk-bench otherwise)."""
     cmd = ["dotnet", args.streambench, "client", "--port", str(port), "--streams", str(streams),
            "--events", str(events), "--ramp-ms", str(args.ramp_ms), "--timeout-ms", "120000", "--out", str(out_file)]
     if interval_ms:
         cmd += ["--interval-ms", str(interval_ms)]
+    if token:
+        cmd += ["--token", token]
     subprocess.run(cmd, capture_output=True, text=True, timeout=300 + events * (interval_ms or INTERVAL_MS) / 1000,
                    preexec_fn=load_side)
     try:
@@ -387,17 +391,19 @@ def pct(values, p):
 
 # ---------------------------------------------------------------- phases
 
-def cold_start(args, systems, results):
-    """Spawn into a fresh FC-sized cgroup, first proxied 200 over TLS: wall time, and CPU the cgroup used by then."""
+def cold_start(args, systems, results, token="sk-bench", keep_logs=False):
+    """Spawn into a fresh FC-sized cgroup, first proxied 200 over TLS: wall time, and CPU the cgroup used by then.
+    `token`: the bearer token of the first request; keep_logs: each start's log appended to SYSTEM.cold.log."""
     names = list(args.systems)
     cold = {s: {"ms": [], "cpu_ms": []} for s in names}
     for rep in range(args.cold_reps):
         for system in names[rep % len(names):] + names[:rep % len(names)]:
             cg = Cgroup(f"cold-{system}")
             err = open(Path(args.results) / f"{system}.cold.stderr.log", "ab")
+            out = open(Path(args.results) / f"{system}.cold.log", "ab") if keep_logs else None
             t0 = time.monotonic()
-            proc = systems.start(system, "tls", cg, err)
-            status, t1 = first_200(systems.ports[system])
+            proc = systems.start(system, "tls", cg, err, out=out)
+            status, t1 = first_200(systems.ports[system], token=token)
             cpu_ms = cg.cpu_ns() / 1e6
             h.stop(proc)
             cg.remove()
@@ -438,23 +444,8 @@ def streams_phase(args, systems, results, transport):
         hits0 = {s: cgs[s].limit_hits() for s in names}
         for r in range(args.rounds):
             for s in names[r % len(names):] + names[:r % len(names)]:
-                cg = cgs[s]
-                cpu0, (thr0, thr_ms0, periods0) = cg.cpu_ns(), cg.throttled()
-                sampler = PeakSampler(cg)
-                sampler.start()
-                d = stream_run(args, systems.ports[s], level, out / f"stream-{transport}-{s}-{level}-{r + 1}.json")
-                cpu1, (thr1, thr_ms1, periods1) = cg.cpu_ns(), cg.throttled()
-                at_peak = sampler.stop()
-                events = len(d["delay_us"])
-                row = {
-                    "ok": d["ok"], "streams": d["streams"], "errors": d["errors"], "events": events,
-                    "delay_p50_ms": ms(pct(d["delay_us"], 50)), "delay_p99_ms": ms(pct(d["delay_us"], 99)),
-                    "delay_max_ms": ms(max(d["delay_us"], default=None)),
-                    "cpu_us_per_event": (cpu1 - cpu0) / 1000 / events if events else None,
-                    "cpu_ms": (cpu1 - cpu0) / 1e6, "throttled_periods": thr1 - thr0, "throttled_ms": thr_ms1 - thr_ms0,
-                    "periods": periods1 - periods0,
-                    "at_peak_mb": at_peak,
-                }
+                d, row = stream_round(args, systems.ports[s], cgs[s], level,
+                                      out / f"stream-{transport}-{s}-{level}-{r + 1}.json")
                 per[s].append(row)
                 if d["errors"]:
                     results["errors"].append(f"{transport} {s} {level} streams round {r + 1}: {d['errors']} broken "
@@ -468,16 +459,7 @@ def streams_phase(args, systems, results, transport):
         for s in names:
             rows = per[s]
             level_results[str(level)][s] = {
-                "rounds": rows,
-                "delay_p50_ms": med(r["delay_p50_ms"] for r in rows),
-                "delay_p99_ms": med(r["delay_p99_ms"] for r in rows),
-                "delay_max_ms": med(r["delay_max_ms"] for r in rows),
-                "cpu_us_per_event": med(r["cpu_us_per_event"] for r in rows),
-                "throttled_periods": med(r["throttled_periods"] for r in rows),
-                # The share of its quota periods in which the system ran out of CPU: near 1, its CPU per event is the
-                # quota divided by the events, whatever its real cost.
-                "throttled_share": med(r["throttled_periods"] / r["periods"] for r in rows if r.get("periods")),
-                "completed": sum(r["ok"] for r in rows), "streams": sum(r["streams"] for r in rows),
+                **stream_medians(rows),
                 "peak_mb": cgs[s].memory_peak() / 2**20,
                 "at_peak_mb": max((r["at_peak_mb"] for r in rows), key=lambda b: sum(b.values()), default={}),
                 "limit_hits": cgs[s].limit_hits() - hits0[s],
@@ -486,6 +468,43 @@ def streams_phase(args, systems, results, transport):
     for s in names:
         h.stop(procs[s])
         cgs[s].remove()
+
+
+def stream_round(args, port, cg, streams, out_file, token=None):
+    """One round of `streams` concurrent streams against the system in cgroup `cg`: StreamBench's result, and its row
+    (delays, CPU per relayed event from the cgroup's accounting, throttled periods, memory at the cgroup's peak)."""
+    cpu0, (thr0, thr_ms0, periods0) = cg.cpu_ns(), cg.throttled()
+    sampler = PeakSampler(cg)
+    sampler.start()
+    d = stream_run(args, port, streams, out_file, token=token)
+    cpu1, (thr1, thr_ms1, periods1) = cg.cpu_ns(), cg.throttled()
+    at_peak = sampler.stop()
+    events = len(d["delay_us"])
+    return d, {
+        "ok": d["ok"], "streams": d["streams"], "errors": d["errors"], "events": events,
+        "delay_p50_ms": ms(pct(d["delay_us"], 50)), "delay_p99_ms": ms(pct(d["delay_us"], 99)),
+        "delay_max_ms": ms(max(d["delay_us"], default=None)),
+        "cpu_us_per_event": (cpu1 - cpu0) / 1000 / events if events else None,
+        "cpu_ms": (cpu1 - cpu0) / 1e6, "throttled_periods": thr1 - thr0, "throttled_ms": thr_ms1 - thr_ms0,
+        "periods": periods1 - periods0,
+        "at_peak_mb": at_peak,
+    }
+
+
+def stream_medians(rows):
+    """A level's rounds (stream_round's rows), summed up: medians over the rounds, streams completed."""
+    return {
+        "rounds": rows,
+        "delay_p50_ms": med(r["delay_p50_ms"] for r in rows),
+        "delay_p99_ms": med(r["delay_p99_ms"] for r in rows),
+        "delay_max_ms": med(r["delay_max_ms"] for r in rows),
+        "cpu_us_per_event": med(r["cpu_us_per_event"] for r in rows),
+        "throttled_periods": med(r["throttled_periods"] for r in rows),
+        # The share of its quota periods in which the system ran out of CPU: near 1, its CPU per event is the
+        # quota divided by the events, whatever its real cost.
+        "throttled_share": med(r["throttled_periods"] / r["periods"] for r in rows if r.get("periods")),
+        "completed": sum(r["ok"] for r in rows), "streams": sum(r["streams"] for r in rows),
+    }
 
 
 def med(values):

@@ -40,23 +40,28 @@ log = fc.log
 # ---------------------------------------------------------------- the proxy and what is sampled of it
 
 class Proxy:
-    """FcHandler as FC starts it, alone in a cgroup (FC-sized unless sized=False), with its own TMPDIR."""
+    """FcHandler as FC starts it, alone in a cgroup (FC-sized unless sized=False), with its own TMPDIR. `binary` (the
+    AOT build unless given; bootstrap beside it), `port` (fc.py's first unless given) and `token` (the first request's
+    bearer token) let several run side by side, each from its own copy of the binary, in server-key mode."""
 
-    def __init__(self, ctx, name, sized=True, env=None):
+    def __init__(self, ctx, name, sized=True, env=None, binary=None, port=None, token="sk-bench"):
         self.ctx, self.name = ctx, name
         self.tmpdir = ctx.out / f"tmp-{name}"
         self.tmpdir.mkdir(parents=True, exist_ok=True)
-        settings = {"TMPDIR": str(self.tmpdir), **(env or {})}
-        spec = "fc-aot:" + ",".join(f"{k}={v}" for k, v in settings.items())
-        self.systems = fc.Systems(argparse.Namespace(systems=["fc-aot"], variant=[spec], aot=ctx.args.aot),
-                                  ctx.runner, ctx.tls)
+        binary = binary or ctx.args.aot
+        self.systems = fc.Systems(argparse.Namespace(systems=["fc-aot"], variant=[], aot=binary), ctx.runner, ctx.tls)
+        # Set here rather than through a --variant string, whose commas would split a value such as LIMITS_DEFAULT's.
+        self.systems.variants["fc-aot"] = (binary, {"TMPDIR": str(self.tmpdir), **(env or {})})
+        if port:
+            self.systems.ports["fc-aot"] = port
         self.port = self.systems.ports["fc-aot"]
         self.cgroup = fc.Cgroup(name, sized=sized)
         self.cgroup.account_sockets()
-        evict(ctx.args.aot)
+        evict(binary)
+        self.log_file = ctx.out / f"{name}.log"
         self.proc = self.systems.start("fc-aot", "tls", self.cgroup, open(ctx.out / f"{name}.stderr.log", "ab"),
-                                       out=open(ctx.out / f"{name}.log", "ab"))
-        status, _ = fc.first_200(self.port)
+                                       out=open(self.log_file, "ab"))
+        status, _ = fc.first_200(self.port, token=token)
         if status != 200:
             ctx.errors.append(f"{name}: the proxy did not start (answered {status})")
 

@@ -11,7 +11,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from tables import md, table as text
+from tables import f, save_chart, write_report
 
 R = json.loads((Path(sys.argv[1]) / "results.json").read_text())
 OUT = Path(sys.argv[2])
@@ -20,10 +20,6 @@ LIMIT_MB = R["limits"]["memory_mb"]
 QUOTA_MS_PER_S = R["limits"]["quota_us"] / R["limits"]["period_us"] * 1000  # CPU ms the instance may use per second
 sections = []  # (title, header, rows, note below or "")
 criteria = []  # (criterion, value, met)
-
-
-def f(v, digits=1):
-    return "-" if v is None else f"{v:,.{digits}f}"
 
 
 def crit(name, value, met):
@@ -478,31 +474,7 @@ note = (f"{R['date']}, {R['machine']}, cgroup {R['cgroup']}. FcHandler (NativeAO
         f"environment) alone in a cgroup of {R['limits']['quota_us'] // 1000} ms CPU per "
         f"{R['limits']['period_us'] // 1000} ms (0.1 vCPU) and {LIMIT_MB} MB on CPU 1; the load (bench/fc_load.py, "
         "StreamBench), the fake upstream and its TLS terminator (ALPN h2, http/1.1) on CPU 0.")
-missed = [c for c in criteria if not c[2]]
-print(f"{heading}\n{note}")
-for title, header, rows, below in sections:
-    print(f"\n{title}\n" + text(header, rows) + (f"\n{below}" if below else ""))
-crit_rows = [[name, value, "met" if ok else "MISSED"] for name, value, ok in criteria]
-print("\nCriteria:\n" + text(["criterion", "value", "result"], crit_rows))
-
-OUT.mkdir(parents=True, exist_ok=True)
-body = [f"# {heading}", "", f"Written by `bench/run.sh {how}`. {note}", ""]
-body += ["## Criteria", "", md(["criterion", "value", "result"], crit_rows), ""]
-for title, header, rows, below in sections:
-    body += [f"## {title}", "", md(header, rows), ""] + ([below, ""] if below else [])
-body += [f"![{heading}](results.png)", ""]
-(OUT / "results.md").write_text("\n".join(body))
-try:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = chart(plt)
-    fig.suptitle(f"{heading}: FcHandler in 0.1 vCPU / {LIMIT_MB} MB, {R['date']}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(OUT / "results.png", dpi=80)
-    print(f"\nchart: {OUT / 'results.png'}")
-except ImportError:
-    print("\nmatplotlib missing: no chart")
+missed = write_report(OUT, heading, how, note, sections, criteria)
+save_chart(OUT, f"{heading}: FcHandler in 0.1 vCPU / {LIMIT_MB} MB, {R['date']}", chart)
 print(f"table: {OUT / 'results.md'}")
 sys.exit(1 if missed else 0)

@@ -18,6 +18,11 @@ Kinds (all off unless asked for):
   --idle/--trickle-headers/--trickle-body N   slow connections opened over --slow-ramp-s at the start: idle ones
                         send nothing; the others send their headers, or a body, a few bytes a second, below Kestrel's
                         minimum rate; --trickle-every-s S opens one of each trickling kind every S seconds instead
+  --rate R              R small chat completions a second (with --max-tokens), due at fixed times whatever the answers
+                        (open loop), each on an idle kept-alive connection of a pool of at most --pool connections, as an
+                        SDK's pool sends them; each one's latency counts from when it was due
+--token T is the bearer token every request sends (sk-bench, a client's own key, unless given: an access token for a
+proxy in server-key mode).
 
 Per-event delay: arrival here (time.monotonic_ns, CLOCK_MONOTONIC) minus the stamp the fake upstream put in the event
 (its Stopwatch, the same clock): what bench/StreamBench measures.
@@ -142,6 +147,8 @@ class Load:
         self.samples = []  # details of unexpected outcomes, the first ones
         self.delays = array("f")
         self.uploads = []  # seconds per completed upload
+        self.paced_ms = array("f")  # --rate: latency of each ok answer, from when its request was due
+        self.paced_connections = 0
         self.slow = {"planned": 0, "opened": 0, "connect_failed": 0, "all_open_at": None, "answered_s": {},
                      "last_answer_at": {}}
         self.marks = []  # (seconds since start, what)
@@ -194,7 +201,7 @@ class Load:
         return sock
 
     def head(self, path, length, content_type="application/json", extra=""):
-        return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.args.port}\r\nAuthorization: Bearer sk-bench\r\n"
+        return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.args.port}\r\nAuthorization: Bearer {self.args.token}\r\n"
                 f"Content-Type: {content_type}\r\nContent-Length: {length}\r\n{extra}\r\n").encode()
 
     def chat(self, **fields):
@@ -414,6 +421,40 @@ class Load:
             label = how
         self.record(kind, label, f"after {seconds:.1f}s", seconds=seconds)
 
+    async def paced(self, due, pool):
+        """One paced chat completion on a kept-alive connection of the pool (a new one while the pool has room, else the
+        next to come free); its latency counts from when it was due."""
+        if pool.empty() and self.paced_connections < self.args.pool:
+            self.paced_connections += 1
+            try:
+                sock = await self.connect()
+            except OSError as e:
+                self.paced_connections -= 1
+                return self.record("paced", "connect failed", repr(e))
+        else:
+            sock = await pool.get()
+        resp = Response()
+        try:
+            await self.loop.sock_sendall(sock, self.chat(max_tokens=self.args.max_tokens))
+            how = await self.exchange(sock, resp, SLACK_S)
+        except OSError as e:
+            how = f"error {e!r}"
+        latency_ms = (now_s() - due) * 1000
+        body = bytes(resp.body)
+        if resp.status is None or how != "complete":
+            label = f"no complete response ({how})"
+        elif resp.status == 200 and b'"chat.completion"' in body:
+            label = "ok"
+            self.paced_ms.append(latency_ms)
+        else:
+            label = f"status {resp.status}"
+        if how == "complete" and resp.headers.get("connection", "").lower() != "close":
+            pool.put_nowait(sock)  # kept alive for the next one
+        else:
+            sock.close()
+            self.paced_connections -= 1
+        self.record("paced", label, body[:160].decode("latin-1"))
+
     # ------------------------------------------------------------ loops
 
     def running(self):
@@ -471,6 +512,22 @@ class Load:
         # Bodies alternately below and above the proxy's 64 KB in-memory buffer, so both ways of buffering are held.
         return self.trickle(kind, body_size=20_000 if n % 2 else 200_000)
 
+    async def paced_loop(self):
+        pool = asyncio.LifoQueue()  # the most recently used connection first, as a pool keeps its warm ones
+        start, n = now_s(), 0
+        while True:
+            due = start + n / self.args.rate
+            if due >= self.end:
+                break
+            if due > now_s():
+                await asyncio.sleep(due - now_s())
+            self.spawn(self.paced(due, pool))
+            n += 1
+        while self.tasks:  # every paced request answered before the pool's connections close
+            await asyncio.gather(*list(self.tasks))
+        while not pool.empty():
+            pool.get_nowait().close()
+
     async def trickle_loop(self):
         n = 0
         while self.running():
@@ -491,6 +548,8 @@ class Load:
             loops.append(self.slow_wave())
         if a.trickle_every_s:
             loops.append(self.trickle_loop())
+        if a.rate:
+            loops.append(self.paced_loop())
         self.mark("start")
         await asyncio.gather(*loops)
         self.mark("load ended; waiting for the operations in flight")
@@ -520,6 +579,7 @@ class Load:
                 "events": len(self.delays), "delay_p50_ms": pct(self.delays, 50), "delay_p99_ms": pct(self.delays, 99),
                 "delay_max_ms": max(self.delays) / 1000 if len(self.delays) else None,
                 "uploads_s": [round(s, 2) for s in self.uploads], "slow": self.slow, "marks": self.marks,
+                "paced_ms": [round(x, 3) for x in self.paced_ms], "paced_connections": self.paced_connections,
                 "minutes": minutes, "config": {k: v for k, v in vars(self.args).items() if k != "out"}}
 
 
@@ -548,6 +608,10 @@ def main():
     ap.add_argument("--slow-ramp-s", type=float, default=10)
     ap.add_argument("--idle-hold-s", type=float, default=0, help="0: until --seconds have passed")
     ap.add_argument("--client-timeout-s", type=float, default=15, help="the proxy's CLIENT_TIMEOUT")
+    ap.add_argument("--rate", type=float, default=0, help="paced chat completions a second (open loop)")
+    ap.add_argument("--max-tokens", type=int, default=16, help="the output cap of each paced request")
+    ap.add_argument("--pool", type=int, default=100, help="kept-alive connections of the paced requests, at most")
+    ap.add_argument("--token", default="sk-bench", help="the bearer token every request sends")
     args = ap.parse_args()
 
     async def go():

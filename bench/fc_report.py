@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from tables import md, table as text
+from tables import f, md, ratio, rx, table as text
 
 ap = argparse.ArgumentParser()
 ap.add_argument("results")
@@ -22,19 +22,6 @@ R = json.loads((Path(args.results) / "results.json").read_text())
 out = Path(args.out)
 SUBJ, BASE = args.subject, args.baseline
 systems = R["config"]["systems"]
-
-
-def f(v, digits=1):
-    return "-" if v is None else f"{v:,.{digits}f}"
-
-
-def ratio(a, b):
-    return None if a is None or b in (None, 0) else a / b
-
-
-def rx(a, b):
-    r = ratio(a, b)
-    return "" if r is None else f" ({r:.2f}x)"
 
 
 sections = []  # (title, header, rows)

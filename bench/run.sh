@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One command for the side-by-side benchmarks: bench/run.sh [--fc | --memcap | --slow | --soak [--minutes N]] [--quick]
-#                                              [-- extra bench/fc.py or bench/fc_limits.py options]
+# One command for the side-by-side benchmarks: bench/run.sh [--fc | --memcap | --slow | --soak [--minutes N] | --store]
+#                                              [--quick] [-- extra bench/fc.py, fc_limits.py or fc_store.py options]
 #   bench/run.sh         whole-core figures: bench/harness.py, then bench/report.py -> bench/latest/
 #   bench/run.sh --fc    FC's smallest instance (0.1 vCPU, 128 MB cgroups, TLS upstream): bench/fc.py, then
 #                        bench/fc_report.py -> bench/latest/fc/. Needs root (cgroups).
@@ -9,6 +9,9 @@
 #                        fault-and-soak), then bench/fc_limits_report.py -> bench/latest/<memcap|slow|soak>/. Needs
 #                        root. About 4, 6 and N+2 minutes; with --quick, or a soak shorter than 30 minutes, the
 #                        report goes beside the raw results and bench/latest is left alone.
+#   bench/run.sh --store What rate limits and budgets cost on that instance, in memory and in a real redis-server:
+#                        bench/fc_store.py, then bench/fc_store_report.py -> bench/latest/store/. Needs root. About 25
+#                        minutes; installs redis-server from Debian if missing.
 # Installs nginx, wrk and matplotlib from Debian if missing, builds FcHandler (NativeAOT and JIT) and the stream
 # tool, runs the harness (which starts and stops every process by PID), then prints the tables and ratios and writes
 # results.md and results.png. Raw data goes to bench/results/ (git-ignored). Loopback only. A full run takes about
@@ -20,14 +23,16 @@ root=$(pwd)
 quick=()
 fc=0
 limits=""
+store=0
 minutes=30
 extra=()
-usage="usage: bench/run.sh [--fc | --memcap | --slow | --soak [--minutes N]] [--quick] [-- extra options]"
+usage="usage: bench/run.sh [--fc | --memcap | --slow | --soak [--minutes N] | --store] [--quick] [-- extra options]"
 while (($#)); do
   case "$1" in
     --quick) quick=(--quick) ;;
     --fc) fc=1 ;;
     --memcap | --slow | --soak) fc=1; limits=${1#--} ;;
+    --store) fc=1; store=1 ;;
     --minutes) shift; minutes=${1:?$usage} ;;
     --) shift; extra=("$@"); break ;;
     *) echo "$usage" >&2; exit 2 ;;
@@ -46,6 +51,7 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v clang-14 >/dev/null || need+=(clang-14)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
 "$py" -c "import matplotlib" 2>/dev/null || need+=(python3-matplotlib)
+((!store)) || command -v redis-server >/dev/null || need+=(redis-server)
 if ((${#need[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   policy_added=""
@@ -88,12 +94,14 @@ if [ -n "$limits" ]; then
   exec "$py" bench/fc_limits_report.py "$results-$limits" "$latest"
 fi
 if ((fc)); then
-  [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --fc needs root: it creates cgroups" >&2; exit 1; }
-  "$py" bench/fc.py --aot "$bin/aot/FcHandler" --streambench "$bin/streambench/StreamBench.dll" \
-    --results "$results-fc" "${quick[@]}" "${extra[@]}"
-  latest="$root/bench/latest/fc"
-  [ ${#quick[@]} -eq 0 ] || latest="$results-fc"
-  exec "$py" bench/fc_report.py "$results-fc" "$latest"
+  mode=fc harness=fc.py report=fc_report.py
+  ((!store)) || mode=store harness=fc_store.py report=fc_store_report.py
+  [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --$mode needs root: it creates cgroups" >&2; exit 1; }
+  "$py" "bench/$harness" --aot "$bin/aot/FcHandler" --streambench "$bin/streambench/StreamBench.dll" \
+    --results "$results-$mode" "${quick[@]}" "${extra[@]}"
+  latest="$root/bench/latest/$mode"
+  [ ${#quick[@]} -eq 0 ] || latest="$results-$mode"
+  exec "$py" "bench/$report" "$results-$mode" "$latest"
 fi
 "$py" bench/harness.py --aot "$bin/aot/FcHandler" --jit "$bin/jit/FcHandler" \
   --streambench "$bin/streambench/StreamBench.dll" --results "$results" "${quick[@]}"

@@ -19,6 +19,9 @@ internal sealed class Options
     public int TimeoutMs { get; private init; } = 30_000;
     public string Out { get; private init; } = "-";
 
+    /// <summary>The bearer token the client sends: a client's own key by default, a proxy access token in server-key mode.</summary>
+    public string Token { get; private init; } = "sk-bench";
+
     public static Options Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -42,6 +45,7 @@ internal sealed class Options
             RampMs = Int("ramp-ms", 500),
             TimeoutMs = Int("timeout-ms", 30_000),
             Out = values.GetValueOrDefault("out", "-"),
+            Token = values.GetValueOrDefault("token", "sk-bench"),
         };
     }
 }

@@ -2,7 +2,8 @@ using StreamBench;
 
 // stream-bench upstream --port P [--events N] [--interval-ms M]
 // stream-bench client --port P [--path /v1/chat/completions] [--streams S] [--ramp-ms R] [--events N] [--interval-ms M]
-//     [--timeout-ms T] --out FILE     (the client asks the upstream for N events, M ms apart if given)
+//     [--timeout-ms T] [--token T] --out FILE     (the client asks the upstream for N events, M ms apart if given;
+//     --token: the bearer token it sends, sk-bench by default)
 var options = Options.Parse(args);
 return options.Command switch
 {

@@ -22,7 +22,7 @@ internal static class StreamClient
         var body = Encoding.ASCII.GetBytes(
             $"{{\"model\":\"gpt-4o-mini\",\"stream\":true,\"events\":{options.Events}{pace},\"messages\":[{{\"role\":\"user\",\"content\":\"Say hello.\"}}]}}");
         var request = Encoding.ASCII.GetBytes(
-            $"POST {options.Path} HTTP/1.1\r\nHost: 127.0.0.1:{options.Port}\r\nAuthorization: Bearer sk-bench\r\n" +
+            $"POST {options.Path} HTTP/1.1\r\nHost: 127.0.0.1:{options.Port}\r\nAuthorization: Bearer {options.Token}\r\n" +
             $"Content-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: {body.Length}\r\n\r\n")
             .Concat(body).ToArray();
 
