@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """FC-shaped benchmark: every system under test alone in a cgroup the size of FC's smallest instance.
 
-    bench/run.sh --fc [--quick]          builds, then runs this and bench/fc_report.py
-    /usr/bin/python3 bench/fc.py --aot BIN --streambench DLL --results DIR [--quick]
+    bench/run.sh --fc [--host] [--quick] builds, then runs this and bench/fc_report.py
+    /usr/bin/python3 bench/fc.py (--root DIR --zip ZIP | --aot BIN) --streambench DLL --results DIR [--quick]
         [--systems nginx-tuned,nginx-original,fc-aot] [--variant 'NAME:bin=PATH,ENV=VALUE,...'] ...
         [--transports tls,plain] [--levels 10,25,50,100,200] [--rounds 5] [--cold-reps 7] [--phases cold,stream]
+
+The Debian 11 mode (--root, --zip; what bench/run.sh --fc runs) runs every system under test chrooted in a Debian 11
+root, FC's custom.debian11 software: the proxy from the deploy zip through its bootstrap with FC's environment, nginx
+1.18 from Debian 11 (bench/fc_root.py). The host mode (--aot) runs this machine's nginx and the AOT build instead.
 
 Each system under test runs in its own cgroup with a CPU quota of 10 ms per 100 ms (0.1 vCPU) and a 128 MB memory
 limit (cgroup v1 cpu, cpuacct and memory controllers; the unified v2 hierarchy where that is what is mounted), on
@@ -15,8 +19,9 @@ with a throwaway CA and an intermediate (as api.openai.com serves it), and over 
 Per level of concurrent streams (100 events 20 ms apart each: 50 events/s per stream) and per system, in
 alternating rounds: per-event delay (arrival at the client minus the upstream's send stamp, one clock) p50/p99/max,
 CPU per relayed event from the cgroup's CPU accounting, throttled periods, streams completed, the cgroup's peak
-memory, limit hits and OOM kills. Cold start: spawn into the cgroup to the first proxied 200 over TLS, and the CPU
-the cgroup had used by then. Variants (--variant) are the AOT build with other settings or another binary: how
+memory, limit hits and OOM kills. Cold start as FC sequences it (bench/fc_cold.py): spawn into the cgroup, port
+listening, POST /initialize (the proxy's initializer path), first proxied 200 over TLS, and the CPU the cgroup had used
+at each point. Variants (--variant) are the AOT build with other settings or another binary: how
 every same-run A/B in bench/README.md was made.
 
 Loopback only; every process is stopped by PID on exit and every cgroup removed.
@@ -34,6 +39,8 @@ import threading
 import time
 from pathlib import Path
 
+import fc_cold
+import fc_root
 import harness as h
 
 BENCH = h.BENCH
@@ -220,7 +227,7 @@ def make_tls(out):
     (d / "chain.pem").write_text((d / "leaf.pem").read_text() + (d / "int.pem").read_text())
     system = Path("/etc/ssl/certs/ca-certificates.crt")
     (d / "bundle.pem").write_text((system.read_text() if system.exists() else "") + (d / "root.pem").read_text())
-    return {"chain": d / "chain.pem", "key": d / "leaf.key", "bundle": d / "bundle.pem"}
+    return {"chain": d / "chain.pem", "key": d / "leaf.key", "bundle": d / "bundle.pem", "root": d / "root.pem"}
 
 
 # ---------------------------------------------------------------- systems
@@ -228,27 +235,37 @@ def make_tls(out):
 class Systems:
     """How to start each system under test against a given upstream: nginx configs, the AOT build and variants."""
 
-    def __init__(self, args, runner, tls):
-        self.args, self.runner, self.tls = args, runner, tls
+    def __init__(self, args, runner, tls, root=None):
+        """root: a fc_root.BenchRoot to run every system in (the Debian 11 mode), or None for this machine's software."""
+        self.args, self.runner, self.tls, self.root = args, runner, tls, root
+        if root:
+            # nginx prefixes inside the root, so that the chrooted nginx finds its config, pid and temp paths.
+            self.runner = h.Runner(argparse.Namespace(results=str(root.tmp)))
         self.variants = {}
         for spec in args.variant:
             name, _, settings = spec.partition(":")
             pairs = dict(p.split("=", 1) for p in settings.split(",") if p)
-            self.variants[name] = (pairs.pop("bin", args.aot), pairs)
+            self.variants[name] = (pairs.pop("bin", None), pairs)
         self.ports = {name: FIRST_PORT + i for i, name in enumerate(args.systems)}
 
     def command(self, system, transport):
         port = self.ports[system]
         listen = f"127.0.0.1:{port}"
+        # In the root, nginx verifies against the system bundle, which holds the throwaway root (fc_root.BenchRoot).
+        ca = fc_root.BUNDLE if self.root else self.tls["bundle"]
         if transport == "tls":
-            upstream, tls = f"{TLS_NAME}:{TLS_PORT}", {"name": TLS_NAME, "ca": self.tls["bundle"]}
+            upstream, tls = f"{TLS_NAME}:{TLS_PORT}", {"name": TLS_NAME, "ca": ca}
         else:
             upstream, tls = f"127.0.0.1:{SSE_PORT}", None
         if system.startswith("nginx-"):
             template = BENCH / "nginx" / ("original.conf" if system == "nginx-original" else "tuned.conf")
             name = f"fc-{system}-{transport}"
-            return self.runner.nginx_conf(name, template, listen, upstream, tls=tls), None
-        binary, extra = self.variants.get(system, (self.args.aot, {}))
+            cmd = self.runner.nginx_conf(name, template, listen, upstream, tls=tls)
+            return (self._in_root(cmd) if self.root else cmd), None
+        if self.root:
+            return self._fc_in_root(system, upstream, tls, port)
+        binary, extra = self.variants.get(system, (None, {}))
+        binary = binary or self.args.aot
         # What FC runs: build/bootstrap beside the binary (bench/run.sh puts it there), in FC's environment.
         launcher = Path(binary).with_name("bootstrap")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FC_", "DOTNET_", "ASPNETCORE_", "SSL_", "UPSTREAM_"))}
@@ -261,13 +278,38 @@ class Systems:
         env.update(extra)
         return [str(launcher) if launcher.exists() else binary], env
 
+    def _in_root(self, cmd):
+        """An nginx command line for the chrooted nginx: its paths as seen inside the root. The root's nginx is 1.18,
+        which has no -e: it opens its compiled-in error log (/var/log/nginx, in the root) until the config's is read."""
+        conf = Path(cmd[cmd.index("-c") + 1])
+        conf.write_text(conf.read_text().replace(str(self.root.root), ""))
+        cmd = [a.replace(str(self.root.root), "") for a in cmd]
+        i = cmd.index("-e")
+        return ["/usr/sbin/nginx", *cmd[1:i], *cmd[i + 2:]]
+
+    def _fc_in_root(self, system, upstream, tls, port):
+        """The proxy as FC starts it: ./bootstrap from /code (a variant's copy of it), FC's environment and nothing
+        of this machine's. bootstrap then chooses the trust itself (the root's system bundle)."""
+        binary, extra = self.variants.get(system, (None, {}))
+        code = self.root.variant_code(system, binary) if binary else "/code"
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
+               "FC_FUNC_CODE_PATH": code, "FC_FUNCTION_NAME": "fcbench", "FC_REGION": "ap-southeast-1",
+               "FC_FUNCTION_MEMORY_SIZE": str(MEMORY_BYTES // 2**20), "FC_CUSTOM_LISTEN_PORT": str(port),
+               "UPSTREAM_BASE_URL": f"{'https' if tls else 'http'}://{upstream}", "LISTEN_HOST": "127.0.0.1", **extra}
+        return ["./bootstrap"], env, code
+
     def start(self, system, transport, cgroup, err, out=None):
-        """Starts a system in its cgroup; its stdout (the proxy's log) is dropped unless `out` is a file."""
-        cmd, env = self.command(system, transport)
+        """Starts a system in its cgroup (chrooted in the Debian 11 mode); its stdout (the proxy's log) is dropped
+        unless `out` is a file."""
+        cmd, env, *cwd = self.command(system, transport)
+        root = str(self.root.root) if self.root else None
 
         def enter():
             os.sched_setaffinity(0, SUT_CPU)
             cgroup.enter(os.getpid())
+            if root:
+                os.chroot(root)
+                os.chdir(cwd[0] if cwd else "/")
 
         proc = subprocess.Popen(cmd, env=env, stdout=out or subprocess.DEVNULL, stderr=err, preexec_fn=enter)
         h.started.append(proc)
@@ -295,21 +337,27 @@ def first_200(port, deadline_s=120.0, token="sk-bench"):
             continue
         with s:
             s.settimeout(max(1.0, end - time.monotonic()))
-            try:
-                s.sendall(request)
-                data = b""
-                while b"\r\n" not in data:
-                    chunk = s.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-            except OSError:
-                data = b""
+            status = exchange(s, request)
             now = time.monotonic()
-            if data.startswith(b"HTTP/1.1 "):
-                return int(data.split(b" ", 2)[1]), now
+            if status is not None:
+                return status, now
         time.sleep(0.0005)
     return None, time.monotonic()
+
+
+def exchange(s, request):
+    """Sends a request on a connected socket and reads up to its status line: the status, or None (no HTTP answer)."""
+    try:
+        s.sendall(request)
+        data = b""
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        return None
+    return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else None
 
 
 class PeakSampler(threading.Thread):
@@ -534,7 +582,9 @@ def start_upstreams(args, runner, tls):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--aot", required=True)
+    ap.add_argument("--aot", help="the host mode's AOT build (build/bootstrap beside it)")
+    ap.add_argument("--root", help="the Debian 11 mode: a bench root (build/make-sysroot.sh with nginx-light)")
+    ap.add_argument("--zip", help="the Debian 11 mode: the deploy zip, unpacked to /code in the root")
     ap.add_argument("--streambench", required=True)
     ap.add_argument("--results", required=True)
     ap.add_argument("--quick", action="store_true")
@@ -555,7 +605,12 @@ def main():
     args.cold_reps = args.cold_reps if args.cold_reps is not None else (2 if q else 7)
     if os.geteuid() != 0:
         sys.exit("bench/fc.py needs root: it creates cgroups and writes their limits")
+    if bool(args.root) != bool(args.zip) or not (args.root or args.aot):
+        sys.exit("bench/fc.py needs --root and --zip (the Debian 11 mode) or --aot (the host mode)")
+    root = fc_root.BenchRoot(args.root, args.zip, f"fcbench-{PORT_BASE}") if args.root else None
 
+    if root:
+        atexit.register(root.tear_down)  # last: after every process in it has stopped
     atexit.register(remove_all_cgroups)
     atexit.register(h.stop_all)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -565,14 +620,18 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     runner = h.Runner(argparse.Namespace(results=str(out)))
     tls = make_tls(out)
+    if root:
+        root.set_up(tls["root"])
     results = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "quick": q, "errors": [], "cold": {}, "streams": {},
+               "mode": "debian11" if root else "host",
+               "versions": root.versions() if root else fc_root.host_versions(),
                "machine": h.machine(), "cgroup": "v2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "v1",
                "config": {"systems": args.systems, "variants": args.variant, "levels": args.levels,
                           "rounds": args.rounds, "cold_reps": args.cold_reps, "events": EVENTS,
                           "interval_ms": INTERVAL_MS, "ramp_ms": args.ramp_ms, "quota_us": QUOTA_US,
                           "period_us": PERIOD_US, "memory_mb": MEMORY_BYTES // 2**20,
                           "transports": args.transports}}
-    systems = Systems(args, runner, tls)
+    systems = Systems(args, runner, tls, root)
 
     log("== fake upstream: SSE on CPU 0, behind TLS (h2, http/1.1) and plain")
     start_upstreams(args, runner, tls)
@@ -580,8 +639,9 @@ def main():
         sys.exit("the fake upstream did not start (is a previous run still holding its ports?)")
 
     if "cold" in args.phases:
-        log(f"== cold start under the quota: spawn to first proxied 200 over TLS, {args.cold_reps} alternating reps")
-        cold_start(args, systems, results)
+        log(f"== cold start under the quota, as FC sequences it (spawn, listening, /initialize, first proxied 200 over "
+            f"TLS), {args.cold_reps} alternating reps")
+        fc_cold.cold_phase(args, systems, results)
     if "stream" in args.phases:
         for transport in args.transports:
             log(f"== {transport}: levels {args.levels} x {EVENTS} events {INTERVAL_MS} ms apart, {args.rounds} rounds")

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# One command for the side-by-side benchmarks: bench/run.sh [--fc | --memcap | --slow | --soak [--minutes N] | --store]
-#                                              [--quick] [-- extra bench/fc.py, fc_limits.py or fc_store.py options]
+# One command for the side-by-side benchmarks: bench/run.sh [--fc [--host] | --memcap | --slow | --soak [--minutes N] |
+#                                              --store] [--quick] [-- extra bench/fc.py, fc_limits.py or fc_store.py options]
 #   bench/run.sh         whole-core figures: bench/harness.py, then bench/report.py -> bench/latest/
-#   bench/run.sh --fc    FC's smallest instance (0.1 vCPU, 128 MB cgroups, TLS upstream): bench/fc.py, then
-#                        bench/fc_report.py -> bench/latest/fc/. Needs root (cgroups).
+#   bench/run.sh --fc    FC's smallest instance (0.1 vCPU, 128 MB cgroups, TLS upstream) on FC's own software: every
+#                        system under test chrooted in a Debian 11 root (.cache/benchroot-bullseye, made by
+#                        build/make-sysroot.sh with nginx-light): the proxy from the deploy zip (deploy.ps1 -PackageOnly
+#                        -Build Aot) through its bootstrap, nginx 1.18 from Debian 11. bench/fc.py, then
+#                        bench/fc_report.py -> bench/latest/fc/. Needs root (cgroups, chroot, mount) and Debian's apt
+#                        mirror the first time (the root). About 10 minutes, plus the builds.
+#   bench/run.sh --fc --host
+#                        the same on this machine's software (its nginx and OpenSSL, the AOT build run directly): not
+#                        FC's, so it never replaces bench/latest/fc/; the report goes beside the raw results.
 #   bench/run.sh --memcap | --slow | --soak [--minutes N]
 #                        FcHandler at that instance's limits: bench/fc_limits.py (memory cap, 1,000 slow clients,
 #                        fault-and-soak), then bench/fc_limits_report.py -> bench/latest/<memcap|slow|soak>/. Needs
@@ -22,15 +29,17 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 quick=()
 fc=0
+host=0
 limits=""
 store=0
 minutes=30
 extra=()
-usage="usage: bench/run.sh [--fc | --memcap | --slow | --soak [--minutes N] | --store] [--quick] [-- extra options]"
+usage="usage: bench/run.sh [--fc [--host] | --memcap | --slow | --soak [--minutes N] | --store] [--quick] [-- extra options]"
 while (($#)); do
   case "$1" in
     --quick) quick=(--quick) ;;
     --fc) fc=1 ;;
+    --host) host=1 ;;
     --memcap | --slow | --soak) fc=1; limits=${1#--} ;;
     --store) fc=1; store=1 ;;
     --minutes) shift; minutes=${1:?$usage} ;;
@@ -39,6 +48,9 @@ while (($#)); do
   esac
   shift
 done
+# --fc without --host: the Debian 11 mode. --memcap/--slow/--soak/--store keep running on this machine's software.
+debian11=0
+((fc && !host && !store)) && [ -z "$limits" ] && debian11=1
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 py=/usr/bin/python3 # Debian's python, where python3-matplotlib installs
@@ -67,14 +79,27 @@ fi
 # 2. Builds, into bench/results/bin (git-ignored).
 bin="$root/bench/results/bin"
 mkdir -p "$bin"
-echo "== building FcHandler (NativeAOT; JIT too for the whole-core run) and the stream tool"
-dotnet publish FcHandler/FcHandler.csproj -c Release -r linux-x64 -p:PublishAot=true -o "$bin/aot" -v quiet -nologo >"$bin/aot.log" 2>&1 \
-  || { tail -20 "$bin/aot.log"; exit 1; }
-cp build/bootstrap "$bin/aot/bootstrap"  # the FC-shaped run starts what FC starts
-if ((!fc)); then
-  dotnet publish FcHandler/FcHandler.csproj -c Release -r linux-x64 -p:PublishAot=false --self-contained -o "$bin/jit" -v quiet -nologo >"$bin/jit.log" 2>&1 \
-    || { tail -20 "$bin/jit.log"; exit 1; }
+benchroot="$root/.cache/benchroot-bullseye"
+zip="$root/dist/FcHandler-linux-x64-aot.zip"
+if ((debian11)); then
+  # What FC runs: the deploy zip, linked against the Debian 11 sysroot; and a Debian 11 root to run it and nginx in.
+  [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --fc needs root: it creates cgroups, chroots and mounts /proc" >&2; exit 1; }
+  echo "== the Debian 11 bench root ($benchroot) and the deploy zip (deploy.ps1 -PackageOnly -Build Aot)"
+  SYSROOT_EXTRA_PACKAGES=nginx-light bash build/make-sysroot.sh "$benchroot"
+  dotnet tool restore >/dev/null
+  dotnet pwsh -NoProfile -File deploy.ps1 -PackageOnly -Build Aot >"$bin/deploy.log" 2>&1 \
+    || { tail -20 "$bin/deploy.log"; exit 1; }
+else
+  echo "== building FcHandler (NativeAOT; JIT too for the whole-core run)"
+  dotnet publish FcHandler/FcHandler.csproj -c Release -r linux-x64 -p:PublishAot=true -o "$bin/aot" -v quiet -nologo >"$bin/aot.log" 2>&1 \
+    || { tail -20 "$bin/aot.log"; exit 1; }
+  cp build/bootstrap "$bin/aot/bootstrap"  # the FC-shaped run starts what FC starts
+  if ((!fc)); then
+    dotnet publish FcHandler/FcHandler.csproj -c Release -r linux-x64 -p:PublishAot=false --self-contained -o "$bin/jit" -v quiet -nologo >"$bin/jit.log" 2>&1 \
+      || { tail -20 "$bin/jit.log"; exit 1; }
+  fi
 fi
+echo "== building the stream tool"
 dotnet build bench/StreamBench/StreamBench.csproj -c Release -o "$bin/streambench" -v quiet -nologo >"$bin/streambench.log" 2>&1 \
   || { tail -20 "$bin/streambench.log"; exit 1; }
 
@@ -97,10 +122,13 @@ if ((fc)); then
   mode=fc harness=fc.py report=fc_report.py
   ((!store)) || mode=store harness=fc_store.py report=fc_store_report.py
   [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --$mode needs root: it creates cgroups" >&2; exit 1; }
-  "$py" "bench/$harness" --aot "$bin/aot/FcHandler" --streambench "$bin/streambench/StreamBench.dll" \
+  sut=(--aot "$bin/aot/FcHandler")
+  ((!debian11)) || sut=(--root "$benchroot" --zip "$zip")
+  "$py" "bench/$harness" "${sut[@]}" --streambench "$bin/streambench/StreamBench.dll" \
     --results "$results-$mode" "${quick[@]}" "${extra[@]}"
   latest="$root/bench/latest/$mode"
-  [ ${#quick[@]} -eq 0 ] || latest="$results-$mode"
+  # Published FC figures come from FC's software: a host-mode run, like a smoke run, reports beside its raw results.
+  if ((${#quick[@]} || (host && !store))); then latest="$results-$mode"; fi
   exec "$py" "bench/$report" "$results-$mode" "$latest"
 fi
 "$py" bench/harness.py --aot "$bin/aot/FcHandler" --jit "$bin/jit/FcHandler" \

@@ -20,6 +20,8 @@
 #
 # Usage: build/make-sysroot.sh [output-dir]     (default: <repo>/.cache/sysroot-bullseye)
 # Env:   DEBIAN_MIRROR / DEBIAN_SECURITY_MIRROR override the mirrors read from this machine's apt config.
+#        SYSROOT_EXTRA_PACKAGES: more bullseye packages, space-separated, installed after the security updates (bench/run.sh
+#        --fc adds nginx-light for its Debian 11 bench root); they are part of what makes a finished tree "the same".
 # Needs root (debootstrap, chroot). Idempotent: a finished tree with the same package list is kept.
 set -euo pipefail
 
@@ -33,9 +35,10 @@ suite=bullseye
 #  - zlib1g-dev, libssl-dev: headers/static libraries some native parts of .NET may link.
 #  - libssl1.1, ca-certificates: what an HTTPS client needs at run time (the proof's chroot).
 packages=(libc6-dev libgcc-10-dev libstdc++-10-dev zlib1g-dev libssl-dev libssl1.1 ca-certificates)
+read -r -a extra_packages <<< "${SYSROOT_EXTRA_PACKAGES:-}"
 
 stamp="$out/.sysroot-complete"
-want_stamp="$suite ${packages[*]}"
+want_stamp="$suite ${packages[*]}${extra_packages[*]:+ ${extra_packages[*]}}"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want_stamp" ]]; then
     echo "make-sysroot: $out is already built ($suite), skipping"
     exit 0
@@ -95,6 +98,22 @@ EOF
         exit 1
     }
     rm -rf "$out/var/lib/apt/lists/"* "$out/etc/resolv.conf"
+fi
+if ((${#extra_packages[@]})); then
+    echo "make-sysroot: installing ${extra_packages[*]}"
+    # From apt, not debootstrap's --include, so that a policy-rc.d can refuse the service starts their maintainer
+    # scripts ask for: nginx would otherwise start inside the tree, on this machine's network, port 80.
+    grep -q "^deb $mirror $suite main" "$out/etc/apt/sources.list" 2>/dev/null || echo "deb $mirror $suite main" > "$out/etc/apt/sources.list"
+    cp -L /etc/resolv.conf "$out/etc/resolv.conf"
+    printf '#!/bin/sh\nexit 101\n' > "$out/usr/sbin/policy-rc.d"
+    chmod +x "$out/usr/sbin/policy-rc.d"
+    chroot "$out" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+        sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${extra_packages[*]} && apt-get clean" \
+        >> "$out.debootstrap.log" 2>&1 || {
+        echo "make-sysroot: installing ${extra_packages[*]} failed; see $out.debootstrap.log" >&2
+        exit 1
+    }
+    rm -rf "$out/var/lib/apt/lists/"* "$out/etc/resolv.conf" "$out/usr/sbin/policy-rc.d"
 fi
 # Every container image, FC's included, has an /etc/hosts; debootstrap leaves none, and without it
 # "localhost" does not resolve inside the chroot.
