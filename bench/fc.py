@@ -4,7 +4,8 @@
     bench/run.sh --fc [--quick]          builds, then runs this and bench/fc_report.py
     /usr/bin/python3 bench/fc.py --aot BIN --streambench DLL --results DIR [--quick]
         [--systems nginx-tuned,nginx-original,fc-aot] [--variant 'NAME:bin=PATH,ENV=VALUE,...'] ...
-        [--transports tls,plain] [--levels 10,25,50,100,200] [--rounds 5] [--cold-reps 7] [--phases cold,stream]
+        [--transports tls,plain] [--levels 10,25,50,100,200] [--rounds 5] [--cold-reps 7] [--phases cold,stream,ws]
+        [--ws-levels 10,25,50] [--ws-frames 200] ...   (the WebSocket level: bench/fc_ws.py)
 
 Each system under test runs in its own cgroup with a CPU quota of 10 ms per 100 ms (0.1 vCPU) and a 128 MB memory
 limit (cgroup v1 cpu, cpuacct and memory controllers; the unified v2 hierarchy where that is what is mounted), on
@@ -545,7 +546,12 @@ def main():
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--cold-reps", type=int)
     ap.add_argument("--ramp-ms", type=int, default=1000)
-    ap.add_argument("--phases", default="cold,stream")
+    ap.add_argument("--phases", default="cold,stream,ws", help="cold, stream, ws (Realtime WebSocket sessions)")
+    # Run as a script this module is __main__: fc_ws imports it as fc, and must get this very module (one list of
+    # cgroups to remove, one load side).
+    sys.modules.setdefault("fc", sys.modules[__name__])
+    import fc_ws
+    fc_ws.add_arguments(ap)
     args = ap.parse_args()
     args.systems = [s for s in args.systems.split(",") if s]
     args.transports = [t for t in args.transports.split(",") if t]
@@ -586,6 +592,8 @@ def main():
         for transport in args.transports:
             log(f"== {transport}: levels {args.levels} x {EVENTS} events {INTERVAL_MS} ms apart, {args.rounds} rounds")
             streams_phase(args, systems, results, transport)
+    if "ws" in args.phases:
+        fc_ws.ws_phase(args, systems, results)
 
     (out / "results.json").write_text(json.dumps(results, indent=1))
     log(f"== results in {out}")
