@@ -111,9 +111,10 @@ note = (f"{R['date']}, {R['machine']}, cgroup {R['cgroup']}{' (QUICK run)' if R[
         f"{cfg['ramp_ms']} ms; {cfg['rounds']} alternating rounds per level; cold start: median of {cfg['cold_reps']}. "
         f"Ratios are against {BASE} in the same run.")
 if cfg.get("ws"):
-    note += (f" WebSocket level: Realtime sessions of {cfg['ws']['frames']} audio deltas {cfg['ws']['interval_ms']} ms apart, "
-             f"{cfg['ws']['frame_bytes']} B each, through the TLS terminator; CPU per frame counts handshakes and closes, its steady figure (every session open, none closing) "
-             "does not.")
+    ws = cfg["ws"]
+    note += (f" WebSocket level: Realtime sessions of {ws['frames']} audio deltas {ws['interval_ms']} ms apart, "
+             f"{ws['frame_bytes']} B each, {ws.get('transport', 'tls').upper()} upstream; CPU per frame counts handshakes "
+             "and closes, its steady figure (every session open, none closing) does not.")
 if cfg.get("variants"):
     note += " Variants: " + "; ".join(f"`{v}`" for v in cfg["variants"]) + "."
 

@@ -31,6 +31,9 @@ def add_arguments(ap):
     ap.add_argument("--ws-frames", type=int, help="audio deltas per session (200; --quick: 60)")
     ap.add_argument("--ws-interval-ms", type=int, default=50, help="between a session's deltas (50: 20 frames/s)")
     ap.add_argument("--ws-frame-bytes", type=int, default=3200, help="base64 audio per delta")
+    ap.add_argument("--ws-transport", default="tls", choices=("tls", "plain"),
+                    help="the upstream leg: through the TLS terminator (as OpenAI serves it), or plain HTTP to tell "
+                         "what the upstream's TLS handshakes cost")
 
 
 def settings(args):
@@ -118,15 +121,15 @@ def ws_phase(args, systems, results):
     levels, frames = settings(args)
     names = [s for s in args.systems if s not in NO_UPGRADE]
     results["config"]["ws"] = {"levels": levels, "frames": frames, "interval_ms": args.ws_interval_ms,
-                               "frame_bytes": args.ws_frame_bytes, "systems": names}
-    fc.log(f"== ws: Realtime sessions over TLS, levels {levels} x {frames} deltas {args.ws_interval_ms} ms apart "
-           f"({args.ws_frame_bytes} B), {args.rounds} rounds; {', '.join(sorted(set(args.systems) & NO_UPGRADE)) or 'none'} "
-           "left out (no upgrade in the config)")
+                               "frame_bytes": args.ws_frame_bytes, "systems": names, "transport": args.ws_transport}
+    fc.log(f"== ws: Realtime sessions, upstream {args.ws_transport}, levels {levels} x {frames} deltas "
+           f"{args.ws_interval_ms} ms apart ({args.ws_frame_bytes} B), {args.rounds} rounds; "
+           f"{', '.join(sorted(set(args.systems) & NO_UPGRADE)) or 'none'} left out (no upgrade in the config)")
     out = Path(args.results)
     cgs, procs = {}, {}
     for s in names:
         cgs[s] = fc.Cgroup(f"ws-{s}")
-        procs[s] = systems.start(s, "tls", cgs[s], open(out / f"{s}.ws.stderr.log", "ab"))
+        procs[s] = systems.start(s, args.ws_transport, cgs[s], open(out / f"{s}.ws.stderr.log", "ab"))
     for s in names:
         status, _ = fc.first_200(systems.ports[s])
         if status != 200:

@@ -29,8 +29,8 @@ def sections(R, systems, base_name):
                         f(setup, 2)]  # a difference of two noisy figures, near 0 for the baseline: no ratio
             rows.append(row)
         per_s = 1000 // cfg["interval_ms"] if cfg.get("interval_ms") else "?"
-        out.append((f"Realtime WebSocket over TLS, {level} concurrent sessions of {cfg.get('frames')} audio deltas at "
-                    f"{per_s}/s, {cfg.get('frame_bytes')} B each (medians of the rounds)",
+        out.append((f"Realtime WebSocket, {cfg.get('transport', 'tls').upper()} upstream, {level} concurrent sessions of "
+                    f"{cfg.get('frames')} audio deltas at {per_s}/s, {cfg.get('frame_bytes')} B each (medians of the rounds)",
                     ["system", "frame delay p50 ms", "p99 ms", "max ms", "handshake p50 / p99 ms", "CPU us/frame",
                      "steady CPU us/frame", "other CPU ms/session", "throttled periods (share)", "sessions completed", "peak MB", "at peak: anon/file/kernel MB",
                      "limit hits/OOM"], rows))
