@@ -4,7 +4,8 @@
     bench/run.sh --fc [--host] [--quick] builds, then runs this and bench/fc_report.py
     /usr/bin/python3 bench/fc.py (--root DIR --zip ZIP | --aot BIN) --streambench DLL --results DIR [--quick]
         [--systems nginx-tuned,nginx-original,fc-aot] [--variant 'NAME:bin=PATH,ENV=VALUE,...'] ...
-        [--transports tls,plain] [--levels 10,25,50,100,200] [--rounds 5] [--cold-reps 7] [--phases cold,stream]
+        [--transports tls,plain] [--levels 10,25,50,100,200] [--rounds 5] [--cold-reps 7] [--phases cold,stream,ws]
+        [--ws-levels 10,25,50] [--ws-frames 200] ...   (the WebSocket level: bench/fc_ws.py)
 
 The Debian 11 mode (--root, --zip; what bench/run.sh --fc runs) runs every system under test chrooted in a Debian 11
 root, FC's custom.debian11 software: the proxy from the deploy zip through its bootstrap with FC's environment, nginx
@@ -595,7 +596,12 @@ def main():
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--cold-reps", type=int)
     ap.add_argument("--ramp-ms", type=int, default=1000)
-    ap.add_argument("--phases", default="cold,stream")
+    ap.add_argument("--phases", default="cold,stream,ws", help="cold, stream, ws (Realtime WebSocket sessions)")
+    # Run as a script this module is __main__: fc_ws imports it as fc, and must get this very module (one list of
+    # cgroups to remove, one load side).
+    sys.modules.setdefault("fc", sys.modules[__name__])
+    import fc_ws
+    fc_ws.add_arguments(ap)
     args = ap.parse_args()
     args.systems = [s for s in args.systems.split(",") if s]
     args.transports = [t for t in args.transports.split(",") if t]
@@ -646,6 +652,8 @@ def main():
         for transport in args.transports:
             log(f"== {transport}: levels {args.levels} x {EVENTS} events {INTERVAL_MS} ms apart, {args.rounds} rounds")
             streams_phase(args, systems, results, transport)
+    if "ws" in args.phases:
+        fc_ws.ws_phase(args, systems, results)
 
     (out / "results.json").write_text(json.dumps(results, indent=1))
     log(f"== results in {out}")

@@ -10,7 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from tables import f, md, ratio, rx, table as text
+from tables import f, level_row, md, ratio, rx, table as text
+import fc_ws_report
 
 ap = argparse.ArgumentParser()
 ap.add_argument("results")
@@ -72,21 +73,13 @@ for transport, by_level in R.get("streams", {}).items():
             v = by_system.get(s)
             if not v:
                 continue
-            mem = v.get("at_peak_mb") or {}
-            rows.append([
-                s, f(v["delay_p50_ms"]), f(v["delay_p99_ms"]) + rx(v["delay_p99_ms"], base.get("delay_p99_ms")),
-                f(v["delay_max_ms"]), f(v["cpu_us_per_event"]) + rx(v["cpu_us_per_event"], base.get("cpu_us_per_event")),
-                f(v["throttled_periods"], 0) + ("" if v.get("throttled_share") is None else f" ({v['throttled_share']:.0%})"),
-                f"{v['completed']}/{v['streams']}",
-                f(v["peak_mb"]) + rx(v["peak_mb"], base.get("peak_mb")),
-                " / ".join(f"{mem.get(k, 0):.1f}" for k in ("anon", "file", "kernel")),
-                f"{v['limit_hits']}/{v['oom_kills']}",
-            ])
+            rows.append(level_row(s, v, base, "cpu_us_per_event", "streams"))
         levels.setdefault(transport, []).append(int(level))
         sections.append((f"{transport.upper()} upstream, {level} concurrent streams (medians of the rounds)",
                          ["system", "delay p50 ms", "p99 ms", "max ms", "CPU us/event", "throttled periods (share)",
                           "streams completed", "peak MB", "at peak: anon/file/kernel MB", "limit hits/OOM"], rows))
 
+sections += fc_ws_report.sections(R, systems, BASE)  # the WebSocket level (bench/fc_ws.py)
 
 # Targets
 def get(transport, level, system, key):
@@ -127,8 +120,9 @@ hits = sum((get(t, l, SUBJ, "limit_hits") or 0) + (get(t, l, SUBJ, "oom_kills") 
            for t, ls in levels.items() for l in ls)
 targets.append(("no memory limit hit, no OOM kill (every level)", float(hits), hits == 0, ""))
 incomplete = sum((get(t, l, SUBJ, "streams") or 0) - (get(t, l, SUBJ, "completed") or 0) for t, ls in levels.items() for l in ls)
+incomplete += fc_ws_report.incomplete(R, SUBJ)
 errors_subj = [e for e in R["errors"] if SUBJ in e.split()]
-targets.append(("zero errors and every stream complete, TLS and plain", float(incomplete + len(errors_subj)),
+targets.append(("zero errors, every stream (TLS and plain) and WebSocket session complete", float(incomplete + len(errors_subj)),
                  incomplete == 0 and not errors_subj, ""))
 target_rows = [[name, "-" if v is None else f"{v:.2f}{unit}", "both quota-bound" if ok is None else "met" if ok else "MISSED"]
                for name, v, ok, unit in targets]
@@ -152,6 +146,11 @@ if R.get("mode") == "debian11":
 elif R.get("mode") == "host":
     note += (f" Host mode: this machine's software, Debian {V.get('host_debian')}, {V.get('host_nginx')}, "
              f"{V.get('host_openssl')}; not FC's.")
+if cfg.get("ws"):
+    ws = cfg["ws"]
+    note += (f" WebSocket level: Realtime sessions of {ws['frames']} audio deltas {ws['interval_ms']} ms apart, "
+             f"{ws['frame_bytes']} B each, {ws.get('transport', 'tls').upper()} upstream; CPU per frame counts handshakes "
+             "and closes, its steady figure (every session open, none closing) does not.")
 if cfg.get("variants"):
     note += " Variants: " + "; ".join(f"`{v}`" for v in cfg["variants"]) + "."
 
@@ -163,6 +162,9 @@ for title, header, rows in sections:
     print(f"\n{title}\n" + text(header, rows))
 print(f"\n{SUBJ} against the targets (ratios against {BASE}, same run, TLS upstream):\n" +
       text(["target", "value", "result"], target_rows) + "\n" + QUOTA_BOUND)
+ws_header, ws_rows = fc_ws_report.summary(R, SUBJ, BASE)
+if ws_rows:
+    print(f"\n{SUBJ} against {BASE} on WebSockets (same run; no target set):\n" + text(ws_header, ws_rows))
 if R["errors"]:
     print("\nerrors:\n  " + "\n  ".join(R["errors"]))
 
@@ -171,6 +173,8 @@ body = ["# FC-shaped benchmark: 0.1 vCPU, 128 MB", "", "Written by `bench/run.sh
 for title, header, rows in sections:
     body += [f"## {title}", "", md(header, rows), ""]
 body += [f"## {SUBJ} against the targets", "", md(["target", "value", "result"], target_rows), "", QUOTA_BOUND, ""]
+if ws_rows:
+    body += [f"## {SUBJ} against {BASE} on WebSockets (no target set)", "", md(ws_header, ws_rows), ""]
 body += (["## Errors", ""] + [f"- {e}" for e in R["errors"]] + [""]) if R["errors"] else ["No errors.", ""]
 body += ["![FC-shaped benchmark](results.png)", ""]
 (out / "results.md").write_text("\n".join(body))
@@ -197,7 +201,8 @@ try:
     for a in (ax[0][0], ax[0][1], ax[1][0]):
         a.set_xlabel("concurrent streams, 50 events/s each")
         a.grid(True, which="both", alpha=0.3)
-    ax[0][0].legend(fontsize=7)
+    if ax[0][0].lines:  # a run of other phases only draws no stream levels
+        ax[0][0].legend(fontsize=7)
     cs = [s for s in systems if cold.get(s, {}).get("median_ms")]
     if not cs:
         ax[1][1].text(0.5, 0.5, "no cold-start phase in this run", ha="center", va="center", transform=ax[1][1].transAxes)

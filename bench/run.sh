@@ -22,7 +22,7 @@
 # Installs nginx, wrk and matplotlib from Debian if missing, builds FcHandler (NativeAOT and JIT) and the stream
 # tool, runs the harness (which starts and stops every process by PID), then prints the tables and ratios and writes
 # results.md and results.png. Raw data goes to bench/results/ (git-ignored). Loopback only. A full run takes about
-# 5 minutes on 2 cores (--fc about 10), plus the build; --quick is a smoke run of a few minutes that leaves
+# 5 minutes on 2 cores (--fc about 16), plus the build; --quick is a smoke run of a few minutes that leaves
 # bench/latest alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."

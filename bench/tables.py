@@ -28,6 +28,21 @@ def rx(a, b):
     return "" if r is None else f" ({r:.2f}x)"
 
 
+def level_row(system, v, base, cpu_key, count_key, extra=()):
+    """One system's row in a level of the FC-shaped bench (bench/fc.py's streams, fc_ws.py's sessions): delays p50,
+    p99 (against the baseline's `base`), max, the `extra` columns, CPU per event or frame (`cpu_key`, against the
+    baseline's), throttled periods and their share, completed of `count_key`, peak memory and its parts, limit
+    hits and OOM kills."""
+    mem = v.get("at_peak_mb") or {}
+    return [
+        system, f(v["delay_p50_ms"]), f(v["delay_p99_ms"]) + rx(v["delay_p99_ms"], base.get("delay_p99_ms")),
+        f(v["delay_max_ms"]), *extra, f(v[cpu_key]) + rx(v[cpu_key], base.get(cpu_key)),
+        f(v["throttled_periods"], 0) + ("" if v.get("throttled_share") is None else f" ({v['throttled_share']:.0%})"),
+        f"{v['completed']}/{v[count_key]}", f(v["peak_mb"]) + rx(v["peak_mb"], base.get("peak_mb")),
+        " / ".join(f"{mem.get(k, 0):.1f}" for k in ("anon", "file", "kernel")), f"{v['limit_hits']}/{v['oom_kills']}",
+    ]
+
+
 def write_report(out, heading, how, note, sections, criteria):
     """Prints a report of criteria and sections and writes out/results.md (its chart, results.png, beside it).
     sections: (title, header, rows, note below or ""); criteria: (criterion, value, met). Returns the missed ones."""

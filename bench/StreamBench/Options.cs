@@ -14,7 +14,12 @@ internal sealed class Options
     /// <summary>The client's <c>--interval-ms</c>, asked of the upstream per request; null: the upstream's own pace.</summary>
     public int? RequestedIntervalMs { get; private init; }
 
+    /// <summary>Concurrent streams, or the ws-client's sessions (<c>--sessions</c> there).</summary>
     public int Streams { get; private init; } = 500;
+
+    /// <summary>The base64 audio each of the WebSocket upstream's deltas carries: 3200, 50 ms of 24 kHz 16-bit mono.</summary>
+    public int FrameBytes { get; private init; } = 3200;
+
     public int RampMs { get; private init; } = 500;
     public int TimeoutMs { get; private init; } = 30_000;
     public string Out { get; private init; } = "-";
@@ -41,7 +46,8 @@ internal sealed class Options
             Events = Int("events", 20),
             IntervalMs = Int("interval-ms", 100),
             RequestedIntervalMs = values.ContainsKey("interval-ms") ? Int("interval-ms", 100) : null,
-            Streams = Int("streams", 500),
+            Streams = Int("sessions", Int("streams", 500)),
+            FrameBytes = Int("frame-bytes", 3200),
             RampMs = Int("ramp-ms", 500),
             TimeoutMs = Int("timeout-ms", 30_000),
             Out = values.GetValueOrDefault("out", "-"),

@@ -12,7 +12,8 @@ namespace StreamBench;
 /// apart (the first at once), each carrying the <see cref="Stopwatch"/> timestamp taken just before it was written
 /// (CLOCK_MONOTONIC in ns on Linux, the clock the client reads too), then <c>[DONE]</c>. A POST to <c>/v1/files</c>
 /// (an upload) gets a file object whose <c>bytes</c> is the length of the body received, so a client can check that
-/// all of it arrived. Anything else gets a small chat completion.
+/// all of it arrived. Anything else gets a small chat completion;
+/// an upgrade to a WebSocket gets a Realtime session (<see cref="WebSocketUpstream"/>).
 /// <para>
 /// Bodies of any length are read; only their first <see cref="InspectedBytes"/> are looked at, the rest is discarded as
 /// it arrives. There a request may carry markers, which the benchmarks of faults and limits use; without them nothing
@@ -82,6 +83,12 @@ internal static class SseUpstream
                 }
 
                 var head = Encoding.ASCII.GetString(buffer, 0, headEnd);
+                if (WebSocketUpstream.IsUpgrade(head))
+                {
+                    await WebSocketUpstream.ServeAsync(socket, head, options); // the connection is the WebSocket's now
+                    return;
+                }
+
                 var contentLength = HeaderLong(head, "content-length");
                 var close = head.Contains("\nconnection: close", StringComparison.OrdinalIgnoreCase)
                     || head.Contains(" HTTP/1.0\r\n", StringComparison.Ordinal);

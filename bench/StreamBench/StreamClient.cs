@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -26,63 +24,10 @@ internal static class StreamClient
             $"Content-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: {body.Length}\r\n\r\n")
             .Concat(body).ToArray();
 
-        var ttfe = new ConcurrentBag<double>();
-        var delays = new ConcurrentBag<double[]>();
-        var errors = new ConcurrentQueue<string>();
         var endpoint = new IPEndPoint(IPAddress.Loopback, options.Port);
-
-        var tasks = new Task[options.Streams];
-        var started = Stopwatch.GetTimestamp();
-        for (var i = 0; i < options.Streams; i++)
-        {
-            var offset = TimeSpan.FromMilliseconds((double)i * options.RampMs / options.Streams);
-            tasks[i] = Task.Run(async () =>
-            {
-                var due = offset - Stopwatch.GetElapsedTime(started);
-                if (due > TimeSpan.Zero)
-                {
-                    await Task.Delay(due);
-                }
-
-                using var timeout = new CancellationTokenSource(options.TimeoutMs);
-                try
-                {
-                    var (first, samples) = await OneStreamAsync(endpoint, request, options.Events, timeout.Token);
-                    ttfe.Add(first);
-                    delays.Add(samples);
-                }
-                catch (Exception exception)
-                {
-                    errors.Enqueue(exception.GetType().Name + ": " + exception.Message);
-                }
-            });
-        }
-
-        await Task.WhenAll(tasks);
-
-        var json = new StringBuilder();
-        json.Append("{\"streams\":").Append(options.Streams)
-            .Append(",\"ok\":").Append(ttfe.Count)
-            .Append(",\"errors\":").Append(errors.Count)
-            .Append(",\"error_samples\":[")
-            .AppendJoin(',', errors.Take(5).Select(e => "\"" + e.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "'", StringComparison.Ordinal) + "\""))
-            .Append("],\"ttfe_us\":[").AppendJoin(',', ttfe.Select(F))
-            .Append("],\"delay_us\":[").AppendJoin(',', delays.SelectMany(d => d).Select(F))
-            .Append("]}");
-        if (options.Out == "-")
-        {
-            Console.WriteLine(json);
-        }
-        else
-        {
-            await File.WriteAllTextAsync(options.Out, json.ToString());
-        }
-
-        Console.Error.WriteLine($"streams={options.Streams} ok={ttfe.Count} errors={errors.Count} {string.Join(" | ", errors.Take(3))}");
-        return 0;
+        return await ConcurrentLoad.RunAsync(options, "streams", "ttfe_us",
+            cancellationToken => OneStreamAsync(endpoint, request, options.Events, cancellationToken));
     }
-
-    private static string F(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
 
     private static async Task<(double FirstEventUs, double[] DelaysUs)> OneStreamAsync(
         IPEndPoint endpoint, byte[] request, int events, CancellationToken cancellationToken)
