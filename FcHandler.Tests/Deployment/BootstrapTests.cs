@@ -4,7 +4,7 @@ using FcHandler.Tests.Infrastructure;
 namespace FcHandler.Tests.Deployment;
 
 /// <summary>
-/// build/bootstrap, FC's entry point, run for real with bash: it execs a stand-in FcHandler that prints the
+/// build/bootstrap, FC's entry point, run for real with /bin/sh: it execs a stand-in FcHandler that prints the
 /// environment it was given, so each test sees exactly what the binary would see.
 /// </summary>
 public sealed class BootstrapTests : IDisposable
@@ -39,7 +39,7 @@ public sealed class BootstrapTests : IDisposable
     public void Dispose() => _code.Delete(recursive: true);
 
     private Task<Dictionary<string, string?>> RunAsync(params (string Name, string Value)[] environment)
-        => RunAsync(new ProcessStartInfo("/bin/bash", [Path.Combine(_code.FullName, "bootstrap"), "invoke", "--event", "-"]), environment);
+        => RunAsync(new ProcessStartInfo("/bin/sh", [Path.Combine(_code.FullName, "bootstrap"), "invoke", "--event", "-"]), environment);
 
     private static async Task<Dictionary<string, string?>> RunAsync(ProcessStartInfo start, params (string Name, string Value)[] environment)
     {
@@ -69,7 +69,7 @@ public sealed class BootstrapTests : IDisposable
     // each fork before the proxy starts delays the first request): however it is started, the binary beside it is run.
     [Theory]
     [InlineData(false, "./bootstrap")] // as FC starts it, from /code
-    [InlineData(false, "bash bootstrap")]
+    [InlineData(false, "sh bootstrap")]
     [InlineData(true, "{name}/bootstrap")]
     [InlineData(true, "./{name}/bootstrap")]
     [InlineData(false, "{path}/bootstrap")]
@@ -125,6 +125,8 @@ public sealed class BootstrapTests : IDisposable
     [InlineData("128", "8000000")]
     [InlineData("256", "10000000")]
     [InlineData("32768", "800000000")]
+    [InlineData("3072", "c0000000")] // digits above 9: the shell's arithmetic, no printf
+    [InlineData("999999", "f423f00000")]
     public async Task GcMemory_FcFunctionMemorySize_IsPassedOnInHexadecimalBytes(string megabytes, string hex)
     {
         var seen = await RunAsync(("FC_FUNCTION_MEMORY_SIZE", megabytes));
@@ -137,6 +139,8 @@ public sealed class BootstrapTests : IDisposable
     [InlineData("0")]
     [InlineData("128MB")]
     [InlineData("-128")]
+    [InlineData("0128")]
+    [InlineData("1000000")]
     public async Task GcMemory_NoOrMalformedMemorySize_SetsNothing(string megabytes)
     {
         var seen = await RunAsync(("FC_FUNCTION_MEMORY_SIZE", megabytes));
