@@ -154,8 +154,8 @@ def trace_of(path):
     marks = {}
     for line in Path(path).read_text(errors="replace").splitlines():
         parts = line.split()
-        if len(parts) == 5 and parts[0] == "startup-trace":
-            marks.setdefault(parts[1], (int(parts[2]) / 1e6, int(parts[3]) / 1e3, parts[4]))
+        if len(parts) in (4, 5) and parts[0] == "startup-trace":  # builds before the GC counts have 4 fields
+            marks.setdefault(parts[1], (int(parts[2]) / 1e6, int(parts[3]) / 1e3, parts[4] if len(parts) == 5 else "?"))
     return marks
 
 
