@@ -222,7 +222,7 @@ function Confirm-Checksum([string] $ZipPath) {
 function Test-Healthz([string] $CodeDir) {
     $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/bash', @((Join-Path $CodeDir 'bootstrap')))
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh', @((Join-Path $CodeDir 'bootstrap')))
     $psi.WorkingDirectory = $CodeDir
     $psi.UseShellExecute = $false
     $psi.RedirectStandardOutput = $true
@@ -391,7 +391,7 @@ if ($Code) {
                 Copy-Item -LiteralPath $_.FullName -Destination $dest
             }
         if (-not (Test-Path (Join-Path $StageDir 'FcHandler'))) { Stop-WithError "publish produced no FcHandler binary in $PublishDir" }
-        # LF line endings whatever the checkout did: "#!/bin/bash\r" would not start.
+        # LF line endings whatever the checkout did: "#!/bin/sh\r" would not start.
         $bootstrapText = (Get-Content -Raw $bootstrapSource).Replace("`r`n", "`n")
         [System.IO.File]::WriteAllText((Join-Path $StageDir 'bootstrap'), $bootstrapText)
         if ($haveFallback) {

@@ -13,6 +13,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        StartupTrace.Mark("main");
         if (args is ["token", "revoke", .. var revokeArgs])
         {
             return await TokenRevokeCommand.RunAsync(revokeArgs); // revokes a signed token through the limits store
@@ -54,6 +55,7 @@ internal static class Program
             return 2;
         }
 
+        app.Lifetime.ApplicationStarted.Register(() => StartupTrace.Mark("listening"));
         await app.RunAsync();
         return 0;
     }
@@ -65,6 +67,7 @@ internal static class Program
         builder.UseProxyHost(args);                                          // Kestrel, settings from the environment
         builder.UseProxyLogging();                                           // one line per event on stdout
         configure?.Invoke(builder);
+        StartupTrace.Mark("builder");
 
         builder.UseLogFormat();                                              // json in FC, text elsewhere, or LOG_FORMAT
         var options = ProxyOptionsReader.Read(builder.Configuration);      // settings, validated or refused
@@ -74,10 +77,13 @@ internal static class Program
         builder.AddAccessControl();                                          // server key, access tokens, client limits
         builder.AddLimits();                                                 // rate limits and budgets per subject, their store
 
+        StartupTrace.Mark("services");
         var app = builder.Build();
+        StartupTrace.Mark("container");
         app.UseFcRuntime();                                                  // FC context, control paths, log markers
         app.MapFcProxy(AccessExtensions.UseAdmission, LimitsExtensions.UseLimits, StreamUsageMiddleware.Use); // access log, CORS, admission, limits, usage, forwarding
         app.LogStartup(options);
+        StartupTrace.Mark("pipeline");
         return app;
     }
 }

@@ -4,7 +4,7 @@ using FcHandler.Tests.Infrastructure;
 namespace FcHandler.Tests.Deployment;
 
 /// <summary>
-/// build/bootstrap, FC's entry point, run for real with bash: it execs a stand-in FcHandler that prints the
+/// build/bootstrap, FC's entry point, run for real with /bin/sh: it execs a stand-in FcHandler that prints the
 /// environment it was given, so each test sees exactly what the binary would see.
 /// </summary>
 public sealed class BootstrapTests : IDisposable
@@ -25,6 +25,7 @@ public sealed class BootstrapTests : IDisposable
                 if [ -n "${!name+set}" ]; then echo "$name=${!name}"; else echo "$name unset"; fi
             done
             echo "args=$*"
+            echo "self=$0"
             """.ReplaceLineEndings("\n"));
         if (!OperatingSystem.IsLinux())
         {
@@ -32,17 +33,18 @@ public sealed class BootstrapTests : IDisposable
         }
 
         File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(Path.Combine(_code.FullName, "bootstrap"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     public void Dispose() => _code.Delete(recursive: true);
 
-    private async Task<Dictionary<string, string?>> RunAsync(params (string Name, string Value)[] environment)
+    private Task<Dictionary<string, string?>> RunAsync(params (string Name, string Value)[] environment)
+        => RunAsync(new ProcessStartInfo("/bin/sh", [Path.Combine(_code.FullName, "bootstrap"), "invoke", "--event", "-"]), environment);
+
+    private static async Task<Dictionary<string, string?>> RunAsync(ProcessStartInfo start, params (string Name, string Value)[] environment)
     {
-        var start = new ProcessStartInfo("/bin/bash", [Path.Combine(_code.FullName, "bootstrap"), "invoke", "--event", "-"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         foreach (var name in new[] { "UPSTREAM_CA_FILE", "SSL_CERT_FILE", "SSL_CERT_DIR", "DOTNET_GCTotalPhysicalMemory", "DOTNET_GCHeapHardLimit", "FC_FUNCTION_MEMORY_SIZE", Inline, PooledArrays })
         {
             start.Environment.Remove(name);
@@ -61,6 +63,28 @@ public sealed class BootstrapTests : IDisposable
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(
             line => line.Split([' ', '='], 2)[0],
             line => line.EndsWith(" unset", StringComparison.Ordinal) ? null : line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+    }
+
+    // The script finds the binary beside itself with shell builtins only (a $(...) would fork the shell, and on 0.1 vCPU
+    // each fork before the proxy starts delays the first request): however it is started, the binary beside it is run.
+    [Theory]
+    [InlineData(false, "./bootstrap")] // as FC starts it, from /code
+    [InlineData(false, "sh bootstrap")]
+    [InlineData(true, "{name}/bootstrap")]
+    [InlineData(true, "./{name}/bootstrap")]
+    [InlineData(false, "{path}/bootstrap")]
+    public async Task Start_AnyWayItIsStarted_ExecsTheBinaryBesideIt(bool fromParent, string command)
+    {
+        var line = command.Replace("{name}", _code.Name, StringComparison.Ordinal).Replace("{path}", _code.FullName, StringComparison.Ordinal);
+        var start = new ProcessStartInfo("/bin/sh", ["-c", $"exec {line} invoke"])
+        {
+            WorkingDirectory = fromParent ? _code.Parent!.FullName : _code.FullName,
+        };
+
+        var seen = await RunAsync(start);
+
+        Assert.Equal(Path.Combine(_code.FullName, "FcHandler"), Path.GetFullPath(seen["self"]!));
+        Assert.Equal("invoke", seen["args"]);
     }
 
     [Fact]
@@ -101,6 +125,8 @@ public sealed class BootstrapTests : IDisposable
     [InlineData("128", "8000000")]
     [InlineData("256", "10000000")]
     [InlineData("32768", "800000000")]
+    [InlineData("3072", "c0000000")] // digits above 9: the shell's arithmetic, no printf
+    [InlineData("999999", "f423f00000")]
     public async Task GcMemory_FcFunctionMemorySize_IsPassedOnInHexadecimalBytes(string megabytes, string hex)
     {
         var seen = await RunAsync(("FC_FUNCTION_MEMORY_SIZE", megabytes));
@@ -113,6 +139,8 @@ public sealed class BootstrapTests : IDisposable
     [InlineData("0")]
     [InlineData("128MB")]
     [InlineData("-128")]
+    [InlineData("0128")]
+    [InlineData("1000000")]
     public async Task GcMemory_NoOrMalformedMemorySize_SetsNothing(string megabytes)
     {
         var seen = await RunAsync(("FC_FUNCTION_MEMORY_SIZE", megabytes));

@@ -38,6 +38,7 @@ internal sealed class UpstreamWarmup(UpstreamClient upstream, ProxyOptions optio
                 VersionPolicy = upstream.PassThrough.VersionPolicy ?? HttpVersionPolicy.RequestVersionOrLower,
             };
             using var response = await upstream.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            StartupTrace.Mark("warmup-head");
             ProxyLog.WarmupDone(logger, (int)response.StatusCode);
             return true;
         }
@@ -53,6 +54,7 @@ internal sealed class UpstreamWarmup(UpstreamClient upstream, ProxyOptions optio
         try
         {
             var report = await _probe.RunAsync(options.UpstreamBaseUrl, cancellationToken).ConfigureAwait(false);
+            StartupTrace.Mark("warmup-check");
             if (report.Succeeded)
             {
                 ProxyLog.UpstreamChecked(logger, options.DestinationPrefix, LogValue.Milliseconds(report.DnsMs), string.Join(", ", report.Addresses),

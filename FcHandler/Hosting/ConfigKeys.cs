@@ -30,6 +30,9 @@ internal static class ConfigKeys
     public const string WarmupTimeout = "WARMUP_TIMEOUT";
     public const string IdleTrimAfter = "IDLE_TRIM_AFTER";
 
+    /// <summary><c>1</c>: start-up milestones on stderr (<see cref="Diagnostics.StartupTrace"/>).</summary>
+    public const string StartupTrace = "FCHANDLER_STARTUP_TRACE";
+
     // Access control and client limits (FcHandler/Access/).
     public const string OpenAIApiKey = "OPENAI_API_KEY";
     public const string ProxyAccessTokens = "PROXY_ACCESS_TOKENS";
