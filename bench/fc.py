@@ -603,6 +603,9 @@ def main():
     import fc_ws
     fc_ws.add_arguments(ap)
     args = ap.parse_args()
+    # nginx resolves relative paths in its config against its prefix, not this directory: the TLS terminator would not
+    # find the certificates under a relative --results.
+    args.results = os.path.abspath(args.results)
     args.systems = [s for s in args.systems.split(",") if s]
     args.transports = [t for t in args.transports.split(",") if t]
     q = args.quick

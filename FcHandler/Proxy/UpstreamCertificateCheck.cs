@@ -12,11 +12,18 @@ namespace FcHandler.Proxy;
 /// (<see cref="TrustAnchors"/>; on FC, build/bootstrap points <c>UPSTREAM_CA_FILE</c> at the system's bundle for that
 /// reason). A refusal throws <see cref="UpstreamCertificateException"/> naming the problem, so the client's error and
 /// the log say which certificate failed and why rather than "the SSL connection could not be established". Runs once
-/// per TLS handshake, never per request.
+/// per TLS handshake, never per request; a chain verified against those roots is remembered (<see cref="ValidatedChains"/>).
 /// </summary>
-internal sealed class UpstreamCertificateCheck(string host, TrustAnchors? anchors)
+/// <param name="time">Tests only: the clock of chain verification and of the remembered chains' expiry.</param>
+internal sealed class UpstreamCertificateCheck(string host, TrustAnchors? anchors, TimeProvider? time = null)
 {
     private static readonly Oid ServerAuthentication = new("1.3.6.1.5.5.7.3.1");
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ValidatedChains _validated = new(time ?? TimeProvider.System);
+    private int _chainsBuilt;
+
+    /// <summary>How many chains the check has built against the private roots (the ones it did not find remembered).</summary>
+    public int ChainsBuilt => Volatile.Read(ref _chainsBuilt);
 
     /// <summary>Puts the check on TLS options for the upstream (the forwarder's, the doctor's).</summary>
     public void ApplyTo(SslClientAuthenticationOptions options)
@@ -51,25 +58,28 @@ internal sealed class UpstreamCertificateCheck(string host, TrustAnchors? anchor
         var status = chain?.ChainStatus ?? [];
 
         // Private roots replace the system's: the chain is built again against them alone, with the intermediates the
-        // upstream sent. A chain of its own per handshake, so concurrent handshakes share nothing mutable.
+        // upstream sent, unless these very certificates were verified so already and none of them has expired since.
         if (anchors is not null && certificate is X509Certificate2 leaf)
         {
-            using var custom = new X509Chain();
-            custom.ChainPolicy = NoDownloads(custom.ChainPolicy);
-            custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            custom.ChainPolicy.ApplicationPolicy.Add(ServerAuthentication);
-            if (chain is not null)
+            X509Certificate2[] sent = chain is null ? [] : [.. chain.ChainPolicy.ExtraStore, .. chain.ChainElements.Select(element => element.Certificate)];
+            var key = ValidatedChains.KeyOf(leaf, sent);
+            var trusted = _validated.Contains(key);
+            if (trusted)
             {
-                custom.ChainPolicy.ExtraStore.AddRange(chain.ChainPolicy.ExtraStore);
-                foreach (var element in chain.ChainElements)
+                status = [];
+            }
+            else
+            {
+                using var custom = ChainAgainstAnchors(leaf, sent);
+                trusted = custom.Build(leaf);
+                Interlocked.Increment(ref _chainsBuilt);
+                status = custom.ChainStatus;
+                if (trusted)
                 {
-                    custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+                    _validated.Add(key, custom);
                 }
             }
 
-            custom.ChainPolicy.CustomTrustStore.AddRange(anchors.RootsFor([leaf, .. custom.ChainPolicy.ExtraStore]));
-            var trusted = custom.Build(leaf);
-            status = custom.ChainStatus;
             errors = (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) | (trusted ? 0 : SslPolicyErrors.RemoteCertificateChainErrors);
         }
 
@@ -79,6 +89,19 @@ internal sealed class UpstreamCertificateCheck(string host, TrustAnchors? anchor
         }
 
         throw new UpstreamCertificateException(Describe(certificate as X509Certificate2, errors, status));
+    }
+
+    // A chain of its own per handshake, so concurrent handshakes share nothing mutable.
+    private X509Chain ChainAgainstAnchors(X509Certificate2 leaf, X509Certificate2[] sent)
+    {
+        var custom = new X509Chain();
+        custom.ChainPolicy = NoDownloads(custom.ChainPolicy);
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
+        custom.ChainPolicy.ApplicationPolicy.Add(ServerAuthentication);
+        custom.ChainPolicy.ExtraStore.AddRange(sent);
+        custom.ChainPolicy.CustomTrustStore.AddRange(anchors!.RootsFor([leaf, .. sent]));
+        return custom;
     }
 
     // As .NET's default check: no revocation lookups, and no fetching of missing certificates over the network.
@@ -110,10 +133,10 @@ internal sealed class UpstreamCertificateCheck(string host, TrustAnchors? anchor
         return string.Join("; ", problems);
     }
 
-    private static string DescribeChain(X509Certificate2 certificate, X509ChainStatus[] status)
+    private string DescribeChain(X509Certificate2 certificate, X509ChainStatus[] status)
     {
         var flags = status.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
-        var now = DateTime.Now;
+        var now = _time.GetLocalNow().DateTime;
         if ((flags & X509ChainStatusFlags.NotTimeValid) != 0)
         {
             return certificate.NotAfter < now ? $"the certificate ({certificate.Subject}) expired on {Date(certificate.NotAfter)}"
