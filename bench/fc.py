@@ -486,24 +486,19 @@ def streams_phase(args, systems, results, transport):
         stream_run(args, systems.ports[s], 25, out / f"warm-{transport}-{s}.json")
     level_results = results["streams"].setdefault(transport, {})
     for level in args.levels:
-        per = {s: [] for s in names}
         for s in names:
             cgs[s].reset_peak()
-            per[s] = []
         hits0 = {s: cgs[s].limit_hits() for s in names}
-        for r in range(args.rounds):
-            for s in names[r % len(names):] + names[:r % len(names)]:
-                d, row = stream_round(args, systems.ports[s], cgs[s], level,
-                                      out / f"stream-{transport}-{s}-{level}-{r + 1}.json")
-                per[s].append(row)
-                if d["errors"]:
-                    results["errors"].append(f"{transport} {s} {level} streams round {r + 1}: {d['errors']} broken "
-                                             f"{d['error_samples'][:2]}")
-                if procs[s].poll() is not None:
-                    results["errors"].append(f"{transport} {s}: exited with {procs[s].returncode} at {level} streams")
-                log(f"  {transport:5s} {level:4d} streams r{r + 1} {s:18s} ok {d['ok']}/{level}  delay p50 "
+
+        def one_round(s, r):
+            return stream_round(args, systems.ports[s], cgs[s], level, out / f"stream-{transport}-{s}-{level}-{r}.json")
+
+        def line(s, r, d, row):
+            return (f"  {transport:5s} {level:4d} streams r{r} {s:18s} ok {d['ok']}/{level}  delay p50 "
                     f"{fmt(row['delay_p50_ms'])} p99 {fmt(row['delay_p99_ms'])} max {fmt(row['delay_max_ms'])} ms  "
                     f"cpu/event {fmt(row['cpu_us_per_event'])} us  throttled {row['throttled_periods']}")
+
+        per = alternating_rounds(args, names, procs, results, (transport, level, "streams"), one_round, line)
         level_results[str(level)] = {}
         for s in names:
             rows = per[s]
@@ -517,6 +512,25 @@ def streams_phase(args, systems, results, transport):
     for s in names:
         h.stop(procs[s])
         cgs[s].remove()
+
+
+def alternating_rounds(args, names, procs, results, label, one_round, line):
+    """args.rounds rounds of one level, each system once a round and the order turned by one each round, so that no
+    system always runs first or right after another: one_round(system, round) -> (client result, row); line(system,
+    round, result, row) -> its log line. A round's broken streams or sessions, and a system that exited, go to
+    results["errors"] under label (transport, level, unit). Returns the rows per system."""
+    kind, level, unit = label
+    per = {s: [] for s in names}
+    for r in range(1, args.rounds + 1):
+        for s in names[(r - 1) % len(names):] + names[:(r - 1) % len(names)]:
+            d, row = one_round(s, r)
+            per[s].append(row)
+            if d["errors"]:
+                results["errors"].append(f"{kind} {s} {level} {unit} round {r}: {d['errors']} broken {d['error_samples'][:2]}")
+            if procs[s].poll() is not None:
+                results["errors"].append(f"{kind} {s}: exited with {procs[s].returncode} at {level} {unit}")
+            log(line(s, r, d, row))
+    return per
 
 
 def stream_round(args, port, cg, streams, out_file, token=None):

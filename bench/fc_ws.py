@@ -122,9 +122,10 @@ def ws_phase(args, systems, results):
     names = [s for s in args.systems if s not in NO_UPGRADE]
     results["config"]["ws"] = {"levels": levels, "frames": frames, "interval_ms": args.ws_interval_ms,
                                "frame_bytes": args.ws_frame_bytes, "systems": names, "transport": args.ws_transport}
+    left_out = sorted(set(args.systems) & NO_UPGRADE)
     fc.log(f"== ws: Realtime sessions, upstream {args.ws_transport}, levels {levels} x {frames} deltas "
-           f"{args.ws_interval_ms} ms apart ({args.ws_frame_bytes} B), {args.rounds} rounds; "
-           f"{', '.join(sorted(set(args.systems) & NO_UPGRADE)) or 'none'} left out (no upgrade in the config)")
+           f"{args.ws_interval_ms} ms apart ({args.ws_frame_bytes} B), {args.rounds} rounds"
+           + (f"; {', '.join(left_out)} left out (no upgrade in the config)" if left_out else ""))
     out = Path(args.results)
     cgs, procs = {}, {}
     for s in names:
@@ -138,24 +139,20 @@ def ws_phase(args, systems, results):
         ws_run(args, systems.ports[s], 10, 20, out / f"warm-ws-{s}.json")
     by_level = results.setdefault("ws", {})
     for level in levels:
-        per = {s: [] for s in names}
         for s in names:
             cgs[s].reset_peak()
         hits0 = {s: cgs[s].limit_hits() for s in names}
-        for r in range(args.rounds):
-            for s in names[r % len(names):] + names[:r % len(names)]:
-                d, row = ws_round(args, systems.ports[s], cgs[s], level, frames, out / f"ws-{s}-{level}-{r + 1}.json")
-                per[s].append(row)
-                if d["errors"]:
-                    results["errors"].append(f"ws {s} {level} sessions round {r + 1}: {d['errors']} broken "
-                                             f"{d['error_samples'][:2]}")
-                if procs[s].poll() is not None:
-                    results["errors"].append(f"ws {s}: exited with {procs[s].returncode} at {level} sessions")
-                fc.log(f"  ws    {level:4d} sessions r{r + 1} {s:18s} ok {d['ok']}/{level}  delay p50 "
-                       f"{fc.fmt(row['delay_p50_ms'])} p99 {fc.fmt(row['delay_p99_ms'])} max {fc.fmt(row['delay_max_ms'])} ms  "
-                       f"handshake p50 {fc.fmt(row['handshake_p50_ms'])} ms  cpu/frame {fc.fmt(row['cpu_us_per_frame'])} "
-                       f"(steady {fc.fmt(row['steady_cpu_us_per_frame'])}) us  "
-                       f"throttled {row['throttled_periods']}/{row['periods']}")
+
+        def one_round(s, r):
+            return ws_round(args, systems.ports[s], cgs[s], level, frames, out / f"ws-{s}-{level}-{r}.json")
+
+        def line(s, r, d, row):
+            return (f"  ws    {level:4d} sessions r{r} {s:18s} ok {d['ok']}/{level}  delay p50 "
+                    f"{fc.fmt(row['delay_p50_ms'])} p99 {fc.fmt(row['delay_p99_ms'])} max {fc.fmt(row['delay_max_ms'])} ms  "
+                    f"handshake p50 {fc.fmt(row['handshake_p50_ms'])} ms  cpu/frame {fc.fmt(row['cpu_us_per_frame'])} "
+                    f"(steady {fc.fmt(row['steady_cpu_us_per_frame'])}) us  throttled {row['throttled_periods']}/{row['periods']}")
+
+        per = fc.alternating_rounds(args, names, procs, results, ("ws", level, "sessions"), one_round, line)
         by_level[str(level)] = {s: {**ws_medians(per[s]), "peak_mb": cgs[s].memory_peak() / 2**20,
                                     "at_peak_mb": max((r["at_peak_mb"] for r in per[s]), key=lambda b: sum(b.values()), default={}),
                                     "limit_hits": cgs[s].limit_hits() - hits0[s], "oom_kills": cgs[s].oom_kills()}
