@@ -7,7 +7,7 @@
 #                        build/make-sysroot.sh with nginx-light): the proxy from the deploy zip (deploy.ps1 -PackageOnly
 #                        -Build Aot) through its bootstrap, nginx 1.18 from Debian 11. bench/fc.py, then
 #                        bench/fc_report.py -> bench/latest/fc/. Needs root (cgroups, chroot, mount) and Debian's apt
-#                        mirror the first time (the root). About 10 minutes, plus the builds.
+#                        mirror the first time (the root). About 16 minutes (6 of them the WebSocket level), plus the builds.
 #   bench/run.sh --fc --host
 #                        the same on this machine's software (its nginx and OpenSSL, the AOT build run directly): not
 #                        FC's, so it never replaces bench/latest/fc/; the report goes beside the raw results.
