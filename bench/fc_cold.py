@@ -10,7 +10,6 @@ nginx has no initializer: its only path is the direct one. The requests carry th
 (docs/fc-platform.md, section 2), nginx's too, as FC sends them to whatever listens.
 """
 import socket
-import statistics
 import time
 import uuid
 from pathlib import Path
@@ -105,26 +104,19 @@ def cold_phase(args, systems, results):
         if path == "direct":
             results["cold"][system] = {"ms": [r["first"][0] for r in rows], "cpu_ms": [r["first"][1] for r in rows],
                                        "median_ms": summary["total_ms"], "median_cpu_ms": summary["total_cpu_ms"]}
-        phases = "  ".join(f"{p} +{fmt(summary['phases'][p]['ms'])} ms" for p in PATHS[path])
-        fc.log(f"  cold start {system:18s} {path:11s} {phases}  total {fmt(summary['total_ms'])} ms  "
-               f"CPU {fmt(summary['total_cpu_ms'])} ms  of {[round(r['first'][0]) for r in rows]}")
+        phases = "  ".join(f"{p} +{fc.fmt(summary['phases'][p]['ms'])} ms" for p in PATHS[path])
+        fc.log(f"  cold start {system:18s} {path:11s} {phases}  total {fc.fmt(summary['total_ms'])} ms  "
+               f"CPU {fc.fmt(summary['total_cpu_ms'])} ms  of {[round(r['first'][0]) for r in rows]}")
 
 
 def summarise(rows, points):
     """Medians over the starts: each phase's own duration, the time and cgroup CPU at its end (both from the spawn)."""
-    def med(values):
-        values = list(values)
-        return statistics.median(values) if values else None
-
     phases, previous = {}, None
     for p in points:
-        phases[p] = {"ms": med(r[p][0] - (r[previous][0] if previous else 0) for r in rows),
-                     "cpu_ms": med(r[p][1] - (r[previous][1] if previous else 0) for r in rows),
-                     "at_ms": med(r[p][0] for r in rows), "at_cpu_ms": med(r[p][1] for r in rows)}
+        phases[p] = {"ms": fc.med(r[p][0] - (r[previous][0] if previous else 0) for r in rows),
+                     "cpu_ms": fc.med(r[p][1] - (r[previous][1] if previous else 0) for r in rows),
+                     "at_ms": fc.med(r[p][0] for r in rows), "at_cpu_ms": fc.med(r[p][1] for r in rows)}
         previous = p
     return {"reps": [{p: {"ms": r[p][0], "cpu_ms": r[p][1]} for p in points} for r in rows], "phases": phases,
-            "total_ms": med(r["first"][0] for r in rows), "total_cpu_ms": med(r["first"][1] for r in rows)}
+            "total_ms": fc.med(r["first"][0] for r in rows), "total_cpu_ms": fc.med(r["first"][1] for r in rows)}
 
-
-def fmt(v):
-    return "-" if v is None else f"{v:.1f}"

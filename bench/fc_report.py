@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+import tables
 from tables import f, level_row, md, ratio, rx, table as text
 import fc_ws_report
 
@@ -102,7 +103,7 @@ def quota_bound(transport, level, system):
     share = get(transport, level, system, "throttled_share")
     if share is None:  # results from before periods were counted: a round lasts about 30 periods
         return (get(transport, level, system, "throttled_periods") or 0) >= 15
-    return share >= 0.5
+    return tables.quota_bound(share)
 
 
 # Below the quota, where an instance still has room and users compare: CPU per event at 10 and 25 streams, and the p99

@@ -21,12 +21,10 @@ load CPU as in bench/fc.py, on ports from FCBENCH_PORT_BASE. Results: DIR/startu
 """
 import argparse
 import atexit
-import http.client
 import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +32,7 @@ import time
 from pathlib import Path
 
 import fc
+import fc_cold
 import harness as h
 
 INSIDE = ["main", "builder", "services", "container", "pipeline", "listening"]  # StartupTrace milestones, in order
@@ -126,29 +125,6 @@ class System:
         return proc
 
 
-def wait_accept(port, end):
-    """Like FC's check that the port accepts: a TCP connection, closed at once."""
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
-            return True
-        except OSError:
-            time.sleep(0.0005)
-    return False
-
-
-def call(port, method, path, headers, body=b""):
-    """One request on a new connection, as FC sends it; the status once the answer's head has arrived."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request(method, path, body=body, headers={**headers, "Connection": "close"})
-        return connection.getresponse().status
-    except OSError:
-        return None
-    finally:
-        connection.close()
-
-
 def trace_of(path):
     """The proxy's StartupTrace lines: milestone -> (monotonic ms, its CPU ms, "gen0/gen1/gen2" collections so far)."""
     marks = {}
@@ -169,16 +145,17 @@ def one_start(system, path, results_dir, rep):
         end = t0 + 60
         steps = {}
         try:
-            if not wait_accept(system.port, end):
+            if fc_cold.wait_listening(system.port, end) is None:
                 return None
             steps["accepted"] = ((time.monotonic() - t0) * 1000, cg.cpu_ns() / 1e6)
             if path == "init":
-                status = call(system.port, "POST", "/initialize", {"x-fc-control-path": "/initialize", "x-fc-request-id": f"init-{rep}"})
+                status, _ = fc_cold.call(system.port, "POST", "/initialize",
+                                         {"x-fc-control-path": "/initialize", "x-fc-request-id": f"init-{rep}"}, b"", end)
                 steps["initialized"] = ((time.monotonic() - t0) * 1000, cg.cpu_ns() / 1e6)
                 if status != 200:
                     return None
-            status = call(system.port, "POST", "/v1/chat/completions", {
-                "Authorization": "Bearer sk-bench", "Content-Type": "application/json", "x-fc-request-id": f"req-{rep}"}, CHAT)
+            status, _ = fc_cold.call(system.port, "POST", "/v1/chat/completions", {
+                "Authorization": "Bearer sk-bench", "Content-Type": "application/json", "x-fc-request-id": f"req-{rep}"}, CHAT, end)
             steps["answered"] = ((time.monotonic() - t0) * 1000, cg.cpu_ns() / 1e6)
             if status != 200:
                 return None

@@ -1,8 +1,6 @@
 """The WebSocket level's part of bench/fc_report.py: tables of a results.json's "ws" levels (bench/fc_ws.py), every
 figure against the baseline of the same run, and the subject's ratios with quota-bound pairs marked."""
-from tables import f, level_row, ratio, rx
-
-QUOTA_BOUND_SHARE = 0.5  # as bench/fc_report.py: out of CPU in at least half of the quota periods
+from tables import f, level_row, quota_bound, ratio, rx
 
 
 def levels(R):
@@ -42,8 +40,7 @@ def _get(R, level, system, key):
 
 
 def _bound(R, level, system):
-    share = _get(R, level, system, "throttled_share")
-    return share is not None and share >= QUOTA_BOUND_SHARE
+    return quota_bound(_get(R, level, system, "throttled_share"))
 
 
 def summary(R, subject, base_name):

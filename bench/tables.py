@@ -28,6 +28,16 @@ def rx(a, b):
     return "" if r is None else f" ({r:.2f}x)"
 
 
+# A system out of CPU in at least this share of its quota periods is quota-bound: its CPU per event or frame is then the
+# quota divided by what it relayed, a ceiling both systems of a pair reach, so their ratio compares no real cost.
+QUOTA_BOUND_SHARE = 0.5
+
+
+def quota_bound(share):
+    """Whether a level's throttled share (None: not measured) makes the system quota-bound."""
+    return share is not None and share >= QUOTA_BOUND_SHARE
+
+
 def level_row(system, v, base, cpu_key, count_key, extra=()):
     """One system's row in a level of the FC-shaped bench (bench/fc.py's streams, fc_ws.py's sessions): delays p50,
     p99 (against the baseline's `base`), max, the `extra` columns, CPU per event or frame (`cpu_key`, against the
