@@ -597,9 +597,7 @@ def start_upstreams(args, runner, tls):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--aot", help="the host mode's AOT build (build/bootstrap beside it)")
-    ap.add_argument("--root", help="the Debian 11 mode: a bench root (build/make-sysroot.sh with nginx-light)")
-    ap.add_argument("--zip", help="the Debian 11 mode: the deploy zip, unpacked to /code in the root")
+    fc_root.add_arguments(ap)
     ap.add_argument("--streambench", required=True)
     ap.add_argument("--results", required=True)
     ap.add_argument("--quick", action="store_true")
@@ -628,12 +626,7 @@ def main():
     args.cold_reps = args.cold_reps if args.cold_reps is not None else (2 if q else 7)
     if os.geteuid() != 0:
         sys.exit("bench/fc.py needs root: it creates cgroups and writes their limits")
-    if bool(args.root) != bool(args.zip) or not (args.root or args.aot):
-        sys.exit("bench/fc.py needs --root and --zip (the Debian 11 mode) or --aot (the host mode)")
-    root = fc_root.BenchRoot(args.root, args.zip, f"fcbench-{PORT_BASE}") if args.root else None
-
-    if root:
-        atexit.register(root.tear_down)  # last: after every process in it has stopped
+    root = fc_root.open_root(args, f"fcbench-{PORT_BASE}")
     atexit.register(remove_all_cgroups)
     atexit.register(h.stop_all)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -646,8 +639,7 @@ def main():
     if root:
         root.set_up(tls["root"])
     results = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "quick": q, "errors": [], "cold": {}, "streams": {},
-               "mode": "debian11" if root else "host",
-               "versions": root.versions() if root else fc_root.host_versions(),
+               **fc_root.describe(root),
                "machine": h.machine(), "cgroup": "v2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "v1",
                "config": {"systems": args.systems, "variants": args.variant, "levels": args.levels,
                           "rounds": args.rounds, "cold_reps": args.cold_reps, "events": EVENTS,

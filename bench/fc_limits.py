@@ -2,7 +2,8 @@
 """FcHandler at FC's limits, in the FC-shaped cgroup of bench/fc.py (0.1 vCPU, 128 MB, TLS upstream on CPU 0).
 
     bench/run.sh --memcap | --slow | --soak [--minutes N]      builds, runs one scenario, then bench/fc_limits_report.py
-    /usr/bin/python3 bench/fc_limits.py SCENARIO --aot BIN --streambench DLL --results DIR [options]
+    /usr/bin/python3 bench/fc_limits.py SCENARIO (--root DIR --zip ZIP [--symbols DBG] | --aot BIN) --streambench DLL \
+        --results DIR [options]
 
 memcap  What the garbage collector plans for (below), then 200 streams, concurrent 32 MB uploads and bursts of small
         requests at once: OOM kills, limit hits, the cgroup's peak and its parts, RSS, socket buffers, spooled files;
@@ -16,11 +17,14 @@ soak    Mixed traffic for N minutes (streams, uploads, aborted clients, upstream
 
 The traffic comes from bench/fc_load.py (every outcome classified as expected or not; see there) and StreamBench's
 client, on CPU 0 in the load side's cgroup. The proxy runs through build/bootstrap with FC's environment
-(FC_FUNCTION_MEMORY_SIZE=128) and its own TMPDIR, so its spooled bodies (ASPNETCORE_*.tmp) are counted alone.
+(FC_FUNCTION_MEMORY_SIZE=128) and its own TMPDIR, so its spooled bodies (ASPNETCORE_*.tmp) are counted alone. In the
+Debian 11 mode (--root, --zip; what bench/run.sh runs unless --host) it is the deploy zip, chrooted in the root as
+bench/fc.py runs it (bench/fc_root.py); with --aot, this machine's build.
 Everything is loopback; every process is stopped by PID and every cgroup removed on exit. Results: DIR/results.json.
 """
 import argparse
 import atexit
+import copy
 import json
 import os
 import signal
@@ -31,6 +35,7 @@ import time
 from pathlib import Path
 
 import fc
+import fc_root
 import harness as h
 
 BENCH = h.BENCH
@@ -46,20 +51,26 @@ class Proxy:
 
     def __init__(self, ctx, name, sized=True, env=None, binary=None, port=None, token="sk-bench"):
         self.ctx, self.name = ctx, name
-        self.tmpdir = ctx.out / f"tmp-{name}"
+        root = ctx.root
+        # In the Debian 11 mode the proxy is chrooted: its TMPDIR and its copy of /code lie inside the root.
+        self.tmpdir = (root.tmp if root else ctx.out) / f"tmp-{name}"
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         binary = binary or ctx.args.aot
-        self.systems = fc.Systems(argparse.Namespace(systems=["fc-aot"], variant=[], aot=binary), ctx.runner, ctx.tls)
+        self.systems = fc.Systems(argparse.Namespace(systems=[name], variant=[], aot=binary), ctx.runner, ctx.tls, root)
         # Set here rather than through a --variant string, whose commas would split a value such as LIMITS_DEFAULT's.
-        self.systems.variants["fc-aot"] = (binary, {"TMPDIR": str(self.tmpdir), **(env or {})})
+        tmpdir = root.inside(self.tmpdir) if root else str(self.tmpdir)
+        self.systems.variants[name] = (binary, {"TMPDIR": tmpdir, **(env or {})})
         if port:
-            self.systems.ports["fc-aot"] = port
-        self.port = self.systems.ports["fc-aot"]
+            self.systems.ports[name] = port
+        self.port = self.systems.ports[name]
+        # The binary this proxy runs: in the root, the copy of /code made for it (fc_root.BenchRoot.variant_code).
+        self.binary = root.host(root.variant_code(name, binary)) / "FcHandler" if root else Path(binary)
+        self.gc_probe = ctx.gc_probe.at(self.binary)
         self.cgroup = fc.Cgroup(name, sized=sized)
         self.cgroup.account_sockets()
-        evict(binary)
+        evict(self.binary)
         self.log_file = ctx.out / f"{name}.log"
-        self.proc = self.systems.start("fc-aot", "tls", self.cgroup, open(ctx.out / f"{name}.stderr.log", "ab"),
+        self.proc = self.systems.start(name, "tls", self.cgroup, open(ctx.out / f"{name}.stderr.log", "ab"),
                                        out=open(self.log_file, "ab"))
         status, _ = fc.first_200(self.port, token=token)
         if status != 200:
@@ -105,7 +116,7 @@ class Proxy:
             row["spool_open_fds"] = spooled_open
         except (OSError, KeyError, ValueError):
             row["gone"] = True
-        gc = self.ctx.gc_probe.read(pid)
+        gc = self.gc_probe.read(pid)
         if gc:
             row.update(gc_committed_mb=gc["current_total_committed"] / 2**20, gcs=gc["settings"],
                        full_gcs=gc["full_gc_counts"])
@@ -125,6 +136,7 @@ def evict(path):
     FC's instance is: a page stays charged to the cgroup that first read it, here an earlier run's."""
     fd = os.open(path, os.O_RDONLY)
     try:
+        os.fsync(fd)  # a fresh copy's pages are dirty, and only written-back pages can be dropped
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
@@ -251,9 +263,10 @@ class GcProbe:
     NAMES = ("total_physical_mem", "heap_hard_limit", "regions_range", "is_restricted_physical_mem",
              "current_total_committed", "settings", "full_gc_counts")
 
-    def __init__(self, binary):
+    def __init__(self, binary, symbols=None):
+        """symbols: FcHandler.dbg, when it is not beside the binary (the deploy zip leaves it out)."""
         self.binary, self.offsets = Path(binary), {}
-        symbols = self.binary.with_name(self.binary.name + ".dbg")
+        symbols = Path(symbols) if symbols else self.binary.with_name(self.binary.name + ".dbg")
         if not symbols.exists():
             return
         listing = subprocess.run(["nm", "-C", str(symbols)], capture_output=True, text=True).stdout
@@ -261,6 +274,12 @@ class GcProbe:
             parts = line.split(None, 2)
             if len(parts) == 3 and parts[2].startswith("WKS::gc_heap::") and parts[2][14:] in self.NAMES:
                 self.offsets[parts[2][14:]] = int(parts[0], 16)
+
+    def at(self, binary):
+        """The same build's symbols, read where another copy of the binary is mapped."""
+        probe = copy.copy(self)
+        probe.binary = Path(binary)
+        return probe
 
     def read(self, pid):
         """{name: value} of the GC's variables, or {} when they cannot be read."""
@@ -301,7 +320,6 @@ def largest_reservation_mb(pid):
 
 def gc_view(ctx):
     machine_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
-    probe = ctx.gc_probe
     cases = [("FC: 128 MB cgroup, FC_FUNCTION_MEMORY_SIZE=128", True, {}),
              ("128 MB cgroup alone (FC_FUNCTION_MEMORY_SIZE unset)", True, {"FC_FUNCTION_MEMORY_SIZE": ""}),
              ("no cgroup limit, FC_FUNCTION_MEMORY_SIZE=128 (FC's sandbox if it hides the cgroup)", False, {}),
@@ -311,7 +329,7 @@ def gc_view(ctx):
         proxy = Proxy(ctx, f"gcview-{i}", sized=sized, env=env)
         try:
             span = largest_reservation_mb(proxy.pid)
-            gc = probe.read(proxy.pid)
+            gc = proxy.gc_probe.read(proxy.pid)
             environ = Path(f"/proc/{proxy.pid}/environ").read_bytes().split(b"\0")
             told = next((e.split(b"=", 1)[1].decode() for e in environ
                          if e.startswith(b"DOTNET_GCTotalPhysicalMemory=")), None)
@@ -480,10 +498,29 @@ SCENARIOS = {"memcap": memcap, "slow": slow, "soak": soak}
 
 # ---------------------------------------------------------------- main
 
+def start(args, out):
+    """What every run of these harnesses sets up first: the Debian 11 root (--root, --zip) or the host's build (--aot),
+    exit handlers that stop every process and remove every cgroup, the run's TLS chain; returns the run's context."""
+    root = fc_root.open_root(args, f"fcbench-{fc.PORT_BASE}")
+    atexit.register(fc.remove_all_cgroups)
+    atexit.register(h.stop_all)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(130))
+    tls = fc.make_tls(out)
+    if root:
+        root.set_up(tls["root"])
+        args.aot = str(root.host("/code/FcHandler"))  # each proxy runs its own copy of the zip's /code
+    args.aot, args.streambench = str(Path(args.aot).resolve()), str(Path(args.streambench).resolve())
+    return argparse.Namespace(args=args, out=out, runner=h.Runner(argparse.Namespace(results=str(out))), tls=tls,
+                              errors=[], gc_probe=GcProbe(args.aot, getattr(args, "symbols", None)), root=root)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("scenario", choices=SCENARIOS)
-    ap.add_argument("--aot", required=True)
+    fc_root.add_arguments(ap)
+    ap.add_argument("--symbols", help="the Debian 11 mode: the zip's FcHandler.dbg (deploy.ps1 leaves it in "
+                                      ".cache/publish/aot), to read the GC's variables")
     ap.add_argument("--streambench", required=True)
     ap.add_argument("--results", required=True)
     ap.add_argument("--ramp-ms", type=int, default=1000, help="StreamBench streams are opened over this")
@@ -527,17 +564,11 @@ def main():
     if os.geteuid() != 0:
         sys.exit("bench/fc_limits.py needs root: it creates cgroups and writes their limits")
 
-    atexit.register(fc.remove_all_cgroups)
-    atexit.register(h.stop_all)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: sys.exit(130))
-
     out = Path(args.results).resolve()  # nginx reads its certificate paths from its own prefix
     out.mkdir(parents=True, exist_ok=True)
-    args.aot, args.streambench = str(Path(args.aot).resolve()), str(Path(args.streambench).resolve())
-    ctx = argparse.Namespace(args=args, out=out, runner=h.Runner(argparse.Namespace(results=str(out))),
-                             tls=fc.make_tls(out), errors=[], gc_probe=GcProbe(args.aot))
+    ctx = start(args, out)
     ctx.results = {"scenario": args.scenario, "date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": h.machine(),
+                   **fc_root.describe(ctx.root),
                    "cgroup": "v2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "v1",
                    "config": {k: v for k, v in vars(args).items() if k not in ("aot", "streambench", "results")},
                    "limits": {"quota_us": fc.QUOTA_US, "period_us": fc.PERIOD_US,

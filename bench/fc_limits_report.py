@@ -11,7 +11,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from tables import f, save_chart, write_report
+from tables import f, save_chart, software, write_report
 
 R = json.loads((Path(sys.argv[1]) / "results.json").read_text())
 OUT = Path(sys.argv[2])
@@ -473,7 +473,7 @@ how = {"memcap": "--memcap", "slow": "--slow", "soak": f"--soak --minutes {CFG.g
 note = (f"{R['date']}, {R['machine']}, cgroup {R['cgroup']}. FcHandler (NativeAOT, started by build/bootstrap in FC's "
         f"environment) alone in a cgroup of {R['limits']['quota_us'] // 1000} ms CPU per "
         f"{R['limits']['period_us'] // 1000} ms (0.1 vCPU) and {LIMIT_MB} MB on CPU 1; the load (bench/fc_load.py, "
-        "StreamBench), the fake upstream and its TLS terminator (ALPN h2, http/1.1) on CPU 0.")
+        "StreamBench), the fake upstream and its TLS terminator (ALPN h2, http/1.1) on CPU 0.") + software(R, nginx=False)
 missed = write_report(OUT, heading, how, note, sections, criteria)
 save_chart(OUT, f"{heading}: FcHandler in 0.1 vCPU / {LIMIT_MB} MB, {R['date']}", chart)
 print(f"table: {OUT / 'results.md'}")

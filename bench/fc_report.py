@@ -142,17 +142,7 @@ note = (f"{R['date']}, {R['machine']}, cgroup {R['cgroup']}{' (QUICK run)' if R[
         f"http/1.1) on CPU 0. Streams of {cfg['events']} events {cfg['interval_ms']} ms apart, opened over "
         f"{cfg['ramp_ms']} ms; {cfg['rounds']} alternating rounds per level; cold start: median of {cfg['cold_reps']}. "
         f"Ratios are against {BASE} in the same run.")
-V = R.get("versions") or {}
-if R.get("mode") == "debian11":
-    note += (f" Debian 11 mode: every system under test chrooted in a Debian {V.get('debian')} root, FC's custom.debian11 "
-             f"software: {V.get('nginx')} ({V.get('nginx_openssl')}; package nginx-light {V.get('nginx_package')}), "
-             f"the proxy from the deploy zip through its bootstrap with FC's environment, both on the root's "
-             f"{V.get('openssl')} (libssl1.1 {V.get('openssl_package')}), verifying the upstream against the root's "
-             f"system bundle plus the throwaway root. The load side runs on this machine: Debian {V.get('host_debian')}, "
-             f"{V.get('host_openssl')}, {V.get('host_nginx')} as the TLS terminator.")
-elif R.get("mode") == "host":
-    note += (f" Host mode: this machine's software, Debian {V.get('host_debian')}, {V.get('host_nginx')}, "
-             f"{V.get('host_openssl')}; not FC's.")
+note += tables.software(R)
 if cfg.get("ws"):
     ws = cfg["ws"]
     note += (f" WebSocket level: Realtime sessions of {ws['frames']} audio deltas {ws['interval_ms']} ms apart, "

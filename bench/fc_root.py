@@ -8,14 +8,40 @@ CA already is: the proxy's bootstrap hands that bundle to the proxy, and nginx's
 Everything is undone on exit. The processes run chrooted (Systems.start): they share this machine's network namespace,
 so the load side, the fake upstream and its TLS terminator stay outside, on loopback.
 """
+import atexit
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 BUNDLE = "/etc/ssl/certs/ca-certificates.crt"  # Debian's system bundle, as seen inside the root
 SAVED = ".fcbench-saved"  # the bundle as it was, beside it, until the run ends
+
+
+def add_arguments(ap):
+    """The options that choose the mode: --root and --zip (FC's software), or --aot (this machine's)."""
+    ap.add_argument("--aot", help="the host mode's AOT build (build/bootstrap beside it)")
+    ap.add_argument("--root", help="the Debian 11 mode: a bench root (build/make-sysroot.sh with nginx-light)")
+    ap.add_argument("--zip", help="the Debian 11 mode: the deploy zip, unpacked to /code in the root")
+
+
+def open_root(args, scratch):
+    """The Debian 11 mode's root (None in the host mode), undone at exit. Call it before registering anything that
+    stops processes: exit handlers run last first, so the root is undone after every process in it has stopped."""
+    if bool(args.root) != bool(args.zip) or not (args.root or args.aot):
+        sys.exit(f"{Path(sys.argv[0]).name} needs --root and --zip (the Debian 11 mode) or --aot (the host mode)")
+    if not args.root:
+        return None
+    root = BenchRoot(args.root, args.zip, scratch)
+    atexit.register(root.tear_down)
+    return root
+
+
+def describe(root):
+    """What a run's results say of the software it measured."""
+    return {"mode": "debian11" if root else "host", "versions": root.versions() if root else host_versions()}
 
 
 class BenchRoot:

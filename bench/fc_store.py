@@ -2,12 +2,14 @@
 """What rate limits and budgets cost on FC's smallest instance, in memory and in a shared Redis store.
 
     bench/run.sh --store [--quick]                 builds, runs this, then bench/fc_store_report.py
-    /usr/bin/python3 bench/fc_store.py --aot BIN --streambench DLL --results DIR [--quick] [options]
+    /usr/bin/python3 bench/fc_store.py (--root DIR --zip ZIP [--symbols DBG] | --aot BIN) --streambench DLL \
+        --results DIR [--quick] [options]
 
 Every system is the NativeAOT proxy in server-key mode (OPENAI_API_KEY set, one static access token in
 PROXY_ACCESS_TOKENS, which every request of the load sends: subject static-1), started through build/bootstrap in FC's
 environment, alone in a cgroup of bench/fc.py's shape (0.1 vCPU, 128 MB, on CPU 1), from its own copy of the binary
-(a page of it is charged to the cgroup that first reads it):
+(a page of it is charged to the cgroup that first reads it). In the Debian 11 mode (--root, --zip; what bench/run.sh
+runs unless --host) each copy is of the deploy zip's /code, chrooted in the root as bench/fc.py runs it:
 
   off           no limits: the baseline
   memory        LIMITS_DEFAULT with every kind of limit (rpm, tpm, concurrency, a monthly budget), all far out of
@@ -50,7 +52,6 @@ Results: DIR/results.json.
 """
 import argparse
 import atexit
-import copy
 import json
 import os
 import shutil
@@ -63,6 +64,7 @@ from pathlib import Path
 
 import fc
 import fc_limits
+import fc_root
 import harness as h
 
 log = fc.log
@@ -185,12 +187,7 @@ def binary_copies(aot, out, names):
         d = out / "bin" / name
         d.mkdir(parents=True, exist_ok=True)
         for f in ("FcHandler", "bootstrap"):
-            shutil.copy2(Path(aot).with_name(f), d / f)
-            fd = os.open(d / f, os.O_RDONLY)
-            try:
-                os.fsync(fd)  # written back, so that fc_limits.evict can drop its pages before the proxy reads them
-            finally:
-                os.close(fd)
+            shutil.copy2(Path(aot).with_name(f), d / f)  # fc_limits.Proxy drops its pages before the proxy reads them
         copies[name] = str(d / "FcHandler")
     return copies
 
@@ -344,9 +341,7 @@ def idle(ctx):
     for name, proxy in ctx.proxies.items():
         row = proxy.sample(0)
         row["idle_cpu_ms_per_s"] = (proxy.cgroup.cpu_ns() - cpu0[name]) / 1e6 / seconds
-        probe = copy.copy(ctx.gc_probe)  # the symbols of the build, read where this system's copy is mapped
-        probe.binary = Path(proxy.binary)
-        gc = probe.read(proxy.pid)
+        gc = proxy.gc_probe.read(proxy.pid)
         if gc:
             row["gc_committed_mb"] = gc["current_total_committed"] / 2**20
         rows[name] = row
@@ -412,7 +407,9 @@ def hung(ctx, names):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--aot", required=True)
+    fc_root.add_arguments(ap)
+    ap.add_argument("--symbols", help="the Debian 11 mode: the zip's FcHandler.dbg (deploy.ps1 leaves it in "
+                                      ".cache/publish/aot), to read the GC's variables")
     ap.add_argument("--streambench", required=True)
     ap.add_argument("--results", required=True)
     ap.add_argument("--quick", action="store_true", help="one or two short rounds of each phase: a smoke run")
@@ -448,17 +445,12 @@ def main():
     if not shutil.which("redis-server"):
         sys.exit("bench/fc_store.py needs redis-server (Debian's redis-server package; bench/run.sh installs it)")
 
-    atexit.register(fc.remove_all_cgroups)
-    atexit.register(h.stop_all)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: sys.exit(130))
-
     out = Path(args.results).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    args.aot, args.streambench = str(Path(args.aot).resolve()), str(Path(args.streambench).resolve())
-    ctx = argparse.Namespace(args=args, out=out, runner=h.Runner(argparse.Namespace(results=str(out))),
-                             tls=fc.make_tls(out), errors=[], gc_probe=fc_limits.GcProbe(args.aot), proxies={})
+    ctx = fc_limits.start(args, out)
+    ctx.proxies = {}
     R = ctx.results = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": h.machine(), "quick": q,
+                       **fc_root.describe(ctx.root),
                        "cgroup": "v2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "v1",
                        "config": {k: v for k, v in vars(args).items() if k not in ("aot", "streambench", "results")},
                        "limits": {"quota_us": fc.QUOTA_US, "period_us": fc.PERIOD_US,
@@ -476,12 +468,14 @@ def main():
     dead_port = free_port()  # nobody listens there: the store-down system's LIMITS_STORE
     envs = environments(store.port, dead_port)
     R["store"] = {"version": store.version, "port": store.port, "dead_port": dead_port}
-    copies = binary_copies(args.aot, out, list(envs))
+    # In the Debian 11 mode each system gets its own copy of the zip's /code in the root (fc_root.BenchRoot.variant_code).
+    copies = {name: args.aot for name in envs} if ctx.root else binary_copies(args.aot, out, list(envs))
     try:
         if "cold" in phases:
             names = ["off", "memory", "redis", "store-down"]
             log(f"== cold start under the quota: spawn to first proxied 200 over TLS, {args.cold_reps} alternating reps")
-            systems = fc.Systems(argparse.Namespace(systems=names, variant=[], aot=args.aot), ctx.runner, ctx.tls)
+            systems = fc.Systems(argparse.Namespace(systems=names, variant=[], aot=args.aot), ctx.runner, ctx.tls,
+                                 ctx.root)
             systems.variants.update({s: (copies[s], envs[s]) for s in names})
             fc.cold_start(argparse.Namespace(systems=names, cold_reps=args.cold_reps, results=str(out)), systems, R,
                           token=TOKEN, keep_logs=True)
@@ -496,7 +490,7 @@ def main():
             for i, s in enumerate(names):
                 ctx.proxies[s] = fc_limits.Proxy(ctx, s, env=envs[s], binary=copies[s], port=fc.FIRST_PORT + 10 + i,
                                                  token=TOKEN)
-                ctx.proxies[s].binary, ctx.proxies[s].log_offset = copies[s], 0
+                ctx.proxies[s].log_offset = 0
             warm_up(ctx)
             if "idle" in phases:
                 log(f"== idle for {args.idle_s:g} s")

@@ -11,7 +11,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from tables import f, ratio, rx, save_chart, write_report
+from tables import f, ratio, rx, save_chart, software, write_report
 
 R = json.loads((Path(sys.argv[1]) / "results.json").read_text())
 OUT = Path(sys.argv[2])
@@ -291,7 +291,7 @@ note = (f"{R['date']}, {R['machine']}, cgroup {R['cgroup']}{' (QUICK run)' if R.
         f"LIMITS_STORE_TIMEOUT of 250 ms, 100 ms and 500 ms. redis-server (no persistence), the load "
         f"(bench/fc_load.py --rate: non-streaming chat completions with max_tokens {LIM['max_tokens']}, open loop, "
         f"kept-alive connections; StreamBench for streams), the fake upstream and its TLS terminator (ALPN h2) run "
-        f"on CPU 0. Figures in brackets are ratios against `off` in the same run.")
+        f"on CPU 0. Figures in brackets are ratios against `off` in the same run.") + software(R, nginx=False)
 heading = "Limits and their store on FC's smallest instance"
 missed = write_report(OUT, heading, "--store", note, sections, criteria)
 

@@ -8,17 +8,18 @@
 #                        -Build Aot) through its bootstrap, nginx 1.18 from Debian 11. bench/fc.py, then
 #                        bench/fc_report.py -> bench/latest/fc/. Needs root (cgroups, chroot, mount) and Debian's apt
 #                        mirror the first time (the root). About 16 minutes (6 of them the WebSocket level), plus the builds.
-#   bench/run.sh --fc --host
-#                        the same on this machine's software (its nginx and OpenSSL, the AOT build run directly): not
-#                        FC's, so it never replaces bench/latest/fc/; the report goes beside the raw results.
 #   bench/run.sh --memcap | --slow | --soak [--minutes N]
-#                        FcHandler at that instance's limits: bench/fc_limits.py (memory cap, 1,000 slow clients,
-#                        fault-and-soak), then bench/fc_limits_report.py -> bench/latest/<memcap|slow|soak>/. Needs
-#                        root. About 4, 6 and N+2 minutes; with --quick, or a soak shorter than 30 minutes, the
-#                        report goes beside the raw results and bench/latest is left alone.
-#   bench/run.sh --store What rate limits and budgets cost on that instance, in memory and in a real redis-server:
-#                        bench/fc_store.py, then bench/fc_store_report.py -> bench/latest/store/. Needs root. About 25
-#                        minutes; installs redis-server from Debian if missing.
+#                        FcHandler at that instance's limits, on the same software: bench/fc_limits.py (memory cap,
+#                        1,000 slow clients, fault-and-soak), then bench/fc_limits_report.py ->
+#                        bench/latest/<memcap|slow|soak>/. Needs root. About 4, 6 and N+2 minutes; with --quick, or a
+#                        soak shorter than 30 minutes, the report goes beside the raw results and bench/latest is left
+#                        alone.
+#   bench/run.sh --store What rate limits and budgets cost on that instance, in memory and in a real redis-server, on
+#                        the same software: bench/fc_store.py, then bench/fc_store_report.py -> bench/latest/store/.
+#                        Needs root. About 25 minutes; installs redis-server from Debian if missing.
+#   bench/run.sh --fc --host (or --memcap, --slow, --soak, --store with --host)
+#                        the same on this machine's software (its nginx and OpenSSL, the AOT build run directly): not
+#                        FC's, so it never replaces bench/latest/; the report goes beside the raw results.
 # Installs nginx, wrk and matplotlib from Debian if missing, builds FcHandler (NativeAOT and JIT) and the stream
 # tool, runs the harness (which starts and stops every process by PID), then prints the tables and ratios and writes
 # results.md and results.png. Raw data goes to bench/results/ (git-ignored). Loopback only. A full run takes about
@@ -34,7 +35,7 @@ limits=""
 store=0
 minutes=30
 extra=()
-usage="usage: bench/run.sh [--fc [--host] | --memcap | --slow | --soak [--minutes N] | --store] [--quick] [-- extra options]"
+usage="usage: bench/run.sh [--fc | --memcap | --slow | --soak [--minutes N] | --store] [--host] [--quick] [-- extra options]"
 while (($#)); do
   case "$1" in
     --quick) quick=(--quick) ;;
@@ -48,9 +49,9 @@ while (($#)); do
   esac
   shift
 done
-# --fc without --host: the Debian 11 mode. --memcap/--slow/--soak/--store keep running on this machine's software.
+# Every FC-shaped run is in the Debian 11 mode unless --host.
 debian11=0
-((fc && !host && !store)) && [ -z "$limits" ] && debian11=1
+((fc && !host)) && debian11=1
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 py=/usr/bin/python3 # Debian's python, where python3-matplotlib installs
@@ -105,30 +106,35 @@ dotnet build bench/StreamBench/StreamBench.csproj -c Release -o "$bin/streambenc
 
 # 3. Measure (the harness stops what it started on any exit), then report.
 results="$root/bench/results/$(date +%Y%m%d-%H%M%S)"
+# The system under test: the deploy zip in the Debian 11 root, or this machine's AOT build (--host).
+sut=(--aot "$bin/aot/FcHandler")
+((!debian11)) || sut=(--root "$benchroot" --zip "$zip")
+# The zip leaves FcHandler.dbg out; the limits harnesses read the GC's variables with it.
+symbols=()
+((!debian11)) || symbols=(--symbols "$root/.cache/publish/aot/FcHandler.dbg")
 if [ -n "$limits" ]; then
   [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --$limits needs root: it creates cgroups" >&2; exit 1; }
   more=()
   [ "$limits" != soak ] || more=(--minutes "$minutes")
-  "$py" bench/fc_limits.py "$limits" --aot "$bin/aot/FcHandler" --streambench "$bin/streambench/StreamBench.dll" \
+  "$py" bench/fc_limits.py "$limits" "${sut[@]}" "${symbols[@]}" --streambench "$bin/streambench/StreamBench.dll" \
     --results "$results-$limits" "${more[@]}" "${extra[@]}"
   latest="$root/bench/latest/$limits"
-  # The committed soak is a full one: a shorter run (or --quick) reports beside its raw results.
-  if ((${#quick[@]})) || { [ "$limits" = soak ] && awk -v m="$minutes" 'BEGIN { exit !(m < 30) }'; }; then
+  # The committed soak is a full one: a shorter run (or --quick), or one on this machine's software, reports beside
+  # its raw results.
+  if ((${#quick[@]} || host)) || { [ "$limits" = soak ] && awk -v m="$minutes" 'BEGIN { exit !(m < 30) }'; }; then
     latest="$results-$limits"
   fi
   exec "$py" bench/fc_limits_report.py "$results-$limits" "$latest"
 fi
 if ((fc)); then
   mode=fc harness=fc.py report=fc_report.py
-  ((!store)) || mode=store harness=fc_store.py report=fc_store_report.py
+  ((!store)) || mode=store harness=fc_store.py report=fc_store_report.py sut+=("${symbols[@]}")
   [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh --$mode needs root: it creates cgroups" >&2; exit 1; }
-  sut=(--aot "$bin/aot/FcHandler")
-  ((!debian11)) || sut=(--root "$benchroot" --zip "$zip")
   "$py" "bench/$harness" "${sut[@]}" --streambench "$bin/streambench/StreamBench.dll" \
     --results "$results-$mode" "${quick[@]}" "${extra[@]}"
   latest="$root/bench/latest/$mode"
   # Published FC figures come from FC's software: a host-mode run, like a smoke run, reports beside its raw results.
-  if ((${#quick[@]} || (host && !store))); then latest="$results-$mode"; fi
+  if ((${#quick[@]} || host)); then latest="$results-$mode"; fi
   exec "$py" "bench/$report" "$results-$mode" "$latest"
 fi
 "$py" bench/harness.py --aot "$bin/aot/FcHandler" --jit "$bin/jit/FcHandler" \

@@ -85,3 +85,22 @@ def save_chart(out, title, draw):
     fig.tight_layout()
     fig.savefig(out / "results.png", dpi=80)
     print(f"\nchart: {out / 'results.png'}")
+
+
+def software(results, nginx=True):
+    """What a run's software was (bench/fc_root.py's describe), as a sentence for a report's note; nginx: whether the
+    root's nginx was among the systems under test."""
+    v = results.get("versions") or {}
+    if results.get("mode") == "debian11":
+        proxy = "the proxy from the deploy zip through its bootstrap with FC's environment"
+        systems = (f"{v.get('nginx')} ({v.get('nginx_openssl')}; package nginx-light {v.get('nginx_package')}), {proxy}, "
+                   "both" if nginx else f"{proxy},")
+        return (f" Debian 11 mode: every system under test chrooted in a Debian {v.get('debian')} root, FC's "
+                f"custom.debian11 software: {systems} on the root's {v.get('openssl')} (libssl1.1 "
+                f"{v.get('openssl_package')}), verifying the upstream against the root's system bundle plus the "
+                f"throwaway root. The load side runs on this machine: Debian {v.get('host_debian')}, "
+                f"{v.get('host_openssl')}, {v.get('host_nginx')} as the TLS terminator.")
+    if results.get("mode") == "host":
+        return (f" Host mode: this machine's software, Debian {v.get('host_debian')}, {v.get('host_nginx')}, "
+                f"{v.get('host_openssl')}; not FC's.")
+    return ""
