@@ -350,7 +350,13 @@ def gc_view(ctx):
         rows.append(row)
         log(f"  {case:82s} GC sees {row['physical_mb']:9.1f} MB, heap hard limit {row['heap_hard_limit_mb'] or 'none'}"
             f" MB, reserves {span:.1f} MB")
-    return {"machine_mb": round(machine_mb), "note": GC_NOTE, "from_symbols": bool(probe.offsets), "cases": rows}
+    note = GC_NOTE
+    if ctx.root:
+        # fc_root.BenchRoot mounts /proc in the root, not /sys: the runtime finds no cgroup there, as where FC's sandbox
+        # hides it, and the cgroup-only case shows what bootstrap's FC_FUNCTION_MEMORY_SIZE is for.
+        note += (" In the Debian 11 root /sys is not mounted, so the runtime cannot read the cgroup's limit, as where "
+                 "FC's sandbox hides the cgroup: with FC_FUNCTION_MEMORY_SIZE unset it sees the whole machine.")
+    return {"machine_mb": round(machine_mb), "note": note, "from_symbols": bool(ctx.gc_probe.offsets), "cases": rows}
 
 
 # ---------------------------------------------------------------- scenarios
