@@ -595,6 +595,21 @@ def start_upstreams(args, runner, tls):
 
 # ---------------------------------------------------------------- main
 
+def start_run(args, out):
+    """What every FC-shaped harness sets up first (this one, fc_limits.py, fc_store.py): the Debian 11 root (--root,
+    --zip) or none (--aot), exit handlers that stop every process and remove every cgroup, and the run's TLS chain, whose
+    throwaway root the root's bundle then trusts. Returns (root or None, tls)."""
+    root = fc_root.open_root(args, f"fcbench-{PORT_BASE}")
+    atexit.register(remove_all_cgroups)
+    atexit.register(h.stop_all)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(130))
+    tls = make_tls(out)
+    if root:
+        root.set_up(tls["root"])
+    return root, tls
+
+
 def main():
     ap = argparse.ArgumentParser()
     fc_root.add_arguments(ap)
@@ -626,18 +641,10 @@ def main():
     args.cold_reps = args.cold_reps if args.cold_reps is not None else (2 if q else 7)
     if os.geteuid() != 0:
         sys.exit("bench/fc.py needs root: it creates cgroups and writes their limits")
-    root = fc_root.open_root(args, f"fcbench-{PORT_BASE}")
-    atexit.register(remove_all_cgroups)
-    atexit.register(h.stop_all)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: sys.exit(130))
-
     out = Path(args.results)
     out.mkdir(parents=True, exist_ok=True)
+    root, tls = start_run(args, out)
     runner = h.Runner(argparse.Namespace(results=str(out)))
-    tls = make_tls(out)
-    if root:
-        root.set_up(tls["root"])
     results = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "quick": q, "errors": [], "cold": {}, "streams": {},
                **fc_root.describe(root),
                "machine": h.machine(), "cgroup": "v2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "v1",

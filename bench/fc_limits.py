@@ -23,11 +23,9 @@ bench/fc.py runs it (bench/fc_root.py); with --aot, this machine's build.
 Everything is loopback; every process is stopped by PID and every cgroup removed on exit. Results: DIR/results.json.
 """
 import argparse
-import atexit
 import copy
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -505,16 +503,9 @@ SCENARIOS = {"memcap": memcap, "slow": slow, "soak": soak}
 # ---------------------------------------------------------------- main
 
 def start(args, out):
-    """What every run of these harnesses sets up first: the Debian 11 root (--root, --zip) or the host's build (--aot),
-    exit handlers that stop every process and remove every cgroup, the run's TLS chain; returns the run's context."""
-    root = fc_root.open_root(args, f"fcbench-{fc.PORT_BASE}")
-    atexit.register(fc.remove_all_cgroups)
-    atexit.register(h.stop_all)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: sys.exit(130))
-    tls = fc.make_tls(out)
+    """fc.start_run, then the proxy's binary (in the Debian 11 mode, the zip's) and the run's context."""
+    root, tls = fc.start_run(args, out)
     if root:
-        root.set_up(tls["root"])
         args.aot = str(root.host("/code/FcHandler"))  # each proxy runs its own copy of the zip's /code
     args.aot, args.streambench = str(Path(args.aot).resolve()), str(Path(args.streambench).resolve())
     return argparse.Namespace(args=args, out=out, runner=h.Runner(argparse.Namespace(results=str(out))), tls=tls,
