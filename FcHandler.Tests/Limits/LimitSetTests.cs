@@ -17,6 +17,30 @@ public sealed class LimitSetTests
     }
 
     [Fact]
+    public void Parse_Unmetered_AllowsItsClassesOnly_AndRoundTrips()
+    {
+        var set = LimitSet.Parse("budget=1M/month, unmetered=Evals+batches+evals");
+
+        Assert.True(set.AllowsUnmetered("batches"));
+        Assert.True(set.AllowsUnmetered("evals"));
+        Assert.False(set.AllowsUnmetered("fine_tuning"));
+        Assert.Equal("budget=1000000/month,unmetered=batches+evals", set.Text);
+        Assert.Equal(set.Text, LimitSet.Parse(set.Text).Text);
+        Assert.True(LimitSet.Parse("budget=1/total,unmetered=all").AllowsUnmetered("realtime_calls"));
+    }
+
+    [Theory]
+    [InlineData("budget=1/total,unmetered=batch", "'batch' is not a class")]
+    [InlineData("unmetered=batches,unmetered=evals", "sets unmetered twice")]
+    [InlineData("unmetered[gpt-4o]=batches", "not to a model")]
+    public void Parse_UnmeteredThatIsWrong_SaysWhat(string text, string message)
+    {
+        var error = Assert.Throws<FormatException>(() => LimitSet.Parse(text));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_None_IsNoLimitsAtAll()
     {
         Assert.True(LimitSet.Parse("None").IsNone);

@@ -32,7 +32,7 @@ public sealed class RequestCostTests
         const string body = """{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"max_completion_tokens":100,"n":3}""";
         var request = Request("/v1/chat/completions", body);
 
-        var bound = await RequestCost.ReadAsync(request, 16_384, enforceCap: true, default);
+        var bound = await RequestCost.ReadAsync(request, 16_384, meter: true, enforceCap: true, default);
 
         Assert.Equal(body.Length + 300, bound.Estimate);
         Assert.Null(bound.CapAdded);
@@ -44,7 +44,7 @@ public sealed class RequestCostTests
     {
         const string body = """{"model":"gpt-4o","messages":[],"max_tokens":50}""";
 
-        var bound = await RequestCost.ReadAsync(Request("/v1/chat/completions", body), 16_384, enforceCap: true, default);
+        var bound = await RequestCost.ReadAsync(Request("/v1/chat/completions", body), 16_384, meter: true, enforceCap: true, default);
 
         Assert.Equal(body.Length + 50, bound.Estimate);
         Assert.True(bound.ReportsUsage);
@@ -56,7 +56,7 @@ public sealed class RequestCostTests
         const string body = """ {"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}""";
         var request = Request("/v1/chat/completions", body);
 
-        var bound = await RequestCost.ReadAsync(request, 2048, enforceCap: true, default);
+        var bound = await RequestCost.ReadAsync(request, 2048, meter: true, enforceCap: true, default);
 
         Assert.Equal("max_completion_tokens", bound.CapAdded);
         Assert.Equal(body.Length + 2048, bound.Estimate);
@@ -71,7 +71,7 @@ public sealed class RequestCostTests
         const string body = """{"model":"gpt-4o","messages":[]}""";
         var request = Request("/v1/chat/completions", body);
 
-        var bound = await RequestCost.ReadAsync(request, 2048, enforceCap: false, default);
+        var bound = await RequestCost.ReadAsync(request, 2048, meter: true, enforceCap: false, default);
 
         Assert.Null(bound.CapAdded);
         Assert.Equal(body.Length + 2048, bound.Estimate);
@@ -84,7 +84,7 @@ public sealed class RequestCostTests
         const string body = """{"model":"o3","input":"hi","background":true}""";
         var request = Request("/v1/responses", body);
 
-        var bound = await RequestCost.ReadAsync(request, 1000, enforceCap: true, default);
+        var bound = await RequestCost.ReadAsync(request, 1000, meter: true, enforceCap: true, default);
 
         Assert.Equal("max_output_tokens", bound.CapAdded);
         Assert.True(bound.RunsInBackground);
@@ -97,7 +97,7 @@ public sealed class RequestCostTests
         const string body = """{"model":"gpt-3.5-turbo-instruct","prompt":"x","best_of":4,"n":2}""";
         var request = Request("/v1/completions", body);
 
-        var bound = await RequestCost.ReadAsync(request, 16_384, enforceCap: true, default);
+        var bound = await RequestCost.ReadAsync(request, 16_384, meter: true, enforceCap: true, default);
 
         Assert.Equal(body.Length + (16 * 4), bound.Estimate);
         Assert.Null(bound.CapAdded);
@@ -108,7 +108,7 @@ public sealed class RequestCostTests
     {
         const string body = """{"model":"text-embedding-3-small","input":"hello world"}""";
 
-        var bound = await RequestCost.ReadAsync(Request("/v1/embeddings", body), 16_384, enforceCap: true, default);
+        var bound = await RequestCost.ReadAsync(Request("/v1/embeddings", body), 16_384, meter: true, enforceCap: true, default);
 
         Assert.Equal(body.Length, bound.Estimate);
         Assert.False(bound.ReportsUsage);
@@ -119,7 +119,7 @@ public sealed class RequestCostTests
     {
         const string body = """{"model":"gpt-image-1","prompt":"a cat","n":2}""";
 
-        var bound = await RequestCost.ReadAsync(Request("/v1/images/generations", body), 5000, enforceCap: true, default);
+        var bound = await RequestCost.ReadAsync(Request("/v1/images/generations", body), 5000, meter: true, enforceCap: true, default);
 
         Assert.Equal(body.Length + 10_000, bound.Estimate);
         Assert.Null(bound.CapAdded);
@@ -130,35 +130,107 @@ public sealed class RequestCostTests
     {
         var body = "--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--b--\r\n";
 
-        var bound = await RequestCost.ReadAsync(Request("/v1/audio/transcriptions", body, "multipart/form-data; boundary=b"), 16_384, enforceCap: true, default);
+        var bound = await RequestCost.ReadAsync(Request("/v1/audio/transcriptions", body, "multipart/form-data; boundary=b"), 16_384, meter: true, enforceCap: true, default);
 
         Assert.Equal(body.Length, bound.Estimate);
     }
 
     [Fact]
-    public async Task Chat_NotAnObject_IsCountedButNeverRewritten()
+    public async Task Chat_NotAnObjectUnderLimits_IsRefusedAndNeverRewritten()
     {
         const string body = """["not","an","object"]""";
         var request = Request("/v1/chat/completions", body);
 
-        var bound = await RequestCost.ReadAsync(request, 100, enforceCap: true, default);
+        var bound = await RequestCost.ReadAsync(request, 100, meter: true, enforceCap: true, default);
 
+        Assert.Equal("unmeterable_request_body", bound.Refusal?.Code);
         Assert.Null(bound.CapAdded);
+        Assert.Equal(body, await BodyAsync(request));
+    }
+
+    [Fact]
+    public async Task Chat_NotAnObjectUnmetered_IsCountedButNeverRewritten()
+    {
+        const string body = """["not","an","object"]""";
+        var request = Request("/v1/chat/completions", body);
+
+        var bound = await RequestCost.ReadAsync(request, 100, meter: false, enforceCap: false, default);
+
+        Assert.Null(bound.Refusal);
         Assert.Equal(body.Length + 100, bound.Estimate);
         Assert.Equal(body, await BodyAsync(request));
     }
 
+    // OpenAI takes the last of two duplicate keys, and a null, float or string cap could be read as no cap or as another
+    // number: under limits each is refused, naming the member, and the body is left as it was.
     [Theory]
-    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"max_tokens":5000}""", 5000, null)]
-    [InlineData("""{"model":"m","messages":[],"max_tokens":5000,"max_tokens":10}""", 5000, null)]
-    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"max_tokens":null}""", 777, "max_completion_tokens")]
-    [InlineData("""{"model":"m","messages":[],"max_tokens":null,"max_tokens":10}""", 777, "max_completion_tokens")]
-    public async Task Chat_ACapGivenTwice_CountsAtItsLargerOrAsNoCap(string body, long output, string? added)
+    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"max_tokens":5000}""", "max_tokens")]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"max_tokens":null}""", "max_tokens")]
+    [InlineData("""{"model":"m","messages":[],"max_completion_tokens":null}""", "max_completion_tokens")]
+    [InlineData("""{"model":"m","messages":[],"max_completion_tokens":10.0}""", "max_completion_tokens")]
+    [InlineData("""{"model":"m","messages":[],"max_completion_tokens":"10"}""", "max_completion_tokens")]
+    [InlineData("""{"model":"m","messages":[],"max_completion_tokens":-1}""", "max_completion_tokens")]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"n":8.0}""", "n")]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"n":1,"n":8}""", "n")]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"stream":false,"stream":true}""", "stream")]
+    [InlineData("""{"model":"m","messages":[],"max_tokens":10,"stream":"true"}""", "stream")]
+    [InlineData("""{"model":"m","model":"m","messages":[],"max_tokens":10}""", "model")]
+    public async Task Chat_AmbiguousMemberUnderLimits_IsRefusedNamingIt(string body, string member)
     {
-        var bound = await RequestCost.ReadAsync(Request("/v1/chat/completions", body), 777, enforceCap: true, default);
+        var request = Request("/v1/chat/completions", body);
 
-        Assert.Equal(body.Length + output, bound.Estimate);
-        Assert.Equal(added, bound.CapAdded);
+        var bound = await RequestCost.ReadAsync(request, 777, meter: true, enforceCap: true, default);
+
+        Assert.Equal("ambiguous_request_body", bound.Refusal?.Code);
+        Assert.Equal(member, bound.Refusal?.Param);
+        Assert.Equal(body, await BodyAsync(request));
+    }
+
+    [Theory]
+    [InlineData("""{"model":"m","input":"x","max_output_tokens":5,"background":true,"background":false}""", "background")]
+    [InlineData("""{"model":"m","input":"x","max_output_tokens":5,"background":1}""", "background")]
+    [InlineData("""{"model":"m","input":"x","max_output_tokens":null}""", "max_output_tokens")]
+    public async Task Responses_AmbiguousMemberUnderLimits_IsRefusedNamingIt(string body, string member)
+    {
+        var bound = await RequestCost.ReadAsync(Request("/v1/responses", body), 777, meter: true, enforceCap: true, default);
+
+        Assert.Equal(member, bound.Refusal?.Param);
+    }
+
+    [Fact]
+    public async Task Chat_NullCountsAndFlags_AreOpenAIsDefaultsAndPass()
+    {
+        const string body = """{"model":"m","messages":[],"max_tokens":10,"n":null,"stream":null}""";
+
+        var bound = await RequestCost.ReadAsync(Request("/v1/chat/completions", body), 777, meter: true, enforceCap: true, default);
+
+        Assert.Null(bound.Refusal);
+        Assert.Equal(body.Length + 10, bound.Estimate);
+    }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("br")]
+    [InlineData("identity, deflate")]
+    public async Task Generation_CompressedBodyUnderLimits_IsRefused(string encoding)
+    {
+        var request = Request("/v1/embeddings", """{"model":"m","input":"x"}""");
+        request.Headers.ContentEncoding = encoding;
+
+        var bound = await RequestCost.ReadAsync(request, 777, meter: true, enforceCap: true, default);
+
+        Assert.Equal("unmeterable_request_body", bound.Refusal?.Code);
+    }
+
+    [Fact]
+    public async Task Chat_NonJsonContentTypeUnderLimits_IsRefused()
+    {
+        var request = Request("/v1/chat/completions", """{"model":"m","messages":[]}""");
+        request.ContentType = "text/plain";
+
+        var bound = await RequestCost.ReadAsync(request, 777, meter: true, enforceCap: true, default);
+
+        Assert.Equal("unmeterable_request_body", bound.Refusal?.Code);
     }
 
     [Fact]
@@ -166,7 +238,7 @@ public sealed class RequestCostTests
     {
         const string body = """{"messages":[],"max_tokens":7}""";
 
-        var bound = await RequestCost.ReadAsync(Request("/v1/engines/gpt-4/chat/completions", body), 100, enforceCap: true, default);
+        var bound = await RequestCost.ReadAsync(Request("/v1/engines/gpt-4/chat/completions", body), 100, meter: true, enforceCap: true, default);
 
         Assert.Equal(body.Length + 7, bound.Estimate);
     }

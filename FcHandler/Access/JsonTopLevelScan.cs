@@ -9,7 +9,9 @@ namespace FcHandler.Access;
 /// how many answers it asks for (<c>n</c>, <c>best_of</c>) and whether it runs in the <c>background</c>.
 /// Nested objects are passed over, so a tool's parameter called "model" is never taken for the request's; with
 /// <c>realtime</c>, except <c>session.model</c> (a Realtime session's), and the object is read to its end, where two
-/// models that differ make it unreadable.
+/// models that differ make it unreadable. A whole-object scan also notes the first member that can be read two ways
+/// (<see cref="Ambiguous"/>): a key that bounds the request's cost given twice (OpenAI takes the last of two), or given
+/// as something other than what OpenAI documents for it, so that the proxy and OpenAI could disagree on the bound.
 /// </summary>
 internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
 {
@@ -22,6 +24,7 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
     private bool _started;
     private bool _inSession;
     private Field _next;
+    private int _seen;
 
     private enum Field
     {
@@ -67,6 +70,14 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
     /// <summary>The top-level <c>background</c> is <c>true</c> (a Responses request answered before it runs).</summary>
     public bool Background { get; private set; }
 
+    /// <summary>
+    /// The first top-level member that bounds the cost and can be read two ways, and why; null when there is none (read
+    /// only for a whole-object scan): <c>model</c>, <c>stream</c>, <c>background</c>, a cap, <c>n</c> or <c>best_of</c>
+    /// given twice; a cap, <c>n</c> or <c>best_of</c> that is not a whole number (null, 8.0, "8"); <c>stream</c> or
+    /// <c>background</c> that is not true or false.
+    /// </summary>
+    public (string Member, string Problem)? Ambiguous { get; private set; }
+
     /// <summary>Reads what it can and returns how many bytes it consumed.</summary>
     public int Advance(ReadOnlySpan<byte> data, bool final)
     {
@@ -103,6 +114,11 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
 
         var field = _next;
         _next = Field.None;
+        if (field != Field.None && wholeObject)
+        {
+            Check(field, ref reader);
+        }
+
         switch (field)
         {
             case Field.Model:
@@ -152,6 +168,46 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
                 Outcome = Model is null ? ModelReader.Outcome.None : ModelReader.Outcome.Found;
             }
         }
+    }
+
+    // Notes the first member that OpenAI and the proxy could read differently. Counts must be JSON integers: OpenAI
+    // documents them as integers, and whether it would take 8.0 or "8" as 8 is not a bound to rely on. A null cap is
+    // "no cap" to OpenAI: the proxy's own cap would then sit beside it, and OpenAI would take whichever comes last.
+    private void Check(Field field, ref Utf8JsonReader reader)
+    {
+        if (Ambiguous is not null || _inSession || field is Field.StreamOptions or Field.Session)
+        {
+            return;
+        }
+
+        var bit = 1 << (int)field;
+        var name = field switch
+        {
+            Field.Model => "model",
+            Field.Stream => "stream",
+            Field.Background => "background",
+            Field.MaxTokens => "max_tokens",
+            Field.MaxCompletionTokens => "max_completion_tokens",
+            Field.MaxOutputTokens => "max_output_tokens",
+            Field.N => "n",
+            _ => "best_of",
+        };
+        if ((_seen & bit) != 0)
+        {
+            Ambiguous = (name, "is given twice");
+            return;
+        }
+
+        _seen |= bit;
+        Ambiguous = field switch
+        {
+            Field.Stream or Field.Background when reader.TokenType is not (JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null)
+                => (name, "is not true or false"),
+            Field.N or Field.BestOf when reader.TokenType == JsonTokenType.Null => null, // OpenAI's default, 1
+            Field.MaxTokens or Field.MaxCompletionTokens or Field.MaxOutputTokens or Field.N or Field.BestOf
+                when !(reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var count) && count >= 0) => (name, "is not a whole number"),
+            _ => null,
+        };
     }
 
     // A key given twice counts at its larger value, and as no cap at all if either is not a number: which of the two

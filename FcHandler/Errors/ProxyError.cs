@@ -135,6 +135,23 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
         StatusCodes.Status403Forbidden, InvalidRequest, "model_not_allowed",
         "The access token does not allow this model, or the request does not name one the proxy can read (JSON or multipart 'model').");
 
+    // What the limits step cannot bound, it refuses (docs/limits.md, "What is metered"): nothing reaches OpenAI unreserved.
+    public static ProxyError RouteNotMetered(string method, string path, string spendClass) => new(
+        StatusCodes.Status403Forbidden, InvalidRequest, "route_not_metered",
+        $"{method} {path} runs models whose cost this proxy cannot meter, so it is refused for a client with a token budget or a " +
+        $"TPM limit. The operator can allow it on purpose with unmetered={spendClass} in this client's limits.");
+
+    public static ProxyError AmbiguousBody(string member, string problem) => new(
+        StatusCodes.Status400BadRequest, InvalidRequest, "ambiguous_request_body",
+        $"'{member}' {problem}. This proxy meters requests against token limits and must read '{member}' exactly as OpenAI " +
+        "would: send it once, as OpenAI's API reference gives it (a whole number for a cap or a count, true or false for a flag).",
+        member);
+
+    public static ProxyError BodyNotMeterable(string problem) => new(
+        StatusCodes.Status415UnsupportedMediaType, InvalidRequest, "unmeterable_request_body",
+        $"The request body {problem}, so this proxy cannot bound what it costs against the client's token limits. " +
+        "Send it as uncompressed JSON (Content-Type: application/json, no Content-Encoding).");
+
     // Rate limits and budgets (FcHandler/Limits/), shaped as OpenAI's own 429s so SDKs raise their RateLimitError
     // (https://platform.openai.com/docs/guides/error-codes/api-errors). The messages are the limits step's: they name the
     // limit, the subject and when to retry.

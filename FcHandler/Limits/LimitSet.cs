@@ -11,7 +11,9 @@ namespace FcHandler.Limits;
 /// </code>
 /// Keys: <c>rpm</c> and <c>tpm</c> (per 60 seconds), <c>concurrency</c> (open at once), <c>budget</c> (tokens per
 /// <c>day</c>, <c>month</c> or in <c>total</c>). Counts take a <c>k</c> (thousand) or <c>M</c> (million) suffix.
-/// <c>none</c> is an explicit "no limits", so a subject can be exempt from the default.
+/// <c>none</c> is an explicit "no limits", so a subject can be exempt from the default. <c>unmetered=</c> names the
+/// classes of requests the proxy cannot meter (<see cref="SpendTable"/>) that a subject with a budget or a TPM limit may
+/// still send, joined by <c>+</c> (<c>unmetered=batches+evals</c>, or <c>all</c>); without it they are refused.
 /// </summary>
 internal sealed class LimitSet
 {
@@ -20,13 +22,22 @@ internal sealed class LimitSet
     /// <summary>The largest count accepted: far beyond any real limit, and exact in the store's double-precision Lua numbers.</summary>
     public const long MaxCount = 1_000_000_000_000;
 
-    public static readonly LimitSet None = new([]);
+    public static readonly LimitSet None = new([], []);
 
-    private LimitSet(LimitRule[] rules)
+    private const string UnmeteredKey = "unmetered";
+
+    private LimitSet(LimitRule[] rules, string[] unmetered)
     {
         Rules = rules;
-        Text = rules.Length == 0 ? NoneText : Render(rules);
+        Unmetered = unmetered;
+        Text = rules.Length == 0 && unmetered.Length == 0 ? NoneText : Render(rules, unmetered);
     }
+
+    /// <summary>The unmetered classes allowed (<see cref="SpendTable.UnmeteredClasses"/>, or <see cref="SpendTable.All"/>), in order.</summary>
+    public IReadOnlyList<string> Unmetered { get; }
+
+    /// <summary>Whether a request of the unmetered class <paramref name="name"/> may pass under this subject's budget or TPM limit.</summary>
+    public bool AllowsUnmetered(string name) => Unmetered.Contains(SpendTable.All) || Unmetered.Contains(name);
 
     /// <summary>The rule over all requests first (when there is one), then one per model pattern.</summary>
     public IReadOnlyList<LimitRule> Rules { get; }
@@ -75,6 +86,7 @@ internal sealed class LimitSet
         }
 
         var rules = new Dictionary<string, LimitRule>(StringComparer.Ordinal);
+        string[]? unmetered = null;
         var items = trimmed.Split(',', StringSplitOptions.TrimEntries);
         if (items is [""])
         {
@@ -84,6 +96,14 @@ internal sealed class LimitSet
         foreach (var item in items)
         {
             var (key, model, value) = SplitItem(item);
+            if (key == UnmeteredKey)
+            {
+                unmetered = unmetered is null && model is null
+                    ? UnmeteredClasses(item, value)
+                    : throw new FormatException(model is null ? "sets unmetered twice; join its classes with +, such as unmetered=batches+evals" : $"has '{item}': unmetered applies to a subject, not to a model");
+                continue;
+            }
+
             var scope = model ?? "";
             var rule = rules.TryGetValue(scope, out var existing) ? existing : new LimitRule { Model = model };
             rules[scope] = key switch
@@ -93,11 +113,26 @@ internal sealed class LimitSet
                 "concurrency" when rule.Concurrency is null => rule with { Concurrency = Count(item, value) },
                 "budget" when rule.Budget is null => Budget(rule, item, value),
                 "rpm" or "tpm" or "concurrency" or "budget" => throw new FormatException($"sets {key}{(model is null ? "" : $"[{model}]")} twice"),
-                _ => throw new FormatException($"has an unknown key in '{item}'; the keys are rpm, tpm, concurrency and budget"),
+                _ => throw new FormatException($"has an unknown key in '{item}'; the keys are rpm, tpm, concurrency, budget and unmetered"),
             };
         }
 
-        return new LimitSet([.. rules.Values.OrderBy(rule => rule.Model is not null).ThenBy(rule => rule.Model, StringComparer.Ordinal)]);
+        return new LimitSet([.. rules.Values.OrderBy(rule => rule.Model is not null).ThenBy(rule => rule.Model, StringComparer.Ordinal)], unmetered ?? []);
+    }
+
+    private static string[] UnmeteredClasses(string item, string value)
+    {
+        var names = value.Split('+', StringSplitOptions.TrimEntries).Select(name => name.ToLowerInvariant()).ToArray();
+        foreach (var name in names)
+        {
+            if (name != SpendTable.All && Array.IndexOf(SpendTable.UnmeteredClasses, name) < 0)
+            {
+                throw new FormatException(
+                    $"has '{item}': '{name}' is not a class of unmetered requests; the classes are {string.Join(", ", SpendTable.UnmeteredClasses)}, or all");
+            }
+        }
+
+        return [.. names.Distinct().Order(StringComparer.Ordinal)];
     }
 
     /// <summary>Like <see cref="Parse"/>, for text that was valid when it was written (a signed token's claim): null if it no longer is.</summary>
@@ -196,7 +231,7 @@ internal sealed class LimitSet
         return count * multiplier;
     }
 
-    private static string Render(LimitRule[] rules)
+    private static string Render(LimitRule[] rules, string[] unmetered)
     {
         var text = new StringBuilder();
         foreach (var rule in rules)
@@ -210,6 +245,11 @@ internal sealed class LimitSet
                 Append(text, "budget", scope, budget);
                 text.Append('/').Append(rule.BudgetPeriod.ToString().ToLowerInvariant());
             }
+        }
+
+        if (unmetered.Length > 0)
+        {
+            text.Append(text.Length == 0 ? "" : ",").Append(UnmeteredKey).Append('=').AppendJoin('+', unmetered);
         }
 
         return text.ToString();

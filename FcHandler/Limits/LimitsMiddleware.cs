@@ -70,9 +70,21 @@ internal sealed class LimitsMiddleware(
         var spends = webSocket || HttpMethods.IsPost(request.Method);
         var budgeted = spends && rules.Any(rule => rule.Budget is not null);
         var counted = budgeted || rules.Any(rule => rule.TokensPerMinute is not null);
-        var bound = exchange.Route == RouteClass.Generation && HttpMethods.IsPost(request.Method)
-            ? await RequestCost.ReadAsync(request, options.DefaultOutputTokens, enforceCap: budgeted, context.RequestAborted)
+        var (spend, spendClass) = webSocket ? (SpendKind.Metered, null) : SpendTable.Of(request.Method, request.Path.Value ?? "/");
+        if (counted && spend == SpendKind.Unmetered && !limits!.AllowsUnmetered(spendClass!))
+        {
+            await RefuseAsync(context, subject!, ProxyError.RouteNotMetered(request.Method, request.Path.Value ?? "/", spendClass!));
+            return;
+        }
+
+        var bound = spend == SpendKind.Metered && HttpMethods.IsPost(request.Method)
+            ? await RequestCost.ReadAsync(request, options.DefaultOutputTokens, meter: counted, enforceCap: budgeted, context.RequestAborted)
             : default;
+        if (bound.Refusal is { } refusal)
+        {
+            await RefuseAsync(context, subject!, refusal);
+            return;
+        }
 
         // 4. One atomic step: admitted and reserved, or refused with nothing changed.
         var admission = new AdmissionRequest(subject!, rules, bound.Estimate, spends, Guid.NewGuid().ToString("N"));
@@ -222,6 +234,12 @@ internal sealed class LimitsMiddleware(
     public static long TokensOf(TokenUsage usage) => usage.TotalTokens ?? ((usage.InputTokens ?? 0) + (usage.OutputTokens ?? 0));
 
     private void Renew(Lease lease) => _ = store.TryOnAsync(lease.Store, (s, token) => s.RenewAsync(lease, token), default);
+
+    private Task RefuseAsync(HttpContext context, string subject, ProxyError error)
+    {
+        ProxyLog.LimitRefusedUnbounded(logger, error.Code, subject, context.TraceIdentifier);
+        return ErrorWriter.WriteAsync(context, error);
+    }
 
     private Task DenyRevokedAsync(HttpContext context, bool? revoked)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using FcHandler.Access;
+using FcHandler.Errors;
 using FcHandler.Usage;
 
 namespace FcHandler.Limits;
@@ -18,6 +19,9 @@ namespace FcHandler.Limits;
 /// must hold, that cap is added to the request so the model cannot write past it.</item>
 /// </list>
 /// Only generation requests produce output; embeddings, moderations and audio are charged their input bound.
+/// Under a budget or a TPM limit (<c>meter</c>), a body this bound cannot be sure of is refused rather than guessed at:
+/// an encoded body (its bytes on the wire bound nothing), a generation body that is not a JSON object the proxy can
+/// read, and a body whose cost members OpenAI could read differently (<see cref="JsonTopLevelScan.Ambiguous"/>).
 /// </summary>
 internal static class RequestCost
 {
@@ -31,7 +35,8 @@ internal static class RequestCost
     /// <param name="CapAdded">The member the proxy added to the body (such as <c>max_output_tokens</c>), or null.</param>
     /// <param name="RunsInBackground">A Responses request with <c>"background": true</c>: answered before it runs, so its usage never passes the proxy.</param>
     /// <param name="ReportsUsage">A text generation (chat, Responses, completions): its answer reports usage, and one that does not may still have cost it.</param>
-    public readonly record struct Bound(long Estimate, string? CapAdded, bool RunsInBackground, bool ReportsUsage);
+    /// <param name="Refusal">Why the request cannot be bounded, when it cannot: answered instead of forwarded.</param>
+    public readonly record struct Bound(long Estimate, string? CapAdded, bool RunsInBackground, bool ReportsUsage, ProxyError? Refusal = null);
 
     private enum Kind
     {
@@ -39,22 +44,40 @@ internal static class RequestCost
         Chat,
         Responses,
         Completions,
+        ImageGenerations,
         Images,
     }
 
-    /// <summary>Reads the bound; with <paramref name="enforceCap"/>, adds the default cap to a chat or Responses body that has none.</summary>
-    public static async Task<Bound> ReadAsync(HttpRequest request, long defaultOutputTokens, bool enforceCap, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the bound; with <paramref name="meter"/>, refuses what it cannot bound; with <paramref name="enforceCap"/>,
+    /// adds the default cap to a chat or Responses body that has none.
+    /// </summary>
+    public static async Task<Bound> ReadAsync(HttpRequest request, long defaultOutputTokens, bool meter, bool enforceCap, CancellationToken cancellationToken)
     {
         var input = Math.Max(0, request.ContentLength ?? 0);
         var kind = KindOf(request.Path.Value ?? "");
+        if (meter && request.Headers.ContentEncoding.Any(coding => !"identity".Equals(coding?.Trim(), StringComparison.OrdinalIgnoreCase)))
+        {
+            return Refused(ProxyError.BodyNotMeterable("is compressed (Content-Encoding)"));
+        }
+
         var scan = kind == Kind.Other ? null : await ModelReader.ReadTopLevelAsync(request, cancellationToken);
+        if (meter && scan is null && kind is Kind.Chat or Kind.Responses or Kind.Completions or Kind.ImageGenerations)
+        {
+            return Refused(ProxyError.BodyNotMeterable("is not a JSON object the proxy can read"));
+        }
+
+        if (meter && scan?.Ambiguous is var (ambiguous, problem))
+        {
+            return Refused(ProxyError.AmbiguousBody(ambiguous, problem));
+        }
         var answers = Math.Max(1, Math.Max(scan?.N ?? 1, kind == Kind.Completions ? scan?.BestOf ?? 1 : 1));
         var (cap, member) = kind switch
         {
             Kind.Chat => (scan?.MaxCompletionTokens ?? scan?.MaxTokens, "max_completion_tokens"),
             Kind.Responses => (scan?.MaxOutputTokens, "max_output_tokens"),
             Kind.Completions => (scan?.MaxTokens ?? LegacyCompletionsDefault, null),
-            Kind.Images => (null, null),
+            Kind.ImageGenerations or Kind.Images => (null, null),
             _ => (0L, null),
         };
 
@@ -74,6 +97,8 @@ internal static class RequestCost
             Math.Min(LimitSet.MaxCount, input + output), added, kind == Kind.Responses && scan?.Background == true, kind is Kind.Chat or Kind.Responses or Kind.Completions);
     }
 
+    private static Bound Refused(ProxyError refusal) => new(0, null, false, false, refusal);
+
     private static long Saturating(long cap, long answers) => cap > LimitSet.MaxCount / answers ? LimitSet.MaxCount : cap * answers;
 
     private static Kind KindOf(string path)
@@ -90,7 +115,8 @@ internal static class RequestCost
             "/v1/chat/completions" => Kind.Chat,
             "/v1/responses" => Kind.Responses,
             "/v1/completions" => Kind.Completions,
-            "/v1/images/generations" or "/v1/images/edits" or "/v1/images/variations" => Kind.Images,
+            "/v1/images/generations" => Kind.ImageGenerations,
+            "/v1/images/edits" or "/v1/images/variations" => Kind.Images, // multipart forms, or JSON
             _ => Kind.Other,
         };
     }

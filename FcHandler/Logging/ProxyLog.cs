@@ -158,6 +158,11 @@ internal static partial class ProxyLog
         EventName = "LimitReached")]
     public static partial void LimitReached(ILogger logger, string limit, string subject, string detail, string requestId);
 
+    [LoggerMessage(120, LogLevel.Information,
+        "Limits refused an unbounded request: {Code} for subject={Subject} request_id={RequestId}",
+        EventName = "LimitRefusedUnbounded")]
+    public static partial void LimitRefusedUnbounded(ILogger logger, string code, string subject, string requestId);
+
     [LoggerMessage(92, LogLevel.Warning,
         "Limits store {Store} unavailable ({Reason}): {Consequence}. Logged once a minute per instance at most; {HeldBack} more call(s) went without an answer since the last such line.",
         EventName = "LimitsStoreUnavailable")]

@@ -22,7 +22,7 @@ internal static class ProxyExtensions
         return services;
     }
 
-    /// <summary>access log -> CORS -> a pending refusal (draining) -> <paramref name="beforeForwarding"/> -> route table -> local answer or forwarder.</summary>
+    /// <summary>canonical path -> access log -> CORS -> a pending refusal (draining) -> <paramref name="beforeForwarding"/> -> route table -> local answer or forwarder.</summary>
     /// <param name="app">The application.</param>
     /// <param name="beforeForwarding">
     /// Each adds steps whose answers need CORS headers but must come before anything is forwarded (access control,
@@ -31,6 +31,7 @@ internal static class ProxyExtensions
     public static WebApplication MapFcProxy(this WebApplication app, params ReadOnlySpan<Action<WebApplication>> beforeForwarding)
     {
         var services = app.Services;
+        app.Use(CanonicalPath.Apply);
         app.Use(next => new AccessLogMiddleware(next, services.GetRequiredService<ILogger<AccessLogMiddleware>>()).InvokeAsync);
         app.Use(next => new CorsMiddleware(next, services.GetRequiredService<CorsPolicy>(), services.GetRequiredService<ILogger<CorsMiddleware>>()).InvokeAsync);
         app.Use(PendingRefusal.AnswerFirst);
