@@ -126,6 +126,56 @@ public sealed class RequestCostTests
     }
 
     [Fact]
+    public async Task ImageEditForm_ReservesTheDefaultTimesItsN_AndIsChargedItsBoundWithoutUsage()
+    {
+        var (body, contentType) = Form(("model", "gpt-image-1"), ("n", "10"), ("image", "PNGBYTES"));
+        var request = Request("/v1/images/edits", body, contentType);
+
+        var bound = await RequestCost.ReadAsync(request, 1000, meter: true, enforceCap: true, default);
+
+        Assert.Equal(body.Length + 10_000, bound.Estimate);
+        Assert.True(bound.ReportsUsage);
+        Assert.Equal(body, await BodyAsync(request));
+    }
+
+    [Theory]
+    [InlineData("10", "10", "is given twice")]
+    [InlineData("2.0", null, "is not a whole number")]
+    public async Task ImageEditForm_AmbiguousN_IsRefusedUnderLimits(string first, string? second, string problem)
+    {
+        var (body, contentType) = second is null ? Form(("n", first)) : Form(("n", first), ("n", second));
+
+        var bound = await RequestCost.ReadAsync(Request("/v1/images/edits", body, contentType), 1000, meter: true, enforceCap: true, default);
+
+        Assert.Equal(("ambiguous_request_body", "n"), (bound.Refusal?.Code, bound.Refusal?.Param));
+        Assert.Contains(problem, bound.Refusal?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Speech_ReservesTheDefaultOnce_AndIsChargedItsBoundWithoutUsage()
+    {
+        const string body = """{"model":"tts-1","input":"hello","voice":"alloy"}""";
+
+        var bound = await RequestCost.ReadAsync(Request("/v1/audio/speech", body), 1000, meter: true, enforceCap: true, default);
+
+        Assert.Equal(body.Length + 1000, bound.Estimate);
+        Assert.True(bound.ReportsUsage);
+    }
+
+    private static (string Body, string ContentType) Form(params (string Name, string Value)[] fields)
+    {
+        const string boundary = "b0undary";
+        var body = new StringBuilder();
+        foreach (var (name, value) in fields)
+        {
+            body.Append($"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n");
+        }
+
+        body.Append($"--{boundary}--\r\n");
+        return (body.ToString(), $"multipart/form-data; boundary={boundary}");
+    }
+
+    [Fact]
     public async Task MultipartAudio_IsItsBytes()
     {
         var body = "--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--b--\r\n";

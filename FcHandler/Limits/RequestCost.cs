@@ -18,7 +18,8 @@ namespace FcHandler.Limits;
 /// answers asked for (<c>n</c>, <c>best_of</c>); without a cap, <c>LIMITS_DEFAULT_OUTPUT_TOKENS</c>, and where a budget
 /// must hold, that cap is added to the request so the model cannot write past it.</item>
 /// </list>
-/// Only generation requests produce output; embeddings, moderations and audio are charged their input bound.
+/// Only generation requests produce output; embeddings, moderations and transcriptions reserve their input bound; images
+/// and speech reserve the default output per image or per speech, and are charged that when their answer has no usage.
 /// Under a budget or a TPM limit (<c>meter</c>), a body this bound cannot be sure of is refused rather than guessed at:
 /// an encoded body (its bytes on the wire bound nothing), a generation body that is not a JSON object the proxy can
 /// read, and a body whose cost members OpenAI could read differently (<see cref="JsonTopLevelScan.Ambiguous"/>).
@@ -34,7 +35,12 @@ internal static class RequestCost
     /// <param name="Estimate">Input bound plus output bound.</param>
     /// <param name="CapAdded">The member the proxy added to the body (such as <c>max_output_tokens</c>), or null.</param>
     /// <param name="RunsInBackground">A Responses request with <c>"background": true</c>: answered before it runs, so its usage never passes the proxy.</param>
-    /// <param name="ReportsUsage">A text generation (chat, Responses, completions): its answer reports usage, and one that does not may still have cost it.</param>
+    /// <param name="ReportsUsage">
+    /// Charged its bound when it ends without usage: a text generation (chat, Responses, completions), whose answer
+    /// reports usage, so one that does not may still have cost it; an image or speech request, whose answer reports
+    /// usage for OpenAI's token-priced models (gpt-image-1, gpt-4o-mini-tts as a stream) and none for those priced per
+    /// image or per character (DALL·E, tts-1), which the budget then counts at the bound rather than as free.
+    /// </param>
     /// <param name="Refusal">Why the request cannot be bounded, when it cannot: answered instead of forwarded.</param>
     public readonly record struct Bound(long Estimate, string? CapAdded, bool RunsInBackground, bool ReportsUsage, ProxyError? Refusal = null);
 
@@ -46,6 +52,7 @@ internal static class RequestCost
         Completions,
         ImageGenerations,
         Images,
+        Speech,
     }
 
     /// <summary>
@@ -71,13 +78,26 @@ internal static class RequestCost
         {
             return Refused(ProxyError.AmbiguousBody(ambiguous, problem));
         }
-        var answers = Math.Max(1, Math.Max(scan?.N ?? 1, kind == Kind.Completions ? scan?.BestOf ?? 1 : 1));
+
+        // Image edits and variations come as forms; their n is a form field.
+        var images = kind == Kind.Images && scan is null ? await FormCount.ReadAsync(request, "n", cancellationToken) : null;
+        if (meter && images?.Problem is { } formProblem)
+        {
+            return Refused(ProxyError.AmbiguousBody("n", formProblem));
+        }
+
+        if (meter && kind == Kind.Images && scan is null && images is null)
+        {
+            return Refused(ProxyError.BodyNotMeterable("is neither a JSON object nor a multipart form the proxy can read"));
+        }
+
+        var answers = Math.Max(1, Math.Max(scan?.N ?? images?.Count ?? 1, kind == Kind.Completions ? scan?.BestOf ?? 1 : 1));
         var (cap, member) = kind switch
         {
             Kind.Chat => (scan?.MaxCompletionTokens ?? scan?.MaxTokens, "max_completion_tokens"),
             Kind.Responses => (scan?.MaxOutputTokens, "max_output_tokens"),
             Kind.Completions => (scan?.MaxTokens ?? LegacyCompletionsDefault, null),
-            Kind.ImageGenerations or Kind.Images => (null, null),
+            Kind.ImageGenerations or Kind.Images or Kind.Speech => (null, null),
             _ => (0L, null),
         };
 
@@ -94,7 +114,7 @@ internal static class RequestCost
 
         var output = Saturating(cap.Value, answers);
         return new Bound(
-            Math.Min(LimitSet.MaxCount, input + output), added, kind == Kind.Responses && scan?.Background == true, kind is Kind.Chat or Kind.Responses or Kind.Completions);
+            Math.Min(LimitSet.MaxCount, input + output), added, kind == Kind.Responses && scan?.Background == true, kind != Kind.Other);
     }
 
     private static Bound Refused(ProxyError refusal) => new(0, null, false, false, refusal);
@@ -117,6 +137,7 @@ internal static class RequestCost
             "/v1/completions" => Kind.Completions,
             "/v1/images/generations" => Kind.ImageGenerations,
             "/v1/images/edits" or "/v1/images/variations" => Kind.Images, // multipart forms, or JSON
+            "/v1/audio/speech" => Kind.Speech,
             _ => Kind.Other,
         };
     }
