@@ -144,6 +144,19 @@ public sealed class SpendDoorsTests : IAsyncLifetime
         Assert.Equal(7, Assert.Single(await ShowAsync("budget=100k/total")).BudgetUsed); // the fake's usage, settled
     }
 
+    // A write to a generation path by another method is bounded like a POST, whatever OpenAI would make of it.
+    [Theory]
+    [InlineData("PUT")]
+    [InlineData("PATCH")]
+    public async Task OtherWriteMethod_OnAGenerationPath_IsReservedLikeAPost(string method)
+    {
+        var proxy = await StartAsync("budget=100k/total");
+
+        using var response = await proxy.Client.SendAsync(Send(method, "/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[]}"""));
+
+        Assert.StartsWith("""{"max_completion_tokens":""", _upstream.SingleRequest.BodyText, StringComparison.Ordinal);
+    }
+
     // Door 5: a member OpenAI could read another way than the proxy is refused, never capped beside.
     [Theory]
     [InlineData("""{"model":"gpt-4o-mini","messages":[],"max_completion_tokens":null}""", "max_completion_tokens")]

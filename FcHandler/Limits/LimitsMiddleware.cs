@@ -67,17 +67,17 @@ internal sealed class LimitsMiddleware(
         // 3. What the request can cost. A budget holds only if the model cannot write past the reservation: a chat or
         //    Responses request without an output cap gets the default one.
         var webSocket = WebSocketForwarder.IsRequested(request);
-        var spends = webSocket || HttpMethods.IsPost(request.Method);
+        var (spend, spendClass) = webSocket ? (SpendKind.Metered, null) : SpendTable.Of(request.Method, request.Path.Value ?? "/");
+        var spends = spend != SpendKind.Free; // any write but the few that run no model; a WebSocket
         var budgeted = spends && rules.Any(rule => rule.Budget is not null);
         var counted = budgeted || rules.Any(rule => rule.TokensPerMinute is not null);
-        var (spend, spendClass) = webSocket ? (SpendKind.Metered, null) : SpendTable.Of(request.Method, request.Path.Value ?? "/");
         if (counted && spend == SpendKind.Unmetered && !limits!.AllowsUnmetered(spendClass!))
         {
             await RefuseAsync(context, subject!, ProxyError.RouteNotMetered(request.Method, request.Path.Value ?? "/", spendClass!));
             return;
         }
 
-        var bound = spend == SpendKind.Metered && HttpMethods.IsPost(request.Method)
+        var bound = spend == SpendKind.Metered && !webSocket // every write to a metered path, not only a POST
             ? await RequestCost.ReadAsync(request, options.DefaultOutputTokens, meter: counted, enforceCap: budgeted, context.RequestAborted)
             : default;
         if (bound.Refusal is { } refusal)
