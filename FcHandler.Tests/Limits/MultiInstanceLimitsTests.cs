@@ -142,6 +142,33 @@ public sealed class MultiInstanceLimitsTests : IAsyncLifetime
         Assert.True(used <= budget, $"charged {used} of a budget of {budget}");
     }
 
+    // The spend doors hold on every instance: what a signed token's limits allow unmetered passes, every other class is
+    // refused, and a path variant of chat is capped and reserved on the shared store like the route it names.
+    [RedisFact]
+    public async Task SpendDoors_OnEveryInstance_RefuseWhatCannotBeMetered_AndCapPathVariants()
+    {
+        _upstream.Handler = (context, recorded) => recorded.Path == "/v1/chat/completions"
+            ? FakeResponses.DefaultAsync(context, recorded)
+            : FakeResponses.JsonAsync(context, """{"id":"batch_1","object":"batch"}""");
+        await StartProxiesAsync();
+        var token = AccessKit.Signed(subject: "team-doors", limits: "budget=100k/month,unmetered=batches");
+
+        for (var instance = 0; instance < Instances; instance++)
+        {
+            using var job = await ClientFor(instance).SendAsync(AccessKit.Post("/v1/fine_tuning/jobs", """{"model":"gpt-4o-mini"}""", token));
+            using var batch = await ClientFor(instance).SendAsync(AccessKit.Post("/v1/batches", """{"input_file_id":"file-1"}""", token));
+            using var chat = await ClientFor(instance).SendAsync(AccessKit.Post("/v1//chat/completions/", """{"model":"gpt-4o-mini","messages":[]}""", token));
+
+            Assert.Equal("route_not_metered", await AccessKit.ErrorCodeOf(job));
+            Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (batch.StatusCode, chat.StatusCode));
+        }
+
+        Assert.DoesNotContain(_upstream.Requests, request => request.Path.StartsWith("/v1/fine_tuning", StringComparison.Ordinal));
+        var chats = _upstream.Requests.Where(request => request.Path == "/v1/chat/completions").ToArray();
+        Assert.Equal(Instances, chats.Length);
+        Assert.All(chats, request => Assert.StartsWith("""{"max_completion_tokens":""", request.BodyText, StringComparison.Ordinal));
+    }
+
     [RedisFact]
     public async Task Rpm_RequestsSpreadOverThreeInstances_AreAdmittedUpToTheLimitInAll()
     {
