@@ -9,8 +9,8 @@ namespace FcHandler.Tests.Docs;
 /// <summary>
 /// docs/configuration.md against what the code reads: its settings table is exactly the operator's settings in
 /// <see cref="ConfigKeys"/>, its FC table exactly <see cref="ConfigKeys.SetByFc"/>, its bootstrap table exactly what
-/// build/bootstrap exports; no setting is read by a name outside ConfigKeys; and template.yml and deploy.ps1 pass
-/// the settings the page says they pass.
+/// build/bootstrap exports (the three tables of docs/zh-CN/configuration.md too); no setting is read by a name outside
+/// ConfigKeys; and template.yml and deploy.ps1 pass the settings the page says they pass.
 /// </summary>
 public sealed partial class ConfigurationPageTests
 {
@@ -51,11 +51,13 @@ public sealed partial class ConfigurationPageTests
         Assert.Equal(Constants(typeof(ConfigKeys.SetByFc)), documented);
     }
 
-    [Fact]
-    public void BootstrapTable_Names_AreWhatBootstrapExportsBeyondTheSettings()
+    [Theory]
+    [InlineData("configuration.md", "Set by bootstrap")]
+    [InlineData("zh-CN/configuration.md", "由 bootstrap 设置")]
+    public void BootstrapTable_Names_AreWhatBootstrapExportsBeyondTheSettings(string page, string heading)
     {
         var exported = BootstrapExports();
-        var documented = Names(Page.TableUnder("Set by bootstrap"));
+        var documented = Names(MarkdownPage.Doc(page).TableUnder(heading));
 
         Assert.Contains(ConfigKeys.UpstreamCaFile, exported); // an operator's setting, documented in the settings table
         Assert.Equal(exported.Except(OperatorSettings).Order(StringComparer.Ordinal), documented);

@@ -4,9 +4,9 @@ using FcHandler.Tests.Deployment;
 namespace FcHandler.Tests.Docs;
 
 /// <summary>
-/// docs/console.md and its Chinese translation against template.yml: every table row that names a path of the template's function props (its last
-/// column) shows in its value column what the template sets there, so the console route makes the function that
-/// <c>s deploy</c> makes.
+/// docs/console.md and its Chinese translation against template.yml: every table row that names a path of the
+/// template's function props (its last column) shows in its value column what the template sets there, so the console
+/// route makes the function that <c>s deploy</c> makes.
 /// </summary>
 public sealed class ConsolePageTests
 {

@@ -12,7 +12,6 @@ namespace FcHandler.Tests.Docs;
 public sealed class ErrorsPageTests
 {
     private static readonly MarkdownPage Page = MarkdownPage.Doc("errors.md");
-
     private static readonly MarkdownPage ChinesePage = MarkdownPage.Doc("zh-CN/errors.md");
 
     internal static ProxyError[] Errors()
