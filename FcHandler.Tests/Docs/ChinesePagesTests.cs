@@ -61,6 +61,42 @@ public sealed partial class ChinesePagesTests
         Assert.True(lacking.Count == 0, $"Chinese pages behind their English pages:\n{string.Join('\n', lacking)}");
     }
 
+    /// <summary>The same set-up and deploy steps: each command line of the English page's shell blocks, comment aside.</summary>
+    [Fact]
+    public void ChinesePages_Each_HasEveryShellLineOfItsEnglishPage()
+    {
+        var lacking = MarkdownPage.Chinese().SelectMany(page =>
+        {
+            var english = MarkdownPage.At(page.EnglishPath);
+            var translated = ShellLines(page).ToHashSet(StringComparer.Ordinal);
+            return ShellLines(english).Where(line => !translated.Contains(line)).Select(line => $"{page.Name} lacks `{line}`, which {english.Name} runs");
+        }).ToList();
+
+        Assert.NotEmpty(ShellLines(MarkdownPage.Readme()));
+        Assert.True(lacking.Count == 0, $"Chinese pages behind their English pages:\n{string.Join('\n', lacking)}");
+    }
+
+    // The lines of ```sh blocks, each without its trailing comment (the part a translation may translate).
+    private static IEnumerable<string> ShellLines(MarkdownPage page)
+    {
+        var inShell = false;
+        foreach (var line in page.Lines)
+        {
+            var trimmed = line.Trim();
+            if (trimmed.StartsWith("```", StringComparison.Ordinal))
+            {
+                inShell = !inShell && trimmed == "```sh";
+                continue;
+            }
+
+            var command = ShellComment().Replace(trimmed, "");
+            if (inShell && command.Length > 0 && !command.StartsWith('#'))
+            {
+                yield return command;
+            }
+        }
+    }
+
     [Fact]
     public void ChinesePages_CommandsTheyRun_AreCommandsOfTheBinary()
     {
@@ -142,6 +178,9 @@ public sealed partial class ChinesePagesTests
 
         Assert.True(wrong.Count == 0, string.Join('\n', wrong));
     }
+
+    [GeneratedRegex(@"\s+#.*$")]
+    private static partial Regex ShellComment();
 
     [GeneratedRegex("DEPLOY_[A-Z0-9_]*[A-Z0-9]")]
     private static partial Regex DeployVariable();
