@@ -6,9 +6,10 @@ namespace FcHandler.Tests.Docs;
 
 /// <summary>
 /// The Chinese pages (README.zh-CN.md and docs/zh-CN/*.md) against their English pages. The rule: a Chinese page
-/// translates the English page of the same name, and names, as code, every setting, error code and command that its
-/// English page names. The other docs tests hold the English pages (and the Chinese reference tables) to the code, so a
-/// setting added to an English page and not to its translation fails here, with the Chinese page and the item it lacks.
+/// translates the English page of the same name, names, as code, every setting, error code and command that its English
+/// page names, and has every line of its shell blocks. The other docs tests hold the English pages (and the Chinese
+/// reference tables) to the code, so a setting added to an English page and not to its translation fails here, with the
+/// Chinese page and the item it lacks.
 /// </summary>
 public sealed partial class ChinesePagesTests
 {
