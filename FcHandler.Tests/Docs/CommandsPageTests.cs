@@ -16,9 +16,9 @@ public sealed partial class CommandsPageTests
     private static readonly MarkdownPage Page = MarkdownPage.Doc("commands.md");
 
     /// <summary>A command: its name in <c>args</c>, the words that invoke it, and its usage line without "usage: FcHandler ".</summary>
-    private sealed record Command(string Name, string Invocation, string Usage);
+    internal sealed record Command(string Name, string Invocation, string Usage);
 
-    private static Command[] Commands()
+    internal static Command[] Commands()
         => [.. typeof(Program).Assembly.GetTypes()
             .Where(type => type.Name.EndsWith("Command", StringComparison.Ordinal))
             .Select(type => type.GetField("Usage", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string)

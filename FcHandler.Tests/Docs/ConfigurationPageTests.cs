@@ -9,14 +9,15 @@ namespace FcHandler.Tests.Docs;
 /// <summary>
 /// docs/configuration.md against what the code reads: its settings table is exactly the operator's settings in
 /// <see cref="ConfigKeys"/>, its FC table exactly <see cref="ConfigKeys.SetByFc"/>, its bootstrap table exactly what
-/// build/bootstrap exports; no setting is read by a name outside ConfigKeys; and template.yml and deploy.ps1 pass
-/// the settings the page says they pass.
+/// build/bootstrap exports (the three tables of docs/zh-CN/configuration.md too); no setting is read by a name outside
+/// ConfigKeys; and template.yml and deploy.ps1 pass the settings the page says they pass.
 /// </summary>
 public sealed partial class ConfigurationPageTests
 {
     private static readonly MarkdownPage Page = MarkdownPage.Doc("configuration.md");
+    private static readonly MarkdownPage ChinesePage = MarkdownPage.Doc("zh-CN/configuration.md");
 
-    private static string[] Constants(Type type)
+    internal static string[] Constants(Type type)
         => [.. type.GetFields(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly)
             .Where(field => field.IsLiteral && field.FieldType == typeof(string))
             .Select(field => (string)field.GetRawConstantValue()!)
@@ -29,38 +30,46 @@ public sealed partial class ConfigurationPageTests
     private static string[] Names(IEnumerable<string[]> rows)
         => [.. rows.SelectMany(row => MarkdownPage.CodeSpans(row[0])).Select(name => name.Split("__")[0]).Order(StringComparer.Ordinal)];
 
-    [Fact]
-    public void SettingsTable_Names_AreExactlyTheOperatorSettingsInConfigKeys()
+    [Theory]
+    [InlineData("configuration.md", "Settings")]
+    [InlineData("zh-CN/configuration.md", "设置项")]
+    public void SettingsTable_Names_AreExactlyTheOperatorSettingsInConfigKeys(string page, string heading)
     {
-        var documented = Names(Page.TableUnder("Settings"));
+        var documented = Names(MarkdownPage.Doc(page).TableUnder(heading));
 
         Assert.NotEmpty(OperatorSettings);
         Assert.Equal(OperatorSettings, documented);
     }
 
-    [Fact]
-    public void FcTable_Names_AreExactlyTheVariablesFcSets()
+    [Theory]
+    [InlineData("configuration.md", "Set by Function Compute")]
+    [InlineData("zh-CN/configuration.md", "由函数计算设置")]
+    public void FcTable_Names_AreExactlyTheVariablesFcSets(string page, string heading)
     {
-        var documented = Names(Page.TableUnder("Set by Function Compute"));
+        var documented = Names(MarkdownPage.Doc(page).TableUnder(heading));
 
         Assert.Equal(Constants(typeof(ConfigKeys.SetByFc)), documented);
     }
 
-    [Fact]
-    public void BootstrapTable_Names_AreWhatBootstrapExportsBeyondTheSettings()
+    [Theory]
+    [InlineData("configuration.md", "Set by bootstrap")]
+    [InlineData("zh-CN/configuration.md", "由 bootstrap 设置")]
+    public void BootstrapTable_Names_AreWhatBootstrapExportsBeyondTheSettings(string page, string heading)
     {
-        var bootstrap = File.ReadAllText(Path.Combine(Fixtures.RepositoryRoot, "build", "bootstrap"));
-        var exported = BootstrapExport().Matches(bootstrap)
-            .SelectMany(match => ExportedName().Matches(match.Groups["assignments"].Value))
-            .Select(name => name.Groups["name"].Value)
-            .Distinct()
-            .ToArray();
-        var documented = Names(Page.TableUnder("Set by bootstrap"));
+        var exported = BootstrapExports();
+        var documented = Names(MarkdownPage.Doc(page).TableUnder(heading));
 
         Assert.Contains(ConfigKeys.UpstreamCaFile, exported); // an operator's setting, documented in the settings table
         Assert.Equal(exported.Except(OperatorSettings).Order(StringComparer.Ordinal), documented);
         Assert.Empty(Constants(typeof(ConfigKeys.SetByBootstrap)).Except(documented));
     }
+
+    /// <summary>The variables build/bootstrap exports.</summary>
+    internal static string[] BootstrapExports()
+        => [.. BootstrapExport().Matches(File.ReadAllText(Path.Combine(Fixtures.RepositoryRoot, "build", "bootstrap")))
+            .SelectMany(match => ExportedName().Matches(match.Groups["assignments"].Value))
+            .Select(name => name.Groups["name"].Value)
+            .Distinct()];
 
     [Fact]
     public void OtherPages_TableRows_NeverNameAVariableOfTheseTables()
@@ -70,8 +79,8 @@ public sealed partial class ConfigurationPageTests
             .SelectMany(row => MarkdownPage.CodeSpans(row[0]))
             .ToHashSet(StringComparer.Ordinal);
 
-        var rows = MarkdownPage.All()
-            .Where(page => page.Path != Page.Path)
+        var rows = MarkdownPage.Site()
+            .Where(page => page.Path != Page.Path && page.Path != ChinesePage.Path)
             .SelectMany(page => page.AllTableRows()
                 .Where(row => MarkdownPage.NameCell(row[0]).Any(names.Contains))
                 .Select(row => $"{page.Name}: {row[0]}"));

@@ -4,19 +4,19 @@ using FcHandler.Tests.Deployment;
 namespace FcHandler.Tests.Docs;
 
 /// <summary>
-/// docs/console.md against template.yml: every table row that names a path of the template's function props (its last
-/// column) shows in its value column what the template sets there, so the console route makes the function that
-/// <c>s deploy</c> makes.
+/// docs/console.md and its Chinese translation against template.yml: every table row that names a path of the
+/// template's function props (its last column) shows in its value column what the template sets there, so the console
+/// route makes the function that <c>s deploy</c> makes.
 /// </summary>
 public sealed class ConsolePageTests
 {
-    private static readonly MarkdownPage Page = MarkdownPage.Doc("console.md");
-
-    [Fact]
-    public void ConsoleTables_RowsNamingATemplatePath_ShowTheTemplatesValue()
+    [Theory]
+    [InlineData("console.md")]
+    [InlineData("zh-CN/console.md")]
+    public void ConsoleTables_RowsNamingATemplatePath_ShowTheTemplatesValue(string page)
     {
         var props = DeploymentTemplate.LoadProps();
-        var rows = Page.AllTableRows()
+        var rows = MarkdownPage.Doc(page).AllTableRows()
             .Select(row => (Cells: row, Path: MarkdownPage.CodeSpans(row[^1]).SingleOrDefault()))
             .Where(row => row.Path is not null)
             .ToList();
@@ -40,10 +40,12 @@ public sealed class ConsolePageTests
         });
     }
 
-    [Fact]
-    public void ConsolePage_LifecycleHooksAndHealthCheck_AreAllThere()
+    [Theory]
+    [InlineData("console.md")]
+    [InlineData("zh-CN/console.md")]
+    public void ConsolePage_LifecycleHooksAndHealthCheck_AreAllThere(string page)
     {
-        var paths = Page.AllTableRows().SelectMany(row => MarkdownPage.CodeSpans(row[^1])).ToHashSet(StringComparer.Ordinal);
+        var paths = MarkdownPage.Doc(page).AllTableRows().SelectMany(row => MarkdownPage.CodeSpans(row[^1])).ToHashSet(StringComparer.Ordinal);
         var props = DeploymentTemplate.LoadProps();
 
         var expected = new[] { "initializer", "preStop" }

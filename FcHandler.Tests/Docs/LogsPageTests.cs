@@ -5,11 +5,13 @@ using FcHandler.Logging;
 
 namespace FcHandler.Tests.Docs;
 
-/// <summary>docs/logs-and-usage.md names only events the proxy logs, as its JSON lines name them.</summary>
+/// <summary>docs/logs-and-usage.md and its Chinese translation name only events the proxy logs, as its JSON lines name them.</summary>
 public sealed class LogsPageTests
 {
-    [Fact]
-    public void EventsTable_Names_AreEventsTheProxyLogs()
+    [Theory]
+    [InlineData("logs-and-usage.md", "Other lines")]
+    [InlineData("zh-CN/logs-and-usage.md", "其他日志行")]
+    public void EventsTable_Names_AreEventsTheProxyLogs(string page, string heading)
     {
         var logged = typeof(ProxyLog).GetMethods(BindingFlags.Public | BindingFlags.Static)
             .Select(method => method.GetCustomAttribute<LoggerMessageAttribute>()?.EventName)
@@ -17,7 +19,7 @@ public sealed class LogsPageTests
             .Append(StartupFailure.EventName)
             .Select(JsonNamingPolicy.SnakeCaseLower.ConvertName)
             .ToHashSet(StringComparer.Ordinal);
-        var documented = MarkdownPage.Doc("logs-and-usage.md").TableUnder("Other lines")
+        var documented = MarkdownPage.Doc(page).TableUnder(heading)
             .SelectMany(row => MarkdownPage.CodeSpans(row[0]))
             .ToArray();
 

@@ -5,7 +5,8 @@ using FcHandler.Tests.Infrastructure;
 namespace FcHandler.Tests.Docs;
 
 /// <summary>
-/// A page of the documentation (README.md or docs/*.md) read the way GitHub renders it, as far as the tests need:
+/// A page of the documentation (README.md or docs/*.md, or their Chinese translations README.zh-CN.md and
+/// docs/zh-CN/*.md) read the way GitHub renders it, as far as the tests need:
 /// its headings and their anchors, its tables, and its links, with fenced code blocks and code spans left out where
 /// they would be mistaken for either.
 /// </summary>
@@ -44,14 +45,32 @@ internal sealed partial class MarkdownPage
     public static IReadOnlyList<MarkdownPage> All()
         => [Readme(), .. Directory.GetFiles(DocsDirectory, "*.md").Order(StringComparer.Ordinal).Select(path => new MarkdownPage(path))];
 
+    /// <summary>The Chinese pages: README.zh-CN.md and every page under docs/zh-CN/.</summary>
+    public static IReadOnlyList<MarkdownPage> Chinese()
+        => [ChineseReadme(), .. Directory.GetFiles(ChineseDocsDirectory, "*.md").Order(StringComparer.Ordinal).Select(path => new MarkdownPage(path))];
+
+    /// <summary>Every page of the documentation, English and Chinese.</summary>
+    public static IReadOnlyList<MarkdownPage> Site() => [.. All(), .. Chinese()];
+
     public static MarkdownPage Readme() => new(System.IO.Path.Combine(Fixtures.RepositoryRoot, "README.md"));
 
+    public static MarkdownPage ChineseReadme() => new(System.IO.Path.Combine(Fixtures.RepositoryRoot, "README.zh-CN.md"));
+
+    /// <summary>A page under docs/, such as <c>errors.md</c> or its translation <c>zh-CN/errors.md</c>.</summary>
     public static MarkdownPage Doc(string name) => new(System.IO.Path.Combine(DocsDirectory, name));
 
     /// <summary>Any markdown file of the repository, such as bench/README.md, which the pages link into.</summary>
     public static MarkdownPage At(string path) => new(path);
 
     public static string DocsDirectory => System.IO.Path.Combine(Fixtures.RepositoryRoot, "docs");
+
+    public static string ChineseDocsDirectory => System.IO.Path.Combine(DocsDirectory, "zh-CN");
+
+    /// <summary>The English page a Chinese page translates: README.md for README.zh-CN.md, docs/x.md for docs/zh-CN/x.md.</summary>
+    public string EnglishPath
+        => System.IO.Path.GetFileName(Path) == "README.zh-CN.md"
+            ? Readme().Path
+            : System.IO.Path.Combine(DocsDirectory, System.IO.Path.GetFileName(Path));
 
     /// <summary>The anchors GitHub gives the page's headings, a repeated one suffixed -1, -2, ...</summary>
     public IReadOnlySet<string> Anchors()
