@@ -31,7 +31,17 @@ internal static class RequestCost
     /// <param name="CapAdded">The member the proxy added to the body (such as <c>max_output_tokens</c>), or null.</param>
     /// <param name="RunsInBackground">A Responses request with <c>"background": true</c>: answered before it runs, so its usage never passes the proxy.</param>
     /// <param name="ReportsUsage">A text generation (chat, Responses, completions): its answer reports usage, and one that does not may still have cost it.</param>
-    public readonly record struct Bound(long Estimate, string? CapAdded, bool RunsInBackground, bool ReportsUsage);
+    public readonly record struct Bound(long Estimate, string? CapAdded, bool RunsInBackground, bool ReportsUsage)
+    {
+        /// <summary>The input bound (the body's size before anything was added to it).</summary>
+        public long Input { get; init; }
+
+        /// <summary>The output cap of one answer (the client's, or the one the proxy added).</summary>
+        public long Cap { get; init; }
+
+        /// <summary>The answers asked for (<c>n</c>, <c>best_of</c>), each up to <see cref="Cap"/>.</summary>
+        public long Answers { get; init; } = 1;
+    }
 
     private enum Kind
     {
@@ -71,7 +81,12 @@ internal static class RequestCost
 
         var output = Saturating(cap.Value, answers);
         return new Bound(
-            Math.Min(LimitSet.MaxCount, input + output), added, kind == Kind.Responses && scan?.Background == true, kind is Kind.Chat or Kind.Responses or Kind.Completions);
+            Math.Min(LimitSet.MaxCount, input + output), added, kind == Kind.Responses && scan?.Background == true, kind is Kind.Chat or Kind.Responses or Kind.Completions)
+        {
+            Input = input,
+            Cap = cap.Value,
+            Answers = answers,
+        };
     }
 
     private static long Saturating(long cap, long answers) => cap > LimitSet.MaxCount / answers ? LimitSet.MaxCount : cap * answers;
