@@ -144,10 +144,10 @@ public abstract class LimitStoreContract : IAsyncLifetime
 
         var first = await AdmitAsync(subject, rules, estimate: 400, lease: "a");
         var second = await AdmitAsync(subject, rules, estimate: 400, lease: "b");
-        Assert.Equal(new BudgetState(1000, 200, null), second.Budget);
+        Assert.Equal(new BudgetState(1000, 200, null) { InFlight = 800 }, second.Budget);
 
         var refused = await AdmitAsync(subject, rules, estimate: 400);
-        Assert.Equal(Verdict.BudgetExhausted, refused.Verdict);
+        Assert.Equal(Verdict.BudgetHeld, refused.Verdict);
         Assert.Equal(200, refused.Budget!.Value.Left);
 
         await Store.SettleAsync(LeaseOf(first, subject, rules, 400, "a", Store), 50, default);
@@ -159,6 +159,108 @@ public abstract class LimitStoreContract : IAsyncLifetime
         var report = Assert.Single(await Store.ShowAsync(subject, rules, default));
         Assert.Equal(950, report.BudgetUsed);
         Assert.Null(report.BudgetResetsAt);
+    }
+
+    [RedisFact]
+    public async Task Admit_BudgetHeldByReservationsInFlight_IsAWaitAndTheFinalRefusalOnlyWhenItIsSpent()
+    {
+        var subject = NewSubject();
+        var rules = Rules("budget=1000/total");
+        var first = await AdmitAsync(subject, rules, estimate: 400, lease: "a");
+        var second = await AdmitAsync(subject, rules, estimate: 400, lease: "b");
+
+        // Nothing is spent yet: 800 is held by two requests in flight, so a third may fit once they settle.
+        var held = await AdmitAsync(subject, rules, estimate: 400);
+        Assert.Equal(Verdict.BudgetHeld, held.Verdict);
+        Assert.Equal(LimitStores.HeldRetryMs, held.RetryAfterMs);
+        Assert.Equal(new BudgetState(1000, 200, null) { InFlight = 800 }, held.Budget);
+        Assert.Same(rules[0], held.RefusedBy);
+
+        // Even if both came back whole, 1,100 would not fit: that is final.
+        Assert.Equal(Verdict.BudgetExhausted, (await AdmitAsync(subject, rules, estimate: 1100)).Verdict);
+
+        // The first spent 350 of its 400, the second was cut off and keeps all of it: 750 spent, nothing in flight.
+        await Store.SettleAsync(LeaseOf(first, subject, rules, 400, "a", Store), 350, default);
+        var report = Assert.Single(await Store.ShowAsync(subject, rules, default));
+        Assert.Equal((750, 400), (report.BudgetUsed, report.BudgetInFlight));
+        await Store.SettleAsync(LeaseOf(second, subject, rules, 400, "b", Store), null, default);
+        report = Assert.Single(await Store.ShowAsync(subject, rules, default));
+        Assert.Equal((750, 0), (report.BudgetUsed, report.BudgetInFlight));
+
+        var spent = await AdmitAsync(subject, rules, estimate: 400);
+        Assert.Equal(Verdict.BudgetExhausted, spent.Verdict);
+        Assert.Equal(0, spent.Budget!.Value.InFlight);
+        Assert.Equal(Verdict.Admitted, (await AdmitAsync(subject, rules, estimate: 250)).Verdict);
+    }
+
+    [RedisFact]
+    public async Task Admit_LapsedReservation_StaysSpentButIsNoLongerInFlight()
+    {
+        var subject = NewSubject();
+        var rules = Rules("budget=1000/total");
+        var admitted = await AdmitAsync(subject, rules, estimate: 600, lease: "a");
+        Assert.Equal(Verdict.BudgetHeld, (await AdmitAsync(subject, rules, estimate: 600)).Verdict);
+
+        // The instance holding "a" died without settling it: once its lease lapses, the room it held is spent for good,
+        // and a client is no longer told to wait for it. A late renewal does not bring it back.
+        Advance(LimitStores.LeaseTtl + TimeSpan.FromSeconds(1));
+        await Store.RenewAsync(LeaseOf(admitted, subject, rules, 600, "a", Store), default);
+        var refused = await AdmitAsync(subject, rules, estimate: 600);
+        Assert.Equal(Verdict.BudgetExhausted, refused.Verdict);
+        Assert.Equal(new BudgetState(1000, 400, null), refused.Budget);
+        var report = Assert.Single(await Store.ShowAsync(subject, rules, default));
+        Assert.Equal((600, 0), (report.BudgetUsed, report.BudgetInFlight));
+    }
+
+    [RedisFact]
+    public async Task Renew_Reservation_StaysInFlightPastTheLeaseTtl()
+    {
+        var subject = NewSubject();
+        var rules = Rules("budget=1000/total");
+        var admitted = await AdmitAsync(subject, rules, estimate: 600, lease: "long");
+        var lease = LeaseOf(admitted, subject, rules, 600, "long", Store);
+
+        for (var i = 0; i < 5; i++)
+        {
+            Advance(LimitStores.RenewEvery);
+            await Store.RenewAsync(lease, default);
+        }
+
+        Assert.Equal(Verdict.BudgetHeld, (await AdmitAsync(subject, rules, estimate: 600)).Verdict);
+        Assert.Equal(600, Assert.Single(await Store.ShowAsync(subject, rules, default)).BudgetInFlight);
+    }
+
+    [RedisFact]
+    public async Task Admit_OneRuleHeldAnotherSpent_IsFinalAndNamesTheSpentRule()
+    {
+        var subject = NewSubject();
+        var set = LimitSet.Parse("budget=2000/total,budget[gpt-4o*]=500/total");
+        Assert.Equal(Verdict.Admitted, (await AdmitAsync(subject, set.For("o3"), estimate: 1500, lease: "o3")).Verdict);
+        await Store.ChargeAsync(subject, set.For("gpt-4o"), 450, default);
+
+        // The subject's budget has room once o3's reservation settles; the model's is spent whatever settles.
+        var refused = await AdmitAsync(subject, set.For("gpt-4o"), estimate: 100);
+
+        Assert.Equal(Verdict.BudgetExhausted, refused.Verdict);
+        Assert.Equal("gpt-4o*", refused.RefusedBy!.Model);
+    }
+
+    [RedisFact]
+    public async Task Admit_ReservationOfAnEndedDay_IsNotInFlightInTheNewOne()
+    {
+        var subject = NewSubject();
+        var rules = Rules("budget=1000/day");
+        var midnight = new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero).AddSeconds(-UtcOffsetSeconds);
+        Advance(midnight - Start - TimeSpan.FromSeconds(30));
+        Assert.Equal(Verdict.Admitted, (await AdmitAsync(subject, rules, estimate: 600, lease: "yesterday")).Verdict);
+
+        Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(Verdict.Admitted, (await AdmitAsync(subject, rules, estimate: 600, lease: "today")).Verdict);
+        var held = await AdmitAsync(subject, rules, estimate: 500);
+
+        Assert.Equal(Verdict.BudgetHeld, held.Verdict);
+        Assert.Equal(600, held.Budget!.Value.InFlight);
+        Assert.Equal(600, Assert.Single(await Store.ShowAsync(subject, rules, default)).BudgetInFlight);
     }
 
     [RedisFact]
@@ -192,8 +294,9 @@ public abstract class LimitStoreContract : IAsyncLifetime
     {
         var subject = NewSubject();
         var rules = Rules("budget=100/day");
-        var admitted = await AdmitAsync(subject, rules, estimate: 100);
+        var admitted = await AdmitAsync(subject, rules, estimate: 100, lease: "a");
         Assert.Equal(Verdict.Admitted, admitted.Verdict);
+        await Store.SettleAsync(LeaseOf(admitted, subject, rules, 100, "a", Store), 100, default);
 
         var refused = await AdmitAsync(subject, rules, estimate: 1);
         Assert.Equal(Verdict.BudgetExhausted, refused.Verdict);

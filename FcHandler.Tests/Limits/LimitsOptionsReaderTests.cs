@@ -22,6 +22,7 @@ public sealed class LimitsOptionsReaderTests
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.StoreTimeout);
         Assert.Equal(16_384, options.DefaultOutputTokens);
         Assert.Equal(0, options.UtcOffsetSeconds);
+        Assert.True(options.FitCap);
     }
 
     [Fact]
@@ -34,7 +35,8 @@ public sealed class LimitsOptionsReaderTests
             ("LIMITS_DEFAULT", "rpm=60"),
             ("LIMITS_BY_SUBJECT", "static-1 rpm=600,budget=1M/month; alice none ;"),
             ("LIMITS_DEFAULT_OUTPUT_TOKENS", "4096"),
-            ("LIMITS_UTC_OFFSET", "+08:00"));
+            ("LIMITS_UTC_OFFSET", "+08:00"),
+            ("LIMITS_FIT_CAP", " OFF "));
 
         Assert.Equal(new RedisStoreAddress("r-1.redis.rds.aliyuncs.com", 6380, "acct", "p@ss:word", 3, Tls: true), options.Store);
         Assert.Equal(StoreFailureMode.Closed, options.FailureMode);
@@ -44,6 +46,7 @@ public sealed class LimitsOptionsReaderTests
         Assert.True(options.For("alice")!.IsNone);
         Assert.Equal(4096, options.DefaultOutputTokens);
         Assert.Equal(8 * 3600, options.UtcOffsetSeconds);
+        Assert.False(options.FitCap);
     }
 
     [Fact]
@@ -70,6 +73,7 @@ public sealed class LimitsOptionsReaderTests
     [InlineData("LIMITS_DEFAULT_OUTPUT_TOKENS", "0", "from 1 to")]
     [InlineData("LIMITS_UTC_OFFSET", "+8", "offset from UTC")]
     [InlineData("LIMITS_UTC_OFFSET", "+08:10", "offset from UTC")]
+    [InlineData("LIMITS_FIT_CAP", "no", "on (the default) or off")]
     [InlineData("LIMITS_STORE_CA_FILE", "/nonexistent/ca.pem", "does not exist")]
     public void Read_BadSetting_StopsStartUpNamingItAndNeverTheSecret(string key, string value, string expected)
     {

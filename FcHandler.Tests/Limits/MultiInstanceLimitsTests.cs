@@ -134,12 +134,21 @@ public sealed class MultiInstanceLimitsTests : IAsyncLifetime
         var admitted = statuses.Count(status => status == HttpStatusCode.OK);
         Assert.Equal(7, admitted);
         Assert.Equal(7, _upstream.Requests.Count);
-        Assert.All(codes, code => Assert.Equal("insufficient_quota", code));
+        // Every refusal came while the seven in flight held the room, which they might have returned: each was a wait.
+        Assert.All(codes, code => Assert.Equal("rate_limit_exceeded", code));
         Assert.Equal(Requests - 7, codes.Count);
 
         var used = long.Parse(await _redis!.CommandAsync("HGET", "fcp:{team-budget}:all:budget", "u"), CultureInfo.InvariantCulture);
         Assert.Equal(7L * estimate, used);
         Assert.True(used <= budget, $"charged {used} of a budget of {budget}");
+
+        // They used all of it: now the budget is spent, on every instance, and that is final.
+        for (var i = 0; i < 3; i++)
+        {
+            using var spent = await ClientFor(i).SendAsync(AccessKit.Post("/v1/chat/completions", Stream, token));
+            Assert.Equal("insufficient_quota", await AccessKit.ErrorCodeOf(spent));
+            Assert.Equal("false", string.Join(",", spent.Headers.GetValues("x-should-retry")));
+        }
     }
 
     // The spend doors hold on every instance: what a signed token's limits allow unmetered passes, every other class is

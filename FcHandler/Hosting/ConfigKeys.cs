@@ -52,6 +52,7 @@ internal static class ConfigKeys
     public const string LimitsBySubject = "LIMITS_BY_SUBJECT";
     public const string LimitsDefaultOutputTokens = "LIMITS_DEFAULT_OUTPUT_TOKENS";
     public const string LimitsUtcOffset = "LIMITS_UTC_OFFSET";
+    public const string LimitsFitCap = "LIMITS_FIT_CAP";
 
     /// <summary>
     /// Set by FC itself in the instance, never by the operator.

@@ -23,4 +23,11 @@ internal sealed record AdmissionResult(
 internal readonly record struct RateWindow(long Limit, long Remaining, long ResetMs);
 
 /// <summary>A budget: its limit, what is left in the current period, and when the period ends (null for a total).</summary>
-internal readonly record struct BudgetState(long Limit, long Left, DateTimeOffset? ResetsAt);
+internal readonly record struct BudgetState(long Limit, long Left, DateTimeOffset? ResetsAt)
+{
+    /// <summary>
+    /// Of what is not left, how much reservations in flight hold (0 where not known): it comes back as they settle, less
+    /// what they spent. A reservation whose lease lapsed no longer counts here; it stays spent.
+    /// </summary>
+    public long InFlight { get; init; }
+}

@@ -12,5 +12,13 @@ internal sealed record Lease(AdmissionRequest Request, long WindowSecond, string
 
     public long Estimate => Request.Estimate;
 
-    public bool HoldsConcurrency => Request.Rules.Any(rule => rule.Concurrency is not null);
+    /// <summary>
+    /// Whether the lease holds something in the store that lapses unless renewed while the request runs: a concurrency
+    /// slot, or a budget reservation that counts as in flight.
+    /// </summary>
+    public bool NeedsRenewal => Rules.Any(rule => rule.Concurrency is not null) || Enumerable.Range(0, Rules.Length).Any(i => ReservedIn(i) is not null);
+
+    /// <summary>The budget period rule <paramref name="index"/> reserved a non-zero estimate in, or null.</summary>
+    public string? ReservedIn(int index)
+        => Estimate > 0 && Rules[index].Budget is not null && index < Periods.Length && Periods[index].Length > 0 ? Periods[index] : null;
 }

@@ -8,8 +8,11 @@ namespace FcHandler.Limits;
 /// 429 <c>rate_limit_exceeded</c> with <c>retry-after-ms</c> and <c>retry-after</c> (the Python and Node SDKs wait that
 /// long and retry by themselves) and the <c>x-ratelimit-*</c> windows; a budget used up is a 429
 /// <c>insufficient_quota</c> with <c>x-should-retry: false</c>, which those SDKs obey over everything else, so they give
-/// up at once instead of retrying a refusal that no retry can change. A request too large ever to fit a TPM limit is
-/// told so, also without a retry.
+/// up at once instead of retrying a refusal that no retry can change. That final answer is given only when it is true:
+/// a budget whose room is held by reservations of requests still in flight (which return what they do not spend) is a
+/// 429 <c>rate_limit_exceeded</c> of type <c>tokens</c> with a short <c>retry-after-ms</c>, so the client waits and
+/// retries rather than telling its user the quota is gone. A request too large ever to fit a TPM limit is told so, also
+/// without a retry.
 /// </summary>
 internal static class LimitRefusal
 {
@@ -33,6 +36,7 @@ internal static class LimitRefusal
             Verdict.ConcurrencyExceeded => ProxyError.RequestsRateLimited(
                 $"Concurrency limit reached on this proxy for {subject}{scope}: {Count(result.RefusedBy?.Concurrency)} requests open at once. " +
                 "Please try again when one of them has finished."),
+            Verdict.BudgetHeld => ProxyError.TokensRateLimited(HeldMessage(result, subject, scope, estimate)),
             _ => ProxyError.BudgetExhausted(BudgetMessage(result, subject, scope, estimate)),
         };
 
@@ -49,15 +53,18 @@ internal static class LimitRefusal
         return error with { Headers = headers };
     }
 
+    private static string HeldMessage(AdmissionResult result, string subject, string scope, long estimate)
+    {
+        var budget = result.Budget;
+        return $"The room left in {subject}'s {Period(result)}token budget of {Count(budget?.Limit)} on this proxy{scope} is held by requests in flight " +
+            $"({Count(budget?.InFlight)} tokens reserved), and this request reserves {Count(estimate)} (its input and its maximum output). " +
+            $"What they do not use comes back as they finish. Please try again in {Seconds(result.RetryAfterMs)}.";
+    }
+
     private static string BudgetMessage(AdmissionResult result, string subject, string scope, long estimate)
     {
         var budget = result.Budget;
-        var period = result.RefusedBy?.BudgetPeriod switch
-        {
-            BudgetPeriod.Day => "daily ",
-            BudgetPeriod.Month => "monthly ",
-            _ => "",
-        };
+        var period = Period(result);
         var resets = budget?.ResetsAt is { } at ? $" It starts again at {at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}." : "";
         var left = Math.Max(0, budget?.Left ?? 0);
         return left > 0 && estimate > left
@@ -65,6 +72,13 @@ internal static class LimitRefusal
               $"{period}token budget of {Count(budget?.Limit)} on this proxy{scope}. Set a lower max_tokens, max_completion_tokens or max_output_tokens.{resets}"
             : $"You exceeded your current quota: {subject} has used its {period}token budget of {Count(budget?.Limit)} on this proxy{scope}.{resets}";
     }
+
+    private static string Period(AdmissionResult result) => result.RefusedBy?.BudgetPeriod switch
+    {
+        BudgetPeriod.Day => "daily ",
+        BudgetPeriod.Month => "monthly ",
+        _ => "",
+    };
 
     private static string Count(long? value) => value?.ToString("N0", CultureInfo.InvariantCulture) ?? "?";
 

@@ -13,6 +13,14 @@ internal static class LimitStores
     public static readonly TimeSpan RenewEvery = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// How long a request refused because reservations in flight hold its budget's room is told to wait
+    /// (<see cref="Verdict.BudgetHeld"/>). When they settle cannot be known (a short chat ends in a second, a long
+    /// stream in minutes); a second is the concurrency refusal's wait too, and lets the SDKs' few retries find room as
+    /// soon as one of the requests in flight settles, without a retry storm. The scripts use the same number.
+    /// </summary>
+    public const long HeldRetryMs = 1000;
+
+    /// <summary>
     /// Seconds a rate window spans. It is counted in whole seconds, the current one included, so it looks back between
     /// 60 and 61 seconds: a count may include a request up to a second older than a minute, never miss one.
     /// </summary>

@@ -147,7 +147,7 @@ internal static class LimitsCommand
             };
             var resets = rule.BudgetResetsAt is { } at ? $", starts again {at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}" : "";
             report.AppendLine(CultureInfo.InvariantCulture,
-                $"    budget used {period,-11}      {rule.BudgetUsed:N0} of {budget:N0} ({Math.Max(0, budget - rule.BudgetUsed):N0} left, reservations in flight included){resets}");
+                $"    budget used {period,-11}      {rule.BudgetUsed:N0} of {budget:N0} ({Math.Max(0, budget - rule.BudgetUsed):N0} left; {rule.BudgetInFlight:N0} of the use held by requests in flight){resets}");
         }
     }
 }

@@ -102,6 +102,11 @@ internal sealed class LimitsMiddleware(
         }
 
         var (result, admittedBy) = await admitting;
+        if (result is { Admitted: false } && options.FitCap)
+        {
+            (result, admittedBy, admission, bound) = await FitToBudgetAsync(context, result!, admittedBy!, admission, bound);
+        }
+
         if (result is null || admittedBy is null)
         {
             await ErrorWriter.WriteAsync(context, ProxyError.LimitsUnavailable());
@@ -127,7 +132,7 @@ internal sealed class LimitsMiddleware(
             });
         }
 
-        var renewal = lease.HoldsConcurrency ? time.CreateTimer(_ => Renew(lease), null, LimitStores.RenewEvery, LimitStores.RenewEvery) : null;
+        var renewal = lease.NeedsRenewal ? time.CreateTimer(_ => Renew(lease), null, LimitStores.RenewEvery, LimitStores.RenewEvery) : null;
         RealtimeBudget? realtime = null;
         if (webSocket && counted)
         {
@@ -138,6 +143,36 @@ internal sealed class LimitsMiddleware(
         exchange.UsageRequired |= counted;
         exchange.Settlement = () => SettleAsync(context, exchange, lease, bound, renewal, realtime);
         await next(context);
+    }
+
+    // Beyond the peers (FittedCap): a request refused for the cap the proxy gave it, when its budget is spent but for
+    // less than that cap, is admitted once more with a cap that fits what is left; that one atomic admission's answer is
+    // the answer, a refusal included (others may have taken the room meanwhile). Where a fitting cap would fit once the
+    // reservations in flight settle, the request is told to wait for them, not that the budget is spent.
+    private async Task<(AdmissionResult?, ILimitStore?, AdmissionRequest, RequestCost.Bound)> FitToBudgetAsync(
+        HttpContext context, AdmissionResult result, ILimitStore by, AdmissionRequest admission, RequestCost.Bound bound)
+    {
+        if (result.Verdict != Verdict.BudgetExhausted || result.Budget is not { } budget)
+        {
+            return (result, by, admission, bound);
+        }
+
+        if (FittedCap.Fitting(bound, budget.Left) is not { } cap)
+        {
+            return FittedCap.Fitting(bound, budget.Left + budget.InFlight) is null
+                ? (result, by, admission, bound)
+                : (result with { Verdict = Verdict.BudgetHeld, RetryAfterMs = LimitStores.HeldRetryMs }, by, admission, bound);
+        }
+
+        if (await FittedCap.ApplyAsync(context.Request, bound, cap, context.RequestAborted) is not { } fitted)
+        {
+            return (result, by, admission, bound);
+        }
+
+        ProxyLog.LimitsCapFitted(logger, admission.Subject, budget.Left, cap, context.TraceIdentifier);
+        var again = admission with { Estimate = fitted.Estimate };
+        var (retried, retriedBy) = await store.RunAsync((s, token) => s.AdmitAsync(again, token), context.RequestAborted);
+        return (retried, retriedBy, again, fitted);
     }
 
     // Admission read the body up to its first model; a model-scoped token already had it read whole.
@@ -250,7 +285,8 @@ internal sealed class LimitsMiddleware(
 
     private static string Detail(AdmissionResult result, long estimate) => result.Verdict switch
     {
-        Verdict.BudgetExhausted when result.Budget is { } budget => $"budget {budget.Limit}, left {Math.Max(0, budget.Left)}, reserving {estimate}",
+        Verdict.BudgetExhausted or Verdict.BudgetHeld when result.Budget is { } budget
+            => $"budget {budget.Limit}, left {Math.Max(0, budget.Left)}, in flight {budget.InFlight}, reserving {estimate}",
         Verdict.TokensExceeded or Verdict.TokensNeverFit when result.Tokens is { } tokens => $"tpm {tokens.Limit}, remaining {tokens.Remaining}, reserving {estimate}",
         Verdict.RequestsExceeded when result.Requests is { } requests => $"rpm {requests.Limit}, retry in {result.RetryAfterMs} ms",
         _ => $"rule {result.RefusedBy?.Scope ?? "all"}",

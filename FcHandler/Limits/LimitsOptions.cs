@@ -33,6 +33,12 @@ internal sealed class LimitsOptions
     /// </summary>
     public long DefaultOutputTokens { get; init; } = 16_384;
 
+    /// <summary>
+    /// Whether a chat or Responses request without a cap of its own, near the end of a budget, gets a cap that fits what
+    /// is left instead of a refusal (<c>LIMITS_FIT_CAP</c>, <see cref="FittedCap"/>). Defaults to on.
+    /// </summary>
+    public bool FitCap { get; init; } = true;
+
     /// <summary>Where budget days and months start (<c>LIMITS_UTC_OFFSET</c>), in seconds east of UTC. Defaults to 0 (UTC midnight).</summary>
     public int UtcOffsetSeconds { get; init; }
 

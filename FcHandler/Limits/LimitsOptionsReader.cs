@@ -34,8 +34,16 @@ internal static class LimitsOptionsReader
             BySubject = ReadBySubject(configuration[ConfigKeys.LimitsBySubject]),
             DefaultOutputTokens = ReadOutputTokens(configuration[ConfigKeys.LimitsDefaultOutputTokens]) ?? defaults.DefaultOutputTokens,
             UtcOffsetSeconds = ReadUtcOffset(configuration[ConfigKeys.LimitsUtcOffset]),
+            FitCap = ReadFitCap(configuration[ConfigKeys.LimitsFitCap]),
         };
     }
+
+    private static bool ReadFitCap(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "on" => true,
+        "off" => false,
+        _ => throw new ConfigurationException($"{ConfigKeys.LimitsFitCap} must be on (the default) or off; got '{value}'."),
+    };
 
     private static StoreFailureMode ReadFailureMode(string? value) => value?.Trim().ToLowerInvariant() switch
     {

@@ -52,13 +52,13 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
         LimitRule? refusedBy = null;
         var rules = request.Rules;
         var windows = new Window?[rules.Length];
-        var budgets = new (string Id, long EndsAt, long Used)[rules.Length];
+        var budgets = new (string Id, long EndsAt, long Used, long InFlight)[rules.Length];
 
         // 1. Check every rule; nothing changes until all allow the request.
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = rules[i];
-            var admittedSoFar = verdict == Verdict.Admitted;
+            var before = verdict;
             var key = Key(request.Subject, rule);
             if (rule.RequestsPerMinute is not null || rule.TokensPerMinute is not null)
             {
@@ -93,15 +93,25 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
             if (rule.Budget is { } budget && request.ChecksBudget)
             {
                 var (id, endsAt) = LimitStores.Period(rule.BudgetPeriod, second, utcOffsetSeconds);
-                var used = _budgets.TryGetValue(key, out var entry) && entry.Period == id ? entry.Used : 0;
-                budgets[i] = (id, endsAt, used);
-                if (verdict == Verdict.Admitted && (used >= budget || used + estimate > budget))
+                var entry = _budgets.TryGetValue(key, out var held) && held.Period == id ? held : null;
+                var used = entry?.Used ?? 0;
+                var inFlight = entry?.InFlight(now) ?? 0;
+                budgets[i] = (id, endsAt, used, inFlight);
+
+                // Spent, even if every reservation in flight came back: final. Room held by reservations in flight: a
+                // wait. A later rule that is spent overrules an earlier one's wait, so the final answer is never missed.
+                var spent = used - inFlight;
+                if ((verdict is Verdict.Admitted or Verdict.BudgetHeld) && (spent >= budget || spent + estimate > budget))
                 {
                     (verdict, retry) = (Verdict.BudgetExhausted, endsAt > 0 ? (endsAt * 1000) - now : 0);
                 }
+                else if (verdict == Verdict.Admitted && (used >= budget || used + estimate > budget))
+                {
+                    (verdict, retry) = (Verdict.BudgetHeld, LimitStores.HeldRetryMs);
+                }
             }
 
-            if (admittedSoFar && verdict != Verdict.Admitted)
+            if (verdict != before)
             {
                 refusedBy = rule;
             }
@@ -139,8 +149,18 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
 
             if (rule.Budget is not null && request.ChecksBudget)
             {
-                var (id, endsAt, used) = budgets[i];
-                _budgets[key] = new BudgetEntry(id, used + estimate, endsAt);
+                var (id, endsAt, _, _) = budgets[i];
+                if (!_budgets.TryGetValue(key, out var entry) || entry.Period != id)
+                {
+                    _budgets[key] = entry = new BudgetEntry(id, endsAt);
+                }
+
+                entry.Used += estimate;
+                if (estimate > 0)
+                {
+                    entry.Reservations[request.LeaseId] = (estimate, now + (long)LimitStores.LeaseTtl.TotalMilliseconds);
+                }
+
                 periods[i] = id;
             }
             else
@@ -176,23 +196,21 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
                     open.Remove(lease.Request.LeaseId);
                 }
 
+                var entry = rule.Budget is not null && lease.Periods.Length > i && lease.Periods[i].Length > 0
+                    && _budgets.TryGetValue(key, out var held) && held.Period == lease.Periods[i] ? held : null;
+                entry?.Reservations.Remove(lease.Request.LeaseId); // no longer in flight, whatever it is charged
                 if (actualTokens is not { } actual || actual == lease.Estimate)
                 {
                     continue;
                 }
 
                 var delta = actual - lease.Estimate;
-                if (rule.Budget is not null && lease.Periods.Length > i && lease.Periods[i].Length > 0
-                    && _budgets.TryGetValue(key, out var entry) && entry.Period == lease.Periods[i])
+                if (entry is not null)
                 {
-                    var used = Math.Max(0, entry.Used + delta);
-                    if (used == 0)
+                    entry.Used = Math.Max(0, entry.Used + delta);
+                    if (entry.Used == 0 && entry.Reservations.Count == 0)
                     {
                         _budgets.Remove(key); // nothing spent: as if never counted
-                    }
-                    else
-                    {
-                        _budgets[key] = entry with { Used = used };
                     }
                 }
 
@@ -236,10 +254,16 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
                 if (rule.Budget is { } budget)
                 {
                     var (id, endsAt) = LimitStores.Period(rule.BudgetPeriod, second, utcOffsetSeconds);
-                    var used = (_budgets.TryGetValue(key, out var entry) && entry.Period == id ? entry.Used : 0) + tokens;
+                    var entry = _budgets.TryGetValue(key, out var held) && held.Period == id ? held : null;
+                    var used = (entry?.Used ?? 0) + tokens;
                     if (used > 0)
                     {
-                        _budgets[key] = new BudgetEntry(id, used, endsAt);
+                        if (entry is null)
+                        {
+                            _budgets[key] = entry = new BudgetEntry(id, endsAt);
+                        }
+
+                        entry.Used = used;
                     }
 
                     var state = new BudgetState(budget, budget - used, LimitStores.EndTime(endsAt));
@@ -255,13 +279,23 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
     {
         lock (_lock)
         {
-            var expires = time.GetUtcNow().ToUnixTimeMilliseconds() + (long)LimitStores.LeaseTtl.TotalMilliseconds;
-            foreach (var rule in lease.Rules)
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var expires = now + (long)LimitStores.LeaseTtl.TotalMilliseconds;
+            for (var i = 0; i < lease.Rules.Length; i++)
             {
-                if (rule.Concurrency is not null && _leases.TryGetValue(Key(lease.Subject, rule), out var open)
+                var rule = lease.Rules[i];
+                var key = Key(lease.Subject, rule);
+                if (rule.Concurrency is not null && _leases.TryGetValue(key, out var open)
                     && open.ContainsKey(lease.Request.LeaseId))
                 {
                     open[lease.Request.LeaseId] = expires;
+                }
+
+                // A reservation still in flight stays so; one that lapsed (its instance was frozen past the lease) stays spent only.
+                if (lease.ReservedIn(i) is { } period && _budgets.TryGetValue(key, out var entry) && entry.Period == period
+                    && entry.Reservations.TryGetValue(lease.Request.LeaseId, out var reservation) && reservation.Expires > now)
+                {
+                    entry.Reservations[lease.Request.LeaseId] = reservation with { Expires = expires };
                 }
             }
         }
@@ -280,13 +314,17 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
                 var key = Key(subject, rule);
                 var window = _windows.TryGetValue(key, out var held) ? held : null;
                 var (id, endsAt) = LimitStores.Period(rule.BudgetPeriod, second, utcOffsetSeconds);
+                var budget = _budgets.TryGetValue(key, out var entry) && entry.Period == id ? entry : null;
                 return new RuleReport(
                     rule,
                     window?.Requests.Where(bucket => bucket.Key >= second - LimitStores.WindowSeconds).Sum(bucket => bucket.Value) ?? 0,
                     window?.Tokens.Where(bucket => bucket.Key >= second - LimitStores.WindowSeconds).Sum(bucket => bucket.Value) ?? 0,
                     _leases.TryGetValue(key, out var open) ? open.Count(lease => lease.Value > now) : 0,
-                    _budgets.TryGetValue(key, out var entry) && entry.Period == id ? entry.Used : 0,
-                    LimitStores.EndTime(endsAt));
+                    budget?.Used ?? 0,
+                    LimitStores.EndTime(endsAt))
+                {
+                    BudgetInFlight = budget?.Reservations.Values.Where(reservation => reservation.Expires > now).Sum(reservation => reservation.Amount) ?? 0,
+                };
             }).ToArray());
         }
     }
@@ -375,14 +413,17 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
         return tightest;
     }
 
-    private static BudgetState? TightestBudget(LimitRule[] rules, (string Id, long EndsAt, long Used)[] budgets, long reserved, bool checksBudget)
+    private static BudgetState? TightestBudget(LimitRule[] rules, (string Id, long EndsAt, long Used, long InFlight)[] budgets, long reserved, bool checksBudget)
     {
         BudgetState? tightest = null;
         for (var i = 0; i < rules.Length && checksBudget; i++)
         {
             if (rules[i].Budget is { } budget)
             {
-                var state = new BudgetState(budget, budget - budgets[i].Used - reserved, LimitStores.EndTime(budgets[i].EndsAt));
+                var state = new BudgetState(budget, budget - budgets[i].Used - reserved, LimitStores.EndTime(budgets[i].EndsAt))
+                {
+                    InFlight = budgets[i].InFlight + reserved,
+                };
                 tightest = tightest is { } current && current.Left <= state.Left ? current : state;
             }
         }
@@ -390,7 +431,8 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
         return tightest;
     }
 
-    // Every minute at most: drops windows with nothing in them, lease sets with no live lease, and budgets of ended periods.
+    // Every minute at most: drops windows with nothing in them, lease sets with no live lease, budgets of ended periods,
+    // and reservations whose lease lapsed.
     private void Sweep(long now, long second)
     {
         if (now < _nextSweepMs)
@@ -422,6 +464,10 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
             {
                 _budgets.Remove(key);
             }
+            else
+            {
+                entry.InFlight(now); // drops the reservations whose lease lapsed
+            }
         }
     }
 
@@ -429,7 +475,39 @@ internal sealed class MemoryLimitStore(TimeProvider time, int utcOffsetSeconds) 
 
     private static long FloorDiv(long value, long divisor) => (value / divisor) - (value % divisor < 0 ? 1 : 0);
 
-    private sealed record BudgetEntry(string Period, long Used, long EndsAt);
+    /// <summary>
+    /// A budget's period, its use (what was spent and what is reserved), and the reservations in flight by lease id: each
+    /// counts as in flight until it is settled or its lease lapses, and stays in the use until it is settled.
+    /// </summary>
+    private sealed class BudgetEntry(string period, long endsAt)
+    {
+        public string Period { get; } = period;
+
+        public long EndsAt { get; } = endsAt;
+
+        public long Used { get; set; }
+
+        public Dictionary<string, (long Amount, long Expires)> Reservations { get; } = new(StringComparer.Ordinal);
+
+        // What the live reservations hold, the lapsed ones dropped (they stay in Used: spent, as far as anyone knows).
+        public long InFlight(long now)
+        {
+            var held = 0L;
+            foreach (var (lease, (amount, expires)) in Reservations.ToList())
+            {
+                if (expires <= now)
+                {
+                    Reservations.Remove(lease);
+                }
+                else
+                {
+                    held += amount;
+                }
+            }
+
+            return held;
+        }
+    }
 
     /// <summary>A rule's 60-second window: requests and tokens per second.</summary>
     private sealed class Window

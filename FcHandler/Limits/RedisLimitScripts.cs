@@ -7,7 +7,9 @@ namespace FcHandler.Limits;
 /// instances whose clocks disagree still share one window. The algorithm is <see cref="MemoryLimitStore"/>'s, step for
 /// step. Lua numbers are doubles: counts up to <see cref="LimitSet.MaxCount"/> and millisecond times stay exact.
 /// Per rule the keys are: the rate window (a hash of <c>r&lt;second&gt;</c> request and <c>t&lt;second&gt;</c> token
-/// counts), the open leases (a sorted set scored by expiry) and the budget (a hash of period <c>p</c> and use <c>u</c>).
+/// counts), the open leases (a sorted set scored by expiry), the budget (a hash of period <c>p</c> and use <c>u</c>,
+/// which counts what was spent and what is reserved) and the budget's reservations in flight (a sorted set of
+/// <c>period|lease id|amount</c> scored by the lease's expiry: one short member per request open, pruned as leases lapse).
 /// </summary>
 internal static class RedisLimitScripts
 {
@@ -94,14 +96,26 @@ internal static class RedisLimitScripts
           if ends > 0 then redis.call('PEXPIREAT', key, (ends + 2 * 86400) * 1000) else redis.call('PERSIST', key) end
         end
 
+        -- What the live reservations of a budget's period hold; with prune, the lapsed ones are dropped (they stay in
+        -- the use: spent, as far as anyone knows).
+        local function in_flight(key, id, prune)
+          if prune then redis.call('ZREMRANGEBYSCORE', key, '-inf', now) end
+          local sum = 0
+          for _, m in ipairs(redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf')) do
+            local p, amount = string.match(m, '^([^|]*)|.*|(%d+)$')
+            if p == id then sum = sum + tonumber(amount) end
+          end
+          return sum
+        end
+
         """;
 
     /// <summary>
-    /// KEYS: per rule, rate, leases, budget. ARGV: skew ms, lease id, lease ttl ms, estimate, checks budget (1/0), UTC
-    /// offset s, rule count, then per rule: rpm, tpm, concurrency, budget (-1: none), period (day, month, total).
-    /// Returns: verdict, retry-after ms, requests limit/remaining/reset ms, tokens limit/remaining/reset ms (-1: none),
-    /// the window second, budget limit/left/ends s (-1: none), the refusing rule (1-based, 0: none), then per rule the
-    /// budget period reserved in.
+    /// KEYS: per rule, rate, leases, budget, reservations. ARGV: skew ms, lease id, lease ttl ms, estimate, checks budget
+    /// (1/0), UTC offset s, rule count, then per rule: rpm, tpm, concurrency, budget (-1: none), period (day, month,
+    /// total). Returns: verdict, retry-after ms, requests limit/remaining/reset ms, tokens limit/remaining/reset ms (-1:
+    /// none), the window second, budget limit/left/ends s/in flight (-1: none), the refusing rule (1-based, 0: none), then
+    /// per rule the budget period reserved in.
     /// </summary>
     public const string Admit = Prelude + """
         local lease, ttl, estimate = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -111,7 +125,8 @@ internal static class RedisLimitScripts
         for i = 1, n do
           local b = 7 + (i - 1) * 5
           local r = { rpm = tonumber(ARGV[b + 1]), tpm = tonumber(ARGV[b + 2]), conc = tonumber(ARGV[b + 3]),
-            budget = tonumber(ARGV[b + 4]), kind = ARGV[b + 5], rate = KEYS[3 * i - 2], leases = KEYS[3 * i - 1], bkey = KEYS[3 * i] }
+            budget = tonumber(ARGV[b + 4]), kind = ARGV[b + 5], rate = KEYS[4 * i - 3], leases = KEYS[4 * i - 2], bkey = KEYS[4 * i - 1],
+            hkey = KEYS[4 * i] }
           rules[i] = r
           if r.rpm >= 0 or r.tpm >= 0 then
             r.w = window(r.rate, false)
@@ -134,9 +149,13 @@ internal static class RedisLimitScripts
             r.period, r.ends = period(r.kind, offset)
             local held = redis.call('HMGET', r.bkey, 'p', 'u')
             r.used = (held[1] == r.period) and tonumber(held[2] or '0') or 0
-            if verdict == 0 and (r.used >= r.budget or r.used + estimate > r.budget) then
+            r.flight = in_flight(r.hkey, r.period, true)
+            local spent = r.used - r.flight
+            if (verdict == 0 or verdict == 6) and (spent >= r.budget or spent + estimate > r.budget) then
               verdict, refused_by = 5, i
               retry = (r.ends > 0) and (r.ends * 1000 - now) or 0
+            elseif verdict == 0 and (r.used >= r.budget or r.used + estimate > r.budget) then
+              verdict, retry, refused_by = 6, 1000, i
             end
           end
         end
@@ -166,6 +185,10 @@ internal static class RedisLimitScripts
             if r.budget >= 0 and checks_budget then
               redis.call('HSET', r.bkey, 'p', r.period, 'u', r.used + estimate)
               keep_budget(r.bkey, r.ends)
+              if estimate > 0 then
+                redis.call('ZADD', r.hkey, now + ttl, r.period .. '|' .. lease .. '|' .. ARGV[4])
+                redis.call('PEXPIRE', r.hkey, ttl + 1000)
+              end
               periods[i] = r.period
             end
           end
@@ -183,31 +206,34 @@ internal static class RedisLimitScripts
             if tok == nil or left < tok[2] then tok = { r.tpm, left, reset_in(r.w.t) } end
           end
           if r.budget >= 0 and checks_budget then
-            local left = r.budget - r.used - ((verdict == 0) and estimate or 0)
-            if bud == nil or left < bud[2] then bud = { r.budget, left, r.ends } end
+            local mine = (verdict == 0) and estimate or 0
+            local left = r.budget - r.used - mine
+            if bud == nil or left < bud[2] then bud = { r.budget, left, r.ends, r.flight + mine } end
           end
         end
         req = req or { -1, -1, -1 }
         tok = tok or { -1, -1, -1 }
-        bud = bud or { -1, -1, -1 }
-        local out = { verdict, retry, req[1], req[2], req[3], tok[1], tok[2], tok[3], sec, bud[1], bud[2], bud[3], refused_by }
+        bud = bud or { -1, -1, -1, -1 }
+        local out = { verdict, retry, req[1], req[2], req[3], tok[1], tok[2], tok[3], sec, bud[1], bud[2], bud[3], bud[4], refused_by }
         for i = 1, n do out[#out + 1] = periods[i] end
         return out
         """;
 
     /// <summary>
-    /// KEYS: per rule, rate, leases, budget. ARGV: skew ms, lease id, estimate, actual (-1: keep the reservation), the
-    /// window second of the reservation, rule count, then per rule: has tpm, has concurrency (1/0), the period reserved in.
+    /// KEYS: per rule, rate, leases, budget, reservations. ARGV: skew ms, lease id, estimate, actual (-1: keep the
+    /// reservation), the window second of the reservation, rule count, then per rule: has tpm, has concurrency (1/0), the
+    /// period reserved in. The reservation is no longer in flight, whatever it is charged.
     /// </summary>
     public const string Settle = Prelude + """
         local lease, estimate, actual, at, n = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
         for i = 1, n do
           local b = 6 + (i - 1) * 3
-          local rate, leases, bkey = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+          local rate, leases, bkey = KEYS[4 * i - 3], KEYS[4 * i - 2], KEYS[4 * i - 1]
+          local reserved_in = ARGV[b + 3]
           if ARGV[b + 2] == '1' then redis.call('ZREM', leases, lease) end
+          if reserved_in ~= '' then redis.call('ZREM', KEYS[4 * i], reserved_in .. '|' .. lease .. '|' .. ARGV[3]) end
           if actual >= 0 and actual ~= estimate then
             local delta = actual - estimate
-            local reserved_in = ARGV[b + 3]
             if reserved_in ~= '' and redis.call('HGET', bkey, 'p') == reserved_in then
               local used = redis.call('HINCRBY', bkey, 'u', delta)
               if used <= 0 then redis.call('DEL', bkey) end
@@ -226,7 +252,7 @@ internal static class RedisLimitScripts
         """;
 
     /// <summary>
-    /// KEYS: per rule, rate, leases, budget. ARGV: skew ms, tokens, UTC offset s, rule count, then per rule: has tpm
+    /// KEYS: per rule, rate, leases, budget, reservations. ARGV: skew ms, tokens, UTC offset s, rule count, then per rule: has tpm
     /// (1/0), budget (-1: none), period. Returns the tightest budget: limit, left, ends s (-1: none).
     /// </summary>
     public const string Charge = Prelude + """
@@ -234,7 +260,7 @@ internal static class RedisLimitScripts
         local bud = nil
         for i = 1, n do
           local b = 4 + (i - 1) * 3
-          local rate, bkey = KEYS[3 * i - 2], KEYS[3 * i]
+          local rate, bkey = KEYS[4 * i - 3], KEYS[4 * i - 1]
           if ARGV[b + 1] == '1' and tokens > 0 then
             redis.call('HINCRBY', rate, 't' .. sec, tokens)
             redis.call('PEXPIRE', rate, 62000)
@@ -254,33 +280,48 @@ internal static class RedisLimitScripts
         return bud or { -1, -1, -1 }
         """;
 
-    /// <summary>KEYS: the leases of each rule with a concurrency limit. ARGV: skew ms, lease id, lease ttl ms.</summary>
+    /// <summary>
+    /// KEYS: the leases of each rule with a concurrency limit, then the reservations of each budget reserved from. ARGV:
+    /// skew ms, lease id, lease ttl ms, the count of lease keys, then per reservations key the reservation's member. A
+    /// reservation whose lease already lapsed is not brought back: it stays spent, no longer in flight.
+    /// </summary>
     public const string Renew = Prelude + """
-        for i = 1, #KEYS do
-          redis.call('ZADD', KEYS[i], 'XX', now + tonumber(ARGV[3]), ARGV[2])
-          redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[3]) + 1000)
+        local ttl, n = tonumber(ARGV[3]), tonumber(ARGV[4])
+        for i = 1, n do
+          redis.call('ZADD', KEYS[i], 'XX', now + ttl, ARGV[2])
+          redis.call('PEXPIRE', KEYS[i], ttl + 1000)
+        end
+        for i = n + 1, #KEYS do
+          local member = ARGV[4 + i - n]
+          local expires = redis.call('ZSCORE', KEYS[i], member)
+          if expires and tonumber(expires) > now then
+            redis.call('ZADD', KEYS[i], 'XX', now + ttl, member)
+            redis.call('PEXPIRE', KEYS[i], ttl + 1000)
+          end
         end
         return 1
         """;
 
     /// <summary>
-    /// Read-only. KEYS: per rule, rate, leases, budget. ARGV: skew ms, UTC offset s, rule count, then per rule the
-    /// period. Returns per rule: requests and tokens in the window, open leases, budget used, period ends s.
+    /// Read-only. KEYS: per rule, rate, leases, budget, reservations. ARGV: skew ms, UTC offset s, rule count, then per
+    /// rule the period. Returns per rule: requests and tokens in the window, open leases, budget used, period ends s, and
+    /// what reservations in flight hold of the use.
     /// </summary>
     public const string Show = Prelude + """
         local offset, n = tonumber(ARGV[2]), tonumber(ARGV[3])
         local out = {}
         for i = 1, n do
-          local w = window(KEYS[3 * i - 2], true)
+          local w = window(KEYS[4 * i - 3], true)
           local id, ends = period(ARGV[3 + i], offset)
-          local held = redis.call('HMGET', KEYS[3 * i], 'p', 'u')
+          local held = redis.call('HMGET', KEYS[4 * i - 1], 'p', 'u')
           local used = (held[1] == id) and tonumber(held[2] or '0') or 0
-          local open = redis.call('ZCOUNT', KEYS[3 * i - 1], '(' .. now, '+inf')
+          local open = redis.call('ZCOUNT', KEYS[4 * i - 2], '(' .. now, '+inf')
           out[#out + 1] = w.rsum
           out[#out + 1] = w.tsum
           out[#out + 1] = open
           out[#out + 1] = used
           out[#out + 1] = ends
+          out[#out + 1] = in_flight(KEYS[4 * i], id, false)
         end
         return out
         """;

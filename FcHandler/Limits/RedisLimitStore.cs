@@ -49,11 +49,11 @@ internal sealed class RedisLimitStore(RedisConnection connection, int utcOffsetS
             (long)values[1],
             Window(values, 2),
             Window(values, 5),
-            Budget(values, 9),
+            Budget(values, 9) is { } budget ? budget with { InFlight = (long)values[12] } : null,
             (long)values[8],
-            verdict == Verdict.Admitted ? [.. values.Skip(13).Select(value => (string?)value ?? "")] : [])
+            verdict == Verdict.Admitted ? [.. values.Skip(14).Select(value => (string?)value ?? "")] : [])
         {
-            RefusedBy = (long)values[12] is var by and > 0 ? rules[(int)by - 1] : null,
+            RefusedBy = (long)values[13] is var by and > 0 ? rules[(int)by - 1] : null,
         };
     }
 
@@ -95,11 +95,17 @@ internal sealed class RedisLimitStore(RedisConnection connection, int utcOffsetS
 
     public async Task RenewAsync(Lease lease, CancellationToken cancellationToken)
     {
-        RedisKey[] keys = [.. lease.Rules.Where(rule => rule.Concurrency is not null).Select(rule => Key(lease.Subject, rule, "leases"))];
-        if (keys.Length > 0)
+        var leases = lease.Rules.Where(rule => rule.Concurrency is not null).Select(rule => Key(lease.Subject, rule, "leases")).ToList();
+        var reservations = lease.Rules.Index().Where(rule => lease.ReservedIn(rule.Index) is not null).ToList();
+        if (leases.Count + reservations.Count > 0)
         {
-            await EvaluateAsync(RedisLimitScripts.Renew, keys, [ClockSkewMs, lease.Request.LeaseId, (long)LimitStores.LeaseTtl.TotalMilliseconds])
-                .ConfigureAwait(false);
+            RedisKey[] keys = [.. leases, .. reservations.Select(rule => Key(lease.Subject, rule.Item, "held"))];
+            RedisValue[] args =
+            [
+                ClockSkewMs, lease.Request.LeaseId, (long)LimitStores.LeaseTtl.TotalMilliseconds, leases.Count,
+                .. reservations.Select(rule => (RedisValue)ReservationMember(lease.ReservedIn(rule.Index)!, lease)),
+            ];
+            await EvaluateAsync(RedisLimitScripts.Renew, keys, args).ConfigureAwait(false);
         }
     }
 
@@ -109,11 +115,14 @@ internal sealed class RedisLimitStore(RedisConnection connection, int utcOffsetS
         var values = (RedisResult[])(await EvaluateAsync(RedisLimitScripts.Show, Keys(subject, [.. rules]), args).ConfigureAwait(false))!;
         return [.. rules.Select((rule, i) => new RuleReport(
             rule,
-            (long)values[i * 5],
-            (long)values[(i * 5) + 1],
-            (long)values[(i * 5) + 2],
-            (long)values[(i * 5) + 3],
-            LimitStores.EndTime((long)values[(i * 5) + 4])))];
+            (long)values[i * 6],
+            (long)values[(i * 6) + 1],
+            (long)values[(i * 6) + 2],
+            (long)values[(i * 6) + 3],
+            LimitStores.EndTime((long)values[(i * 6) + 4]))
+        {
+            BudgetInFlight = (long)values[(i * 6) + 5],
+        })];
     }
 
     public async Task<Revocations> ReadRevocationsAsync(long knownVersion, CancellationToken cancellationToken)
@@ -133,21 +142,26 @@ internal sealed class RedisLimitStore(RedisConnection connection, int utcOffsetS
     }
 
     /// <summary>
-    /// The keys of each rule: rate window, leases, budget. All carry the subject as their hash tag, so a cluster keeps
-    /// them on one shard and a script may use them together.
+    /// The keys of each rule: rate window, leases, budget, the budget's reservations in flight. All carry the subject as
+    /// their hash tag, so a cluster keeps them on one shard and a script may use them together.
     /// </summary>
     internal static RedisKey[] Keys(string subject, LimitRule[] rules)
     {
-        var keys = new RedisKey[rules.Length * 3];
+        var keys = new RedisKey[rules.Length * 4];
         for (var i = 0; i < rules.Length; i++)
         {
-            keys[i * 3] = Key(subject, rules[i], "rate");
-            keys[(i * 3) + 1] = Key(subject, rules[i], "leases");
-            keys[(i * 3) + 2] = Key(subject, rules[i], "budget");
+            keys[i * 4] = Key(subject, rules[i], "rate");
+            keys[(i * 4) + 1] = Key(subject, rules[i], "leases");
+            keys[(i * 4) + 2] = Key(subject, rules[i], "budget");
+            keys[(i * 4) + 3] = Key(subject, rules[i], "held");
         }
 
         return keys;
     }
+
+    // A reservation in flight as the Admit script names it: its period, lease id and amount.
+    private static string ReservationMember(string period, Lease lease)
+        => string.Create(CultureInfo.InvariantCulture, $"{period}|{lease.Request.LeaseId}|{lease.Estimate}");
 
     private static RedisKey Key(string subject, LimitRule rule, string part) => $"{KeyPrefix}{{{subject}}}:{rule.Scope}:{part}";
 

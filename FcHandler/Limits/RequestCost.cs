@@ -42,7 +42,17 @@ internal static class RequestCost
     /// image or per character (DALL·E, tts-1), which the budget then counts at the bound rather than as free.
     /// </param>
     /// <param name="Refusal">Why the request cannot be bounded, when it cannot: answered instead of forwarded.</param>
-    public readonly record struct Bound(long Estimate, string? CapAdded, bool RunsInBackground, bool ReportsUsage, ProxyError? Refusal = null);
+    public readonly record struct Bound(long Estimate, string? CapAdded, bool RunsInBackground, bool ReportsUsage, ProxyError? Refusal = null)
+    {
+        /// <summary>The input bound (the body's size before anything was added to it).</summary>
+        public long Input { get; init; }
+
+        /// <summary>The output cap of one answer (the client's, or the one the proxy added).</summary>
+        public long Cap { get; init; }
+
+        /// <summary>The answers asked for (<c>n</c>, <c>best_of</c>), each up to <see cref="Cap"/>.</summary>
+        public long Answers { get; init; } = 1;
+    }
 
     private enum Kind
     {
@@ -114,7 +124,12 @@ internal static class RequestCost
 
         var output = Saturating(cap.Value, answers);
         return new Bound(
-            Math.Min(LimitSet.MaxCount, input + output), added, kind == Kind.Responses && scan?.Background == true, kind != Kind.Other);
+            Math.Min(LimitSet.MaxCount, input + output), added, kind == Kind.Responses && scan?.Background == true, kind != Kind.Other)
+        {
+            Input = input,
+            Cap = cap.Value,
+            Answers = answers,
+        };
     }
 
     private static Bound Refused(ProxyError refusal) => new(0, null, false, false, refusal);

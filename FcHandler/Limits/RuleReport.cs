@@ -7,4 +7,8 @@ internal sealed record RuleReport(
     long TokensLastMinute,
     long Open,
     long BudgetUsed,
-    DateTimeOffset? BudgetResetsAt);
+    DateTimeOffset? BudgetResetsAt)
+{
+    /// <summary>Of <see cref="BudgetUsed"/>, what reservations in flight hold (leases that lapsed no longer count).</summary>
+    public long BudgetInFlight { get; init; }
+}

@@ -17,6 +17,15 @@ internal enum Verdict
     /// <summary>The subject has <c>concurrency</c> requests open.</summary>
     ConcurrencyExceeded = 4,
 
-    /// <summary>The budget's use and this request's reservation would pass the budget.</summary>
+    /// <summary>
+    /// The budget is spent: even if every reservation in flight came back, this request's reservation would pass it.
+    /// Final until the period ends.
+    /// </summary>
     BudgetExhausted = 5,
+
+    /// <summary>
+    /// The budget has room for the request, but reservations in flight hold it: the request may fit once they settle and
+    /// return what they did not spend. Retry shortly.
+    /// </summary>
+    BudgetHeld = 6,
 }

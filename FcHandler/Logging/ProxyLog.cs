@@ -188,4 +188,10 @@ internal static partial class ProxyLog
         "Realtime session closed: subject={Subject} is out of budget ({Used} of {Budget} tokens) after its response ended request_id={RequestId}",
         EventName = "RealtimeBudgetClosed")]
     public static partial void RealtimeBudgetClosed(ILogger logger, string subject, long used, long budget, string requestId);
+
+    // Says why an answer of a request that set no cap stopped short (finish_reason length): its budget was near its end.
+    [LoggerMessage(130, LogLevel.Information,
+        "Limits: subject={Subject} has {Left} tokens of its budget left; the output cap the proxy adds is fitted to {Cap} (LIMITS_FIT_CAP) request_id={RequestId}",
+        EventName = "LimitsCapFitted")]
+    public static partial void LimitsCapFitted(ILogger logger, string subject, long left, long cap, string requestId);
 }
