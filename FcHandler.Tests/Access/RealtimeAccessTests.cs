@@ -155,6 +155,65 @@ public sealed class RealtimeAccessTests : ProxyTest
         Assert.Equal(allowed ? body : null, Upstream.Requests.SingleOrDefault()?.BodyText);
     }
 
+    [Theory]
+    [InlineData("/v1/realtime/client_secrets?model=gpt-realtime", """{"expires_after":{"anchor":"created_at","seconds":600}}""")]
+    [InlineData("/v1/realtime/client_secrets?model=gpt-realtime", """{"session":{"type":"realtime","model":"gpt-4o-realtime-preview"}}""")]
+    [InlineData("/v1/realtime/client_secrets?model=gpt-realtime", "")]
+    public async Task ClientSecrets_AllowedModelInTheQueryOnly_Is403(string path, string body)
+    {
+        using var response = await Proxy.Client.SendAsync(Post(path, body, Signed(models: ["gpt-realtime*"], routes: ["realtime"])));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("model_not_allowed", await ErrorCodeOf(response));
+        Assert.Empty(Upstream.Requests);
+    }
+
+    // POST /v1/realtime/calls is multipart: "sdp", and "session", the same session as a client secret's
+    // (https://developers.openai.com/api/reference/ruby/resources/realtime/subresources/calls/methods/create).
+    [Theory]
+    [InlineData("""{"type":"realtime","model":"gpt-realtime"}""", true)]
+    [InlineData("""{"type":"realtime","model":"gpt-4o-realtime-preview"}""", false)]
+    [InlineData("""{"type":"realtime","instructions":"no model"}""", false)]
+    [InlineData(null, false)]
+    public async Task WebRtcCall_ModelScopedToken_SessionMustNameAnAllowedModel(string? session, bool allowed)
+    {
+        Upstream.Handler = (context, _) =>
+        {
+            context.Response.StatusCode = 201;
+            context.Response.ContentType = "application/sdp";
+            return context.Response.WriteAsync("v=0\r\no=answer\r\n");
+        };
+        using var form = new MultipartFormDataContent { { new StringContent("v=0\r\no=offer\r\n"), "sdp" } };
+        if (session is not null)
+        {
+            form.Add(new StringContent(session, Encoding.UTF8, "application/json"), "session");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/realtime/calls?model=gpt-realtime") { Content = form };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Signed(models: ["gpt-realtime"], routes: ["realtime"]));
+
+        using var response = await Proxy.Client.SendAsync(request);
+
+        Assert.Equal(allowed ? HttpStatusCode.Created : HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(allowed ? 1 : 0, Upstream.Requests.Count);
+    }
+
+    [Fact]
+    public async Task WebRtcCall_ModelScopedTokenWithAPlainSdpBody_Is403()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/realtime/calls?model=gpt-realtime")
+        {
+            Content = new StringContent("v=0\r\no=offer\r\n", Encoding.UTF8, "application/sdp"),
+        };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Signed(models: ["gpt-realtime"], routes: ["realtime"]));
+
+        using var response = await Proxy.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("model_not_allowed", await ErrorCodeOf(response));
+        Assert.Empty(Upstream.Requests);
+    }
+
     [Fact]
     public async Task WebRtcCall_PlainHttpPost_IsForwardedWithTheServerKey()
     {
@@ -169,7 +228,8 @@ public sealed class RealtimeAccessTests : ProxyTest
         {
             Content = new StringContent("v=0\r\no=offer\r\n", Encoding.UTF8, "application/sdp"),
         };
-        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Signed(models: ["gpt-realtime"], routes: ["realtime"]));
+        // No model scope: a plain SDP body names no model a scope could check (see the test above).
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Signed(routes: ["realtime"]));
 
         using var response = await Proxy.Client.SendAsync(request);
 

@@ -32,7 +32,7 @@ public sealed class FcContextTests
         headers["x-fc-access-key-secret"] = "hdr-key-secret";
         headers["x-fc-security-token"] = "hdr-token";
 
-        var fc = new FcContextFactory(Environment).Create(http);
+        var fc = new FcContextFactory(Environment, new FcOptions()).Create(http);
 
         Assert.True(fc.FromFc);
         Assert.Equal("req-42", fc.RequestId);
@@ -50,7 +50,7 @@ public sealed class FcContextTests
     {
         var http = new DefaultHttpContext { TraceIdentifier = "generated-1" };
 
-        var fc = new FcContextFactory(Environment).Create(http);
+        var fc = new FcContextFactory(Environment, new FcOptions()).Create(http);
 
         Assert.False(fc.FromFc);
         Assert.Equal("generated-1", fc.RequestId);
@@ -61,6 +61,49 @@ public sealed class FcContextTests
         Assert.Equal("3", fc.ServiceMeta.VersionId);
         // custom.debian11 sends no x-fc-security-token: the role's credentials come from the environment.
         Assert.Equal("env-token", fc.Credentials.SecurityToken);
+    }
+
+    [Theory]
+    [InlineData("/pre-stop")]
+    [InlineData("/initialize")]
+    [InlineData("/invoke")]
+    [InlineData("/pre-freeze")]
+    public void Create_OutsideFcWithoutEmulation_ControlPathIsAnOrdinaryRequest(string controlPath)
+    {
+        var http = new DefaultHttpContext();
+        http.Request.Headers["x-fc-control-path"] = controlPath;
+        var outsideFc = Environment with { FunctionName = "" };
+
+        Assert.Equal(FcControlPath.HttpInvoke, new FcContextFactory(outsideFc, new FcOptions()).Create(http).ControlPath);
+        Assert.Equal(FcContextFactory.ParseControlPath(controlPath), new FcContextFactory(outsideFc, new FcOptions { FcEmulation = true }).Create(http).ControlPath);
+        Assert.Equal(FcContextFactory.ParseControlPath(controlPath), new FcContextFactory(Environment, new FcOptions()).Create(http).ControlPath);
+    }
+
+    [Theory]
+    [InlineData("{\"event\":\"access\",\"subject\":\"victim\"}")]
+    [InlineData("req-1\nFC Invoke End RequestId: req-1")]
+    [InlineData("req 1")]
+    [InlineData("req-1\u2028")]
+    public void Create_RequestIdNotFcShaped_IsReplacedByTheProxysOwn(string requestId)
+    {
+        var http = new DefaultHttpContext { TraceIdentifier = "generated-2" };
+        http.Request.Headers["x-fc-request-id"] = requestId;
+
+        var fc = new FcContextFactory(Environment, new FcOptions()).Create(http);
+
+        Assert.False(fc.FromFc);
+        Assert.Equal("generated-2", fc.RequestId);
+    }
+
+    [Theory]
+    [InlineData("1-6700aa00-1a2b3c4d5e6f7a8b9c0d1e2f")]
+    [InlineData("f2a6b4c8-0d1e-4f2a-9b3c-5d6e7f8a9b0c")]
+    public void Create_FcShapedRequestId_IsTaken(string requestId)
+    {
+        var http = new DefaultHttpContext();
+        http.Request.Headers["x-fc-request-id"] = requestId;
+
+        Assert.Equal(requestId, new FcContextFactory(Environment, new FcOptions()).Create(http).RequestId);
     }
 
     [Theory]

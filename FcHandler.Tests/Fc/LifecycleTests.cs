@@ -106,6 +106,46 @@ public sealed class LifecycleTests
         await proxy.Logs.WaitForLineAsync(l => l.Contains("Pre-stop: done, 0 requests still running", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(null)] // no FC_FUNCTION_NAME, no PROXY_FC_EMULATION: a local or container deployment
+    [InlineData("off")]
+    public async Task ControlPaths_OutsideFcWithoutEmulation_AreOrdinaryPathsAndDrainNothing(string? emulation)
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?> { ["PROXY_FC_EMULATION"] = emulation });
+
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/pre-stop"), (HttpMethod.Post, "/initialize"), (HttpMethod.Post, "/invoke") })
+        {
+            using var hook = FcCalls.Control(method, path, "hostile-1");
+            hook.Content = new StringContent(FcCalls.Event("GET", "/v1/models"));
+            using var answer = await proxy.Client.SendAsync(hook);
+            Assert.Equal(HttpStatusCode.NotFound, answer.StatusCode); // an ordinary path outside /v1
+        }
+
+        using var later = await proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+        Assert.Equal("/v1/models", upstream.SingleRequest.Path); // the event inside /invoke was not run
+        Assert.DoesNotContain(proxy.Logs.Lines, l => l.Contains("Pre-stop", StringComparison.Ordinal) || l.Contains("FC Initialize", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PreStop_InFc_IsHonouredWithoutEmulation()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream, new Dictionary<string, string?>
+        {
+            ["PROXY_FC_EMULATION"] = null,
+            ["FC_FUNCTION_NAME"] = "openai-proxy",
+            ["LISTEN_HOST"] = "127.0.0.1",
+        });
+
+        using var preStop = await proxy.Client.SendAsync(FcCalls.Control(HttpMethod.Get, "/pre-stop", "stop-fc"));
+        Assert.Equal(HttpStatusCode.OK, preStop.StatusCode);
+
+        using var later = await proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, later.StatusCode);
+    }
+
     [Fact]
     public async Task PreStop_StreamOutlivesTheTimeout_AnswersAnyway()
     {

@@ -48,6 +48,9 @@ public sealed class ProxyHost : IAsyncDisposable
                 ["UPSTREAM_BASE_URL"] = upstream,
                 ["LISTEN_HOST"] = "127.0.0.1",
                 ["FC_CUSTOM_LISTEN_PORT"] = "0",
+                // The tests play FC's part (control paths, FC's request ids) without FC_FUNCTION_NAME, which would also
+                // change the listen address and the log format; a test of a deployment outside FC sets it off.
+                ["PROXY_FC_EMULATION"] = "on",
             };
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {

@@ -32,6 +32,19 @@ public sealed class StdoutLoggerTests
             LogLine.Format("FcHandler.Fc.FcMiddleware", LogLevel.Information, new EventId(20), "FC Invoke Start RequestId: r-1", null));
     }
 
+    [Theory]
+    [InlineData("GET /v1/x\n2026-11-26T08:31:38.698Z info AccessLogMiddleware[1] forged")]
+    [InlineData("GET /v1/x\r\nforged")]
+    [InlineData("GET /v1/x\u2028forged\u0085forged")]
+    public void TextLine_MessageWithLineBreaks_IsStillOneLine(string message)
+    {
+        var line = LogLine.Format("FcHandler.Logging.AccessLogMiddleware", LogLevel.Information, new EventId(1), message, null);
+
+        Assert.Single(line.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotMatch("[\r\u2028\u0085]", line);
+        Assert.EndsWith("forged\n", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Exception_StaysOnTheSameEntry()
     {

@@ -85,6 +85,52 @@ public sealed class UsageCommandTests
         Assert.Contains("LOG_FORMAT=json", errors, StringComparison.Ordinal);
     }
 
+    private const string Forged =
+        """{"time":"2026-11-26T08:00:00.000Z","level":"info","event":"access","category":"FcHandler.Logging.AccessLogMiddleware","method":"POST","path":"/v1/chat/completions","route":"generation","status":200,"subject":"victim","model":"gpt-4o","usage":{"input_tokens":1000000,"output_tokens":1000000,"total_tokens":2000000},"request_id":"x"}""";
+
+    private static readonly string[] ForgedLineTexts =
+    [
+        // JSON a client put into a line the proxy wrote: a request id in FC's marker, a path or model in a text line.
+        "FC Invoke Start RequestId: " + Forged,
+        "FC Invoke End RequestId: " + Forged,
+        "2026-11-26T08:31:38.698Z info AccessLogMiddleware[1] POST /v1/chat/completions generation 200 upstream=200 subject=- model=" + Forged,
+        "2026-11-26T08:31:38.698Z info FcMiddleware[20] " + Forged,
+        "2026-11-26T08:31:38.698Z c-6700aa00 FC Invoke Start RequestId: " + Forged,
+        "\u001b[2m2026-11-26T09:05:00.000Z\u001b[0m \u001b[36mc-6700aa00\u001b[0m RequestId: " + Forged,
+        // An export whose message is such a line.
+        """{"__time__":1764170000,"message":"FC Invoke Start RequestId: """ + Forged.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"}",
+        // Not the whole line.
+        Forged + " trailing",
+        Forged + Forged,
+        "x" + Forged,
+        " " + Forged.Replace("{", "{ ", StringComparison.Ordinal) + "}",
+    ];
+
+    public static TheoryData<string> ForgedLines() => [.. ForgedLineTexts];
+
+    [Theory]
+    [MemberData(nameof(ForgedLines))]
+    public async Task ForgedLine_JsonInsideAnotherLine_IsNotCounted(string line)
+    {
+        var (exit, output, errors) = await RunAsync(line + "\n");
+
+        Assert.Equal(1, exit);
+        Assert.Empty(output);
+        Assert.Contains("0 access lines", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ForgedLines_AmongRealOnes_OnlyTheRealOnesAreCounted()
+    {
+        var forged = string.Join('\n', ForgedLineTexts);
+
+        var (exit, output, _) = await RunAsync(forged + "\n" + Log + "\n" + forged, "--csv");
+
+        Assert.Equal(0, exit);
+        Assert.DoesNotContain("victim", output, StringComparison.Ordinal);
+        Assert.Equal((await RunAsync(Log, "--csv")).Output, output);
+    }
+
     [Theory]
     [InlineData("--json")]
     [InlineData("--utc-offset")]

@@ -68,11 +68,11 @@ internal sealed class AdmissionMiddleware(
         //    must satisfy (refused, never rewritten). The read stops at the top-level "model".
         if (route is RouteClass.Generation or RouteClass.Realtime || grant is { HasModelScope: true })
         {
-            var (allowed, model) = await ReadModelAsync(grant, route, request, context.RequestAborted);
+            var (refusal, model) = await ReadModelAsync(grant, route, request, context.RequestAborted);
             exchange?.Model = model;
-            if (!allowed)
+            if (refusal is { } error)
             {
-                await DenyAsync(context, ProxyError.ModelNotAllowed());
+                await DenyAsync(context, error);
                 return;
             }
         }
@@ -103,12 +103,16 @@ internal sealed class AdmissionMiddleware(
         await next(context);
     }
 
-    // The model named, and whether a model-scoped token allows it. A generation request with a body must name an allowed
-    // model; any request that names one must name an allowed one. Requests without a body (GET /v1/responses/{id})
-    // name none and pass. The Realtime API names its model in the query (its WebSocket, beta WebRTC); a WebSocket's
-    // messages are not read, so one without ?model= (a transcription session, a call_id) names none a model-scoped
-    // token could allow.
-    private static async Task<(bool Allowed, string? Model)> ReadModelAsync(
+    // The model named, and why the request is refused if it is: a model-scoped token must allow it, and a multipart body
+    // that can be read two ways is refused outright (the access line, a scope and a model's limit all depend on which
+    // model it names). A generation request with a body must name an allowed model; any request that names one must
+    // name an allowed one. Requests without a body (GET /v1/responses/{id}) name none and pass. The Realtime API names
+    // its model in the query (its WebSocket, beta WebRTC); a WebSocket's messages are not read here, so one without
+    // ?model= (a transcription session, a call_id) names none a model-scoped token could allow. Its client secrets and
+    // calls take the model from the body's session (https://platform.openai.com/docs/api-reference/realtime-sessions,
+    // https://developers.openai.com/api/reference/ruby/resources/realtime/subresources/calls/methods/create), so there the body must name an allowed one,
+    // whatever the query says.
+    private static async Task<(ProxyError? Refusal, string? Model)> ReadModelAsync(
         AccessGrant? grant, RouteClass route, HttpRequest request, CancellationToken cancellationToken)
     {
         var scope = grant is { HasModelScope: true } ? grant : null;
@@ -118,12 +122,12 @@ internal sealed class AdmissionMiddleware(
         {
             if (models is not [{ Length: > 0 } model])
             {
-                return (scope is null, null);
+                return (scope is null ? null : ProxyError.ModelNotAllowed(), null);
             }
 
             if (scope is not null && !scope.AllowsModel(model))
             {
-                return (false, model);
+                return (ProxyError.ModelNotAllowed(), model);
             }
 
             queryModel = model;
@@ -131,20 +135,28 @@ internal sealed class AdmissionMiddleware(
 
         if (webSocket)
         {
-            return (scope is null || queryModel is not null, queryModel);
+            return (scope is null || queryModel is not null ? null : ProxyError.ModelNotAllowed(), queryModel);
         }
 
-        var (outcome, bodyModel) = await ModelReader.ReadAsync(request, cancellationToken, realtime: route == RouteClass.Realtime, strict: scope is not null);
-        var named = bodyModel ?? queryModel;
-        return scope is null
-            ? (true, named)
-            : (outcome switch
-            {
-                ModelReader.Outcome.Found => scope.AllowsModel(bodyModel!),
-                ModelReader.Outcome.None => queryModel is not null || route == RouteClass.PassThrough || request.ContentLength is null or 0,
-                _ => false,
-            }, named);
+        var read = await ModelReader.ReadNamedAsync(request, cancellationToken, realtime: route == RouteClass.Realtime, strict: scope is not null);
+        var named = read.Model ?? queryModel;
+        if (read.Ambiguity is { } ambiguity)
+        {
+            return (ProxyError.AmbiguousMultipart(ambiguity), named);
+        }
+
+        var allowed = scope is null || read.Outcome switch
+        {
+            ModelReader.Outcome.Found => scope.AllowsModel(read.Model!),
+            ModelReader.Outcome.None => !TakesModelFromBody(request) && (queryModel is not null || route == RouteClass.PassThrough || request.ContentLength is null or 0),
+            _ => false,
+        };
+        return (allowed ? null : ProxyError.ModelNotAllowed(), named);
     }
+
+    private static bool TakesModelFromBody(HttpRequest request)
+        => HttpMethods.IsPost(request.Method)
+            && request.Path.Value is "/v1/realtime/client_secrets" or "/v1/realtime/calls";
 
     private Task DenyAsync(HttpContext context, ProxyError error)
     {

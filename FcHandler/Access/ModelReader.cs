@@ -18,6 +18,7 @@ internal static class ModelReader
 {
     private const string EnginesPrefix = "/v1/engines/";
     private const int MaxFormFieldBytes = 256;
+    private const int MaxSessionFieldBytes = 64 * 1024;
 
     /// <summary>What the request names: a model, none (<see cref="Outcome.None"/>), or something unreadable.</summary>
     public enum Outcome
@@ -38,17 +39,28 @@ internal static class ModelReader
     public static async Task<(Outcome Outcome, string? Model)> ReadAsync(
         HttpRequest request, CancellationToken cancellationToken, bool realtime = false, bool strict = false)
     {
+        var read = await ReadNamedAsync(request, cancellationToken, realtime, strict);
+        return (read.Outcome, read.Model);
+    }
+
+    /// <summary>
+    /// As <see cref="ReadAsync"/>, and when a multipart body can be read two ways (see <see cref="MultipartAmbiguity"/>),
+    /// what is ambiguous, with <see cref="Outcome.Unreadable"/>.
+    /// </summary>
+    public static async Task<ModelRead> ReadNamedAsync(
+        HttpRequest request, CancellationToken cancellationToken, bool realtime = false, bool strict = false)
+    {
         var path = request.Path.Value ?? "";
         if (path.StartsWith(EnginesPrefix, StringComparison.Ordinal))
         {
             // The engine is the model; a body naming another one would be ambiguous.
             var engine = path[EnginesPrefix.Length..].Split('/')[0];
-            return (Outcome.Found, engine);
+            return new(Outcome.Found, engine);
         }
 
         if (request.ContentLength is null or 0 || !request.Body.CanSeek)
         {
-            return (Outcome.None, null);
+            return new(Outcome.None, null);
         }
 
         try
@@ -56,11 +68,13 @@ internal static class ModelReader
             var contentType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed : null;
             if (contentType?.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
             {
-                return await ReadFormFieldAsync(request.Body, HeaderUtilities.RemoveQuotes(contentType.Boundary).Value, strict, cancellationToken);
+                return MultipartAmbiguity.OfContentType(contentType) is { } ambiguity
+                    ? new(Outcome.Unreadable, null, ambiguity)
+                    : await ReadFormFieldAsync(request.Body, HeaderUtilities.RemoveQuotes(contentType.Boundary).Value, realtime, strict, cancellationToken);
             }
 
             // Only JSON names a model in the body; other bodies (file parts, binary uploads) name none.
-            return IsJson(contentType) ? await ReadJsonPropertyAsync(request.Body, realtime, strict, cancellationToken) : (Outcome.None, null);
+            return IsJson(contentType) ? await ReadJsonPropertyAsync(request.Body, realtime, strict, cancellationToken) : new(Outcome.None, null);
         }
         finally
         {
@@ -71,11 +85,14 @@ internal static class ModelReader
     private static bool IsJson(MediaTypeHeaderValue? contentType)
         => contentType is null || MediaTypes.IsJson(contentType.MediaType.AsSpan());
 
-    private static async Task<(Outcome, string?)> ReadFormFieldAsync(Stream body, string? boundary, bool strict, CancellationToken cancellationToken)
+    // The form field "model" (transcriptions, image edits); for Realtime calls also the "session" field, the JSON session
+    // whose top-level "model" OpenAI takes (https://developers.openai.com/api/reference/ruby/resources/realtime/subresources/calls/methods/create).
+    private static async Task<ModelRead> ReadFormFieldAsync(
+        Stream body, string? boundary, bool realtime, bool strict, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(boundary))
         {
-            return (Outcome.Unreadable, null);
+            return new(Outcome.Unreadable, null);
         }
 
         try
@@ -84,40 +101,77 @@ internal static class ModelReader
             var reader = new MultipartReader(boundary, body) { BodyLengthLimit = null };
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
             {
-                if (section.GetContentDispositionHeader() is { } disposition
-                    && disposition.IsFormDisposition()
-                    && HeaderUtilities.RemoveQuotes(disposition.Name).Equals("model", StringComparison.Ordinal))
+                if (MultipartAmbiguity.OfPart(section) is { } ambiguity)
                 {
-                    var buffer = new byte[MaxFormFieldBytes + 1];
-                    var length = await section.Body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
-                    var model = length > MaxFormFieldBytes ? null : Encoding.UTF8.GetString(buffer, 0, length).Trim();
-                    if (model is null || (found is not null && found != model))
-                    {
-                        return (Outcome.Unreadable, null);
-                    }
-
-                    if (!strict)
-                    {
-                        return (Outcome.Found, model);
-                    }
-
-                    found = model;
+                    return new(Outcome.Unreadable, null, ambiguity);
                 }
+
+                var name = section.GetContentDispositionHeader() is { } disposition && disposition.IsFormDisposition()
+                    ? HeaderUtilities.RemoveQuotes(disposition.Name).Value
+                    : null;
+                var model = name switch
+                {
+                    "model" => await ReadFieldAsync(section.Body, MaxFormFieldBytes, cancellationToken) is { } text ? text.Trim() : null,
+                    "session" when realtime => await ReadSessionModelAsync(section.Body, cancellationToken),
+                    _ => "",
+                };
+                if (model is "")
+                {
+                    continue; // another field, or a session that names no model
+                }
+
+                if (model is null || (found is not null && found != model))
+                {
+                    return new(Outcome.Unreadable, null);
+                }
+
+                if (!strict && !realtime)
+                {
+                    return new(Outcome.Found, model);
+                }
+
+                found = model;
             }
 
-            return found is null ? (Outcome.None, null) : (Outcome.Found, found);
+            return found is null ? new(Outcome.None, null) : new(Outcome.Found, found);
         }
         catch (InvalidDataException)
         {
-            return (Outcome.Unreadable, null);
+            return new(Outcome.Unreadable, null);
         }
     }
 
-    private static async Task<(Outcome, string?)> ReadJsonPropertyAsync(Stream body, bool realtime, bool strict, CancellationToken cancellationToken)
+    /// <summary>The field's text, or null when it is longer than <paramref name="limit"/> bytes.</summary>
+    private static async Task<string?> ReadFieldAsync(Stream field, int limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[limit + 1];
+        var length = await field.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+        return length > limit ? null : Encoding.UTF8.GetString(buffer, 0, length);
+    }
+
+    // A session's model: "" when it names none, null when it cannot be read (too long, not a JSON object, two models).
+    private static async Task<string?> ReadSessionModelAsync(Stream field, CancellationToken cancellationToken)
+    {
+        if (await ReadFieldAsync(field, MaxSessionFieldBytes, cancellationToken) is not { } session)
+        {
+            return null;
+        }
+
+        var scan = new JsonTopLevelScan(wholeObject: true);
+        scan.Advance(Encoding.UTF8.GetBytes(session), final: true);
+        return scan.Outcome switch
+        {
+            Outcome.Found => scan.Model,
+            Outcome.None => "",
+            _ => null,
+        };
+    }
+
+    private static async Task<ModelRead> ReadJsonPropertyAsync(Stream body, bool realtime, bool strict, CancellationToken cancellationToken)
     {
         var scan = new JsonTopLevelScan(wholeObject: strict, realtime);
         await ScanAsync(body, scan, cancellationToken);
-        return (scan.Outcome ?? Outcome.Unreadable, scan.Model);
+        return new(scan.Outcome ?? Outcome.Unreadable, scan.Model);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -35,7 +36,7 @@ internal static class SignedToken
 
         var signed = token.AsSpan(0, dot);
         Span<byte> presented = stackalloc byte[SignatureBytes];
-        if (!Base64Url.TryDecodeFromChars(token.AsSpan(dot + 1), presented, out var length) || length != SignatureBytes)
+        if (!TryDecode(token.AsSpan(dot + 1), presented, out var length) || length != SignatureBytes)
         {
             return null;
         }
@@ -46,17 +47,8 @@ internal static class SignedToken
             return null;
         }
 
-        try
-        {
-            var json = Base64Url.DecodeFromChars(signed[Prefix.Length..]);
-            var payload = JsonSerializer.Deserialize(json, ProxyJsonContext.Default.TokenPayload);
-            return payload is not null && TokenScopes.IsValidSubject(payload.Sub) && TokenScopes.IsValidId(payload.Jti) ? payload : null;
-        }
-        catch (Exception exception) when (exception is FormatException or JsonException)
-        {
-            // Signed but unreadable: only a buggy issuer makes these; refuse like any invalid token.
-            return null;
-        }
+        // Signed but unreadable: only a buggy issuer makes these; refuse like any invalid token.
+        return ReadClaims(signed[Prefix.Length..]);
     }
 
     /// <summary>
@@ -71,15 +63,51 @@ internal static class SignedToken
             return null;
         }
 
-        try
-        {
-            var payload = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token.AsSpan(Prefix.Length, dot - Prefix.Length)), ProxyJsonContext.Default.TokenPayload);
-            return payload is not null && TokenScopes.IsValidSubject(payload.Sub) && TokenScopes.IsValidId(payload.Jti) ? payload : null;
-        }
-        catch (Exception exception) when (exception is FormatException or JsonException)
+        return ReadClaims(token.AsSpan(Prefix.Length, dot - Prefix.Length));
+    }
+
+    private static TokenPayload? ReadClaims(ReadOnlySpan<char> encoded)
+    {
+        var json = new byte[Base64Url.GetMaxDecodedLength(encoded.Length)];
+        if (!TryDecode(encoded, json, out var length))
         {
             return null;
         }
+
+        try
+        {
+            var payload = JsonSerializer.Deserialize(json.AsSpan(0, length), ProxyJsonContext.Default.TokenPayload);
+            return payload is not null
+                && TokenScopes.IsValidSubject(payload.Sub)
+                && TokenScopes.IsValidId(payload.Jti)
+                && (payload.Models ?? []).All(model => model is not null)
+                && (payload.Routes ?? []).All(route => route is not null)
+                ? payload
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Decodes the canonical base64url <see cref="Issue"/> writes (its alphabet only: no padding, no whitespace) without
+    /// throwing. <c>Base64Url.TryDecodeFromChars</c> returns false only for a short destination and throws
+    /// <see cref="FormatException"/> on a character outside the alphabet (<c>+</c>, <c>/</c>, non-ASCII), which a client
+    /// controls; anything a client sends must end in a 401, never an exception.
+    /// </summary>
+    private static bool TryDecode(ReadOnlySpan<char> encoded, Span<byte> destination, out int length)
+    {
+        length = 0;
+        if (encoded.IndexOfAnyExcept(TokenScopes.UrlSafeChars) >= 0
+            || !Base64Url.IsValid(encoded, out var decodedLength)
+            || decodedLength > destination.Length)
+        {
+            return false;
+        }
+
+        return Base64Url.DecodeFromChars(encoded, destination, out _, out length) == OperationStatus.Done;
     }
 
     private static byte[] Sign(byte[] secret, ReadOnlySpan<char> signed)

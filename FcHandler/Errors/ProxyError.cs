@@ -131,6 +131,11 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
         StatusCodes.Status403Forbidden, InvalidRequest, "route_not_allowed",
         "The access token does not allow this endpoint.");
 
+    /// <param name="what">Which part is ambiguous: the proxy's own words, never a value from the request.</param>
+    public static ProxyError AmbiguousMultipart(string what) => new(
+        StatusCodes.Status400BadRequest, InvalidRequest, "ambiguous_multipart",
+        $"The multipart body can be read two ways ({what}), so the proxy cannot tell which model it names. Send one boundary, one name per part, and the model as a plain field.");
+
     public static ProxyError ModelNotAllowed() => new(
         StatusCodes.Status403Forbidden, InvalidRequest, "model_not_allowed",
         "The access token does not allow this model, or the request does not name one the proxy can read (JSON or multipart 'model').");

@@ -1,11 +1,24 @@
+using System.Buffers;
 using System.Globalization;
 using Microsoft.Extensions.Primitives;
 
 namespace FcHandler.Fc;
 
 /// <summary>Unpacks a request's <see cref="FcContext"/>: FC's headers first, the instance's environment for the rest.</summary>
-internal sealed class FcContextFactory(FcEnvironment environment)
+internal sealed class FcContextFactory(FcEnvironment environment, FcOptions options)
 {
+    /// <summary>Longer request ids are not FC's, and are not taken.</summary>
+    public const int MaxRequestIdLength = 128;
+
+    // FC's request ids are UUIDs or like "1-6700aa00-1a2b3c4d5e6f7a8b9c0d1e2f" (see FcHeaders);
+    // the id goes into every log line and error body, so nothing else is taken from the header.
+    private static readonly SearchValues<char> RequestIdChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:");
+
+    // x-fc-control-path is FC's word only where FC is the one sending requests: in FC, FC refuses it from clients
+    // (https://help.aliyun.com/document_detail/191345.html); elsewhere any client could send /pre-stop.
+    private readonly bool _controlPaths = environment.FunctionName.Length > 0 || options.FcEmulation;
+
     public FcContext Create(HttpContext httpContext)
     {
         var headers = httpContext.Request.Headers;
@@ -14,14 +27,14 @@ internal sealed class FcContextFactory(FcEnvironment environment)
             : fallback;
 
         var requestId = Header(FcHeaders.RequestId);
-        var fromFc = requestId.Length > 0;
+        var fromFc = IsValidRequestId(requestId);
 
         var headerCredentials = new FcCredentials(
             Header(FcHeaders.AccessKeyId), Header(FcHeaders.AccessKeySecret), Header(FcHeaders.SecurityToken));
 
         return new FcContext(
             fromFc ? requestId : httpContext.TraceIdentifier,
-            ParseControlPath(Header(FcHeaders.ControlPath)),
+            _controlPaths ? ParseControlPath(Header(FcHeaders.ControlPath)) : FcControlPath.HttpInvoke,
             new FcFunctionParameter(
                 Header(FcHeaders.FunctionName, environment.FunctionName),
                 Header(FcHeaders.FunctionHandler, environment.FunctionHandler),
@@ -43,6 +56,13 @@ internal sealed class FcContextFactory(FcEnvironment environment)
             FromFc = fromFc,
         };
     }
+
+    /// <summary>
+    /// An id fit for a log line: letters, digits and <c>-_.:</c>, at most <see cref="MaxRequestIdLength"/>. Anything
+    /// else in <c>x-fc-request-id</c> (JSON, a line break) came from a client, not FC, and the proxy's own id is used.
+    /// </summary>
+    internal static bool IsValidRequestId(string id)
+        => id.Length is > 0 and <= MaxRequestIdLength && id.AsSpan().IndexOfAnyExcept(RequestIdChars) < 0;
 
     internal static FcControlPath ParseControlPath(string value) => value switch
     {

@@ -25,11 +25,20 @@ internal sealed class FcOptions
     /// </summary>
     public TimeSpan? IdleTrimAfter { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Honour FC's control paths (<c>x-fc-control-path</c>: <c>/invoke</c>, <c>/initialize</c>, <c>/pre-stop</c>) outside
+    /// FC, for local emulation (<c>PROXY_FC_EMULATION=on</c>). Defaults to off: outside FC (no <c>FC_FUNCTION_NAME</c>)
+    /// nothing stops a client from sending the header, so it is ignored and the request is an ordinary one. In FC the
+    /// control paths are always honoured.
+    /// </summary>
+    public bool FcEmulation { get; init; }
+
     public static FcOptions Read(IConfiguration configuration)
     {
         var defaults = new FcOptions();
         return new FcOptions
         {
+            FcEmulation = ReadSwitch(configuration, ConfigKeys.ProxyFcEmulation),
             PreStopTimeout = Duration.Read(configuration, ConfigKeys.PreStopTimeout) ?? defaults.PreStopTimeout,
             WarmupTimeout = Duration.Read(configuration, ConfigKeys.WarmupTimeout) ?? defaults.WarmupTimeout,
             IdleTrimAfter = configuration[ConfigKeys.IdleTrimAfter]?.Trim() is "0" or "off" or "OFF" or "Off"
@@ -37,4 +46,12 @@ internal sealed class FcOptions
                 : Duration.Read(configuration, ConfigKeys.IdleTrimAfter) ?? defaults.IdleTrimAfter,
         };
     }
+
+    private static bool ReadSwitch(IConfiguration configuration, string key)
+        => configuration[key]?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "off" or "0" or "false" => false,
+            "on" or "1" or "true" => true,
+            var other => throw new ConfigurationException($"{key} must be on or off; got '{other}'."),
+        };
 }

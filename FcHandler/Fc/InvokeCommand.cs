@@ -45,6 +45,8 @@ internal static class InvokeCommand
                 [
                     new(ConfigKeys.ListenHost, "127.0.0.1"),
                     new(ConfigKeys.SetByFc.CustomListenPort, "0"),
+                    // It sends the event as FC does, on FC's control path.
+                    new(ConfigKeys.ProxyFcEmulation, "on"),
                 ]);
                 // stdout carries the response event alone.
                 builder.Services.Configure<LogOutputOptions>(output => output.StandardError = true);

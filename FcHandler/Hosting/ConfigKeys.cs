@@ -30,6 +30,9 @@ internal static class ConfigKeys
     public const string WarmupTimeout = "WARMUP_TIMEOUT";
     public const string IdleTrimAfter = "IDLE_TRIM_AFTER";
 
+    /// <summary><c>on</c>: honour <c>x-fc-control-path</c> outside FC, for local emulation (<see cref="Fc.FcOptions.FcEmulation"/>).</summary>
+    public const string ProxyFcEmulation = "PROXY_FC_EMULATION";
+
     /// <summary><c>1</c>: start-up milestones on stderr (<see cref="Diagnostics.StartupTrace"/>).</summary>
     public const string StartupTrace = "FCHANDLER_STARTUP_TRACE";
 

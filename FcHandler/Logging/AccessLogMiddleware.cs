@@ -138,17 +138,17 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
     };
 
     // The path as the client sent it, without the query: Kestrel's decoded, dot-segment-resolved Path would hide
-    // what a refused request really asked for.
-    private static string LoggedPath(HttpContext context)
+    // what a refused request really asked for. Escaped in the text line, so no path can start a forged line.
+    private static LogValue LoggedPath(HttpContext context)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (string.IsNullOrEmpty(raw))
         {
-            return context.Request.Path.Value ?? "/";
+            return LogValue.Path(context.Request.Path.Value ?? "/");
         }
 
         var query = raw.IndexOf('?');
-        return query < 0 ? raw : raw[..query];
+        return LogValue.Path(query < 0 ? raw : raw[..query]);
     }
 
     private static double Milliseconds(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;

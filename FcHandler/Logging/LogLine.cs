@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -10,6 +11,8 @@ namespace FcHandler.Logging;
 /// </summary>
 internal static class LogLine
 {
+    private static readonly SearchValues<char> LineBreaks = SearchValues.Create("\r\n\v\f\u0085\u2028\u2029");
+
     public static string Format(string category, LogLevel level, EventId eventId, string message, Exception? exception)
     {
         if (ProxyLog.IsFcMarker(eventId))
@@ -25,7 +28,7 @@ internal static class LogLine
             .Append('[')
             .Append(eventId.Id.ToString(CultureInfo.InvariantCulture))
             .Append("] ")
-            .Append(message);
+            .Append(OneLine(message));
         if (exception is not null)
         {
             builder.Append(' ').Append(exception);
@@ -33,6 +36,18 @@ internal static class LogLine
 
         return builder.Append('\n').ToString();
     }
+
+    // Every value from a client is checked or escaped where it is logged; this is the last guard of "one event, one
+    // line" in the text format: a line break that slipped into a message still cannot start a forged line. An
+    // exception's stack trace, after the message, keeps its lines.
+    private static string OneLine(string message)
+        => message.AsSpan().IndexOfAny(LineBreaks) < 0 ? message : string.Create(message.Length, message, static (chars, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                chars[i] = LineBreaks.Contains(source[i]) ? ' ' : source[i];
+            }
+        });
 
     private static string Level(LogLevel level) => level switch
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 
@@ -28,6 +29,9 @@ internal readonly struct LogValue : IJsonLogValue
         Milliseconds,
     }
 
+    private static readonly SearchValues<char> Unprintable = SearchValues.Create(
+        [.. Enumerable.Range(0, 0x21).Select(c => (char)c), .. Enumerable.Range(0x7f, 0x21).Select(c => (char)c), '\u2028', '\u2029']);
+
     /// <summary>Longer text (a client could name a model of any length) is cut to this many characters.</summary>
     public const int MaxTextLength = 200;
 
@@ -38,6 +42,13 @@ internal readonly struct LogValue : IJsonLogValue
     /// </summary>
     public static LogValue Text(string? text)
         => text is null ? default : new(Kind.Text, text.Length > MaxTextLength ? text[..MaxTextLength] : text, 0);
+
+    /// <summary>
+    /// The request's path: whole (a path is the request's identity in the log, so it is not cut), with the same
+    /// escaping in the text line as <see cref="Text"/>. Kestrel refuses spaces and control characters in a target, but an
+    /// event's <c>rawPath</c> is a JSON string.
+    /// </summary>
+    public static LogValue Path(string path) => new(Kind.Text, path, 0);
 
     public static LogValue Integer(long? number) => number is { } value ? new(Kind.Integer, null, value) : default;
 
@@ -52,9 +63,13 @@ internal readonly struct LogValue : IJsonLogValue
         _ => "-",
     };
 
-    private static string Printable(string text)
+    /// <summary>
+    /// <paramref name="text"/> with every character that could end a text line or shift its fields replaced by '_':
+    /// spaces and C0 controls, DEL, C1 controls (NEL among them) and the Unicode line and paragraph separators.
+    /// </summary>
+    public static string Printable(string text)
     {
-        if (text.AsSpan().IndexOfAnyInRange('\0', ' ') < 0 && !text.Contains('\u007f', StringComparison.Ordinal))
+        if (text.AsSpan().IndexOfAny(Unprintable) < 0)
         {
             return text;
         }
@@ -63,7 +78,7 @@ internal readonly struct LogValue : IJsonLogValue
         {
             for (var i = 0; i < source.Length; i++)
             {
-                chars[i] = source[i] <= ' ' || source[i] == '\u007f' ? '_' : source[i];
+                chars[i] = Unprintable.Contains(source[i]) ? '_' : source[i];
             }
         });
     }

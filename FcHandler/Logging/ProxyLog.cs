@@ -16,7 +16,7 @@ internal static partial class ProxyLog
         "{Method} {Path} {Route} {Status} upstream={UpstreamStatus} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B subject={Subject} model={Model} usage={Usage} error={ErrorCode} request_id={RequestId}",
         EventName = "Access")]
     public static partial void Access(
-        ILogger logger, string method, string path, string route, int status, LogValue upstreamStatus, LogValue upstreamTtfbMs,
+        ILogger logger, string method, LogValue path, string route, int status, LogValue upstreamStatus, LogValue upstreamTtfbMs,
         LogValue totalMs, long bytesIn, long bytesOut, LogValue subject, LogValue model, UsageLogValue usage, LogValue errorCode,
         string requestId);
 
@@ -79,7 +79,7 @@ internal static partial class ProxyLog
         "{Method} {Path} {Route} {Status} websocket upstream_ttfb={UpstreamTtfbMs}ms duration={DurationMs}ms in={BytesIn}B out={BytesOut}B closed_by={ClosedBy} client_close={ClientClose} upstream_close={UpstreamClose} subject={Subject} model={Model} usage={Usage} request_id={RequestId}",
         EventName = "WebSocketAccess")]
     public static partial void WebSocketAccess(
-        ILogger logger, string method, string path, string route, int status, LogValue upstreamTtfbMs, LogValue durationMs,
+        ILogger logger, string method, LogValue path, string route, int status, LogValue upstreamTtfbMs, LogValue durationMs,
         long bytesIn, long bytesOut, string closedBy, LogValue clientClose, LogValue upstreamClose, LogValue subject, LogValue model,
         UsageLogValue usage, string requestId);
 

@@ -7,7 +7,9 @@ namespace FcHandler.Usage;
 /// <summary>
 /// One access line, as the <c>usage</c> command reads it back from a log: the proxy's JSON line as written, as
 /// <c>s logs</c> prints it (a time and an instance id before it, and ANSI colours around every "error"), or inside an
-/// export's JSON object whose <c>message</c> (or <c>content</c>) field holds the line.
+/// export's JSON object whose <c>message</c> (or <c>content</c>) field holds the line. Only a whole line counts: the
+/// JSON object must be all of the line (or all of it after <c>s logs</c>' two fields), never JSON found inside another
+/// line, where a client could have put it (a request id, a path, a model name).
 /// </summary>
 internal sealed partial record AccessRecord(DateTimeOffset Time, string Route, string Subject, string Model, TokenUsage Usage)
 {
@@ -21,16 +23,28 @@ internal sealed partial record AccessRecord(DateTimeOffset Time, string Route, s
             return null;
         }
 
-        var text = AnsiEscape().Replace(line, "");
-        var brace = text.IndexOf('{');
-        if (brace < 0)
+        var text = AnsiEscape().Replace(line, "").TrimEnd();
+        if (!text.StartsWith('{'))
         {
-            return null;
+            // s logs: "<time> <instance id> <the line>"; anything else in front is not the proxy's line.
+            var framed = SLogsFrame().Match(text);
+            if (!framed.Success)
+            {
+                return null;
+            }
+
+            text = text[framed.Length..];
         }
 
+        return ParseObject(text, export: true);
+    }
+
+    private static AccessRecord? ParseObject(string text, bool export)
+    {
         try
         {
-            using var document = JsonDocument.Parse(text.AsMemory(brace).TrimEnd());
+            // JsonDocument refuses anything after the object: the object is the whole line.
+            using var document = JsonDocument.Parse(text);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -43,9 +57,9 @@ internal sealed partial record AccessRecord(DateTimeOffset Time, string Route, s
                 return FromAccessLine(root);
             }
 
-            // An export: the line is a field of the log entry.
+            // An export: the line, whole and as the proxy wrote it, is a field of the log entry.
             var inner = Text(root, "message") ?? Text(root, "content");
-            return inner is not null && inner.TrimStart().StartsWith('{') ? Parse(inner) : null;
+            return export && inner is not null && inner.StartsWith('{') ? ParseObject(inner.TrimEnd(), export: false) : null;
         }
         catch (JsonException)
         {
@@ -73,6 +87,10 @@ internal sealed partial record AccessRecord(DateTimeOffset Time, string Route, s
 
     private static long? Count(JsonElement usage, string name)
         => usage.TryGetProperty(name, out var value) && value.TryGetInt64(out var count) ? count : null;
+
+    // s logs' prefix: a timestamp and an instance id, neither holding a space, a quote or a brace.
+    [GeneratedRegex(@"^[0-9][0-9A-Za-z:.+\-]* [A-Za-z0-9][A-Za-z0-9_.:\-]* (?=\{)")]
+    private static partial Regex SLogsFrame();
 
     // s logs colours what it prints: ESC [ ... m.
     [GeneratedRegex(@"\x1B\[[0-9;]*[A-Za-z]")]

@@ -45,6 +45,12 @@ internal sealed record EventRequest(string Method, string RawPath, string QueryS
             return null;
         }
 
+        if (EventHeaders.HasControlCharacter(rawPath))
+        {
+            error = new EventError("rawPath", "rawPath must not contain control characters (CR, LF, NUL and the like); percent-encode them.");
+            return null;
+        }
+
         if (!root.TryGetProperty("requestContext", out var requestContext) || requestContext.ValueKind != JsonValueKind.Object
             || !requestContext.TryGetProperty("http", out var http) || http.ValueKind != JsonValueKind.Object)
         {
@@ -64,7 +70,7 @@ internal sealed record EventRequest(string Method, string RawPath, string QueryS
         }
 
         var headers = new List<KeyValuePair<string, string>>();
-        if (!TryReadStringMap(root, "headers", headers, ref error))
+        if (!TryReadStringMap(root, "headers", headers, ref error) || !EventHeaders.AreValid(headers, ref error))
         {
             return null;
         }
