@@ -73,14 +73,17 @@ internal sealed class ResponseObserver
         }
     }
 
-    /// <summary>What the body said, once it is complete; releases every buffer.</summary>
-    public (TokenUsage? Usage, string? ErrorCode) Complete()
+    /// <summary>
+    /// What the body said, once it is complete; releases every buffer. <c>UsageUnreadable</c>: a usage place held
+    /// something that is not one clear count (<see cref="UsageScanner.Unreadable"/>).
+    /// </summary>
+    public (TokenUsage? Usage, bool UsageUnreadable, string? ErrorCode) Complete()
     {
         _stopped = true;
         _decoder?.Dispose();
         _usage?.Complete();
         Filter?.Release();
-        return (_usage?.Usage, _error?.Complete());
+        return (_usage?.Usage, _usage?.Unreadable == true, _error?.Complete());
     }
 
     private void Consume(ReadOnlySpan<byte> data)
