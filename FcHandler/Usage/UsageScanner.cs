@@ -33,10 +33,10 @@ internal sealed class UsageScanner(UsagePlaces places)
     /// </summary>
     public const int MaxUsageBytes = 2048;
 
-    private static readonly SearchValues<byte> StringEnd = SearchValues.Create("\"\\"u8);
-    private static readonly SearchValues<byte> Nesting = SearchValues.Create("\"{}[]"u8);
-    private static readonly SearchValues<byte> MemberSyntax = SearchValues.Create("\"{}[],:"u8);
-    private static readonly SearchValues<byte> RootStart = SearchValues.Create("{["u8);
+    private const byte RootStartStop = 1; // '{' '['
+    private const byte NestingStop = 2; // '"' and the brackets
+    private const byte MemberStop = 4; // '"', the brackets, ',' ':'
+
     private static readonly SearchValues<byte> Braces = SearchValues.Create("\"\\{}"u8);
 
     private TokenUsage? _usage;
@@ -118,18 +118,43 @@ internal sealed class UsageScanner(UsagePlaces places)
         _capturing = false;
     }
 
+    // Which bytes each kind of search stops at. Outside strings OpenAI's JSON is mostly these bytes, short numbers and
+    // null, so a loop over a table beats a vectorised search that would start again at every stop; inside strings,
+    // where the long text is, the search for the closing quote is vectorised.
+    private static ReadOnlySpan<byte> Stops =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, // '"' 34, ',' 44, ':' 58
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 6, 0, 0, // '[' 91, ']' 93
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 6, 0, 0, // '{' 123, '}' 125
+    ];
+
+    private static int NextOf(ReadOnlySpan<byte> data, int i, byte kind)
+    {
+        var stops = Stops;
+        for (; i < data.Length; i++)
+        {
+            var b = data[i];
+            if (b < 128 && (stops[b] & kind) != 0)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     private bool AtMemberLevel => (_depth == 1 && _rootIsObject) || (_depth == 2 && _inResponse);
 
     private int Structure(ReadOnlySpan<byte> data, int i)
     {
         var memberLevel = AtMemberLevel;
-        var next = data[i..].IndexOfAny(_depth == 0 ? RootStart : memberLevel ? MemberSyntax : Nesting);
-        if (next < 0)
+        var at = NextOf(data, i, _depth == 0 ? RootStartStop : memberLevel ? MemberStop : NestingStop);
+        if (at < 0)
         {
             return data.Length;
         }
 
-        var at = i + next;
         var b = data[at];
         if (_depth == 0)
         {
@@ -272,7 +297,7 @@ internal sealed class UsageScanner(UsagePlaces places)
             return i + 1;
         }
 
-        var next = data[i..].IndexOfAny(StringEnd);
+        var next = data[i..].IndexOfAny((byte)'"', (byte)'\\');
         var end = next < 0 ? data.Length : i + next;
         if (_text != TextUse.None)
         {
@@ -395,7 +420,7 @@ internal sealed class UsageScanner(UsagePlaces places)
                     continue;
                 }
 
-                var special = data[i..].IndexOfAny(StringEnd);
+                var special = data[i..].IndexOfAny((byte)'"', (byte)'\\');
                 if (special < 0)
                 {
                     return -1;
