@@ -77,15 +77,20 @@ public sealed class UsageScannerTests
 
     private static UsagePlaces PlacesOf(string fixture) => fixture.StartsWith("realtime-", StringComparison.Ordinal) ? UsagePlaces.RealtimeEvents : UsagePlaces.Answers;
 
+    /// <summary>What the scanner reads, the same whether it is told the body is an event stream (and passes over events with no usage object) or not.</summary>
     private static (TokenUsage? Usage, bool Unreadable) Read(UsagePlaces places, params ReadOnlySpan<byte[]> writes)
     {
         var scanner = new UsageScanner(places);
+        var eventStream = new UsageScanner(places, eventStream: true);
         foreach (var write in writes)
         {
             scanner.Observe(write);
+            eventStream.Observe(write);
         }
 
         scanner.Complete();
+        eventStream.Complete();
+        Assert.Equal((scanner.Usage, scanner.Unreadable), (eventStream.Usage, eventStream.Unreadable));
         return (scanner.Usage, scanner.Unreadable);
     }
 

@@ -25,7 +25,7 @@ namespace FcHandler.Usage;
 /// parser would believe.
 /// </para>
 /// </summary>
-internal sealed class UsageScanner(UsagePlaces places)
+internal sealed class UsageScanner(UsagePlaces places, bool eventStream = false)
 {
     /// <summary>
     /// The longest usage object kept across writes: chat's, with both detail objects, is about 330 bytes, Realtime's
@@ -33,7 +33,6 @@ internal sealed class UsageScanner(UsagePlaces places)
     /// </summary>
     public const int MaxUsageBytes = 2048;
 
-    private const byte RootStartStop = 1; // '{' '['
     private const byte NestingStop = 2; // '"' and the brackets
     private const byte MemberStop = 4; // '"', the brackets, ',' ':'
 
@@ -118,7 +117,7 @@ internal sealed class UsageScanner(UsagePlaces places)
         _capturing = false;
     }
 
-    // Which bytes each kind of search stops at. Outside strings OpenAI's JSON is mostly these bytes, short numbers and
+    // Which bytes each kind of search stops at (a bit each: 2 nesting, 4 member syntax). Outside strings OpenAI's JSON is mostly these bytes, short numbers and
     // null, so a loop over a table beats a vectorised search that would start again at every stop; inside strings,
     // where the long text is, the search for the closing quote is vectorised.
     private static ReadOnlySpan<byte> Stops =>
@@ -144,23 +143,72 @@ internal sealed class UsageScanner(UsagePlaces places)
         return -1;
     }
 
+    // An event stream's event whose data is one line, followed by its blank line in this write, and names no
+    // "usage":{ at all: it holds no usage, and is passed over with two searches instead of followed (a chat chunk has
+    // "usage":null, a Responses delta no usage). Returns where the next event starts, or 0 to follow the event.
+    // An event ends at its blank line (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation),
+    // and OpenAI writes each event's data on one line.
+    private static int EventWithoutUsageObject(ReadOnlySpan<byte> data, int root)
+    {
+        var newline = data[root..].IndexOf((byte)'\n');
+        if (newline < 0)
+        {
+            return 0;
+        }
+
+        var lineEnd = root + newline + 1;
+        var rest = data[lineEnd..];
+        var blank = rest.StartsWith("\n"u8) ? 1 : rest.StartsWith("\r\n"u8) ? 2 : 0;
+        if (blank == 0)
+        {
+            return 0;
+        }
+
+        var line = data[root..lineEnd];
+        for (var key = line.IndexOf("\"usage\""u8); key >= 0; key = line.IndexOf("\"usage\""u8))
+        {
+            line = line[(key + 7)..];
+            var colon = line.IndexOfAnyExcept(" \t\r"u8);
+            if (colon >= 0 && line[colon] == (byte)':' && line[(colon + 1)..].IndexOfAnyExcept(" \t\r"u8) is var value and >= 0
+                && line[colon + 1 + value] == (byte)'{')
+            {
+                return 0;
+            }
+        }
+
+        return lineEnd + blank;
+    }
+
     private bool AtMemberLevel => (_depth == 1 && _rootIsObject) || (_depth == 2 && _inResponse);
 
     private int Structure(ReadOnlySpan<byte> data, int i)
     {
+        if (_depth == 0)
+        {
+            var root = data[i..].IndexOfAny((byte)'{', (byte)'[');
+            if (root < 0)
+            {
+                return data.Length;
+            }
+
+            if (eventStream && EventWithoutUsageObject(data, i + root) is var after and > 0)
+            {
+                return after;
+            }
+
+            StartRoot(isObject: data[i + root] == (byte)'{');
+            return i + root + 1;
+        }
+
         var memberLevel = AtMemberLevel;
-        var at = NextOf(data, i, _depth == 0 ? RootStartStop : memberLevel ? MemberStop : NestingStop);
+        var at = NextOf(data, i, memberLevel ? MemberStop : NestingStop);
         if (at < 0)
         {
             return data.Length;
         }
 
         var b = data[at];
-        if (_depth == 0)
-        {
-            StartRoot(isObject: b == (byte)'{');
-        }
-        else if (!memberLevel)
+        if (!memberLevel)
         {
             Nest(b);
         }
@@ -291,29 +339,40 @@ internal sealed class UsageScanner(UsagePlaces places)
 
     private int InString(ReadOnlySpan<byte> data, int i)
     {
-        if (_escaped)
+        int end;
+        while (true)
         {
-            _escaped = false;
-            return i + 1;
-        }
+            if (_escaped)
+            {
+                if (i >= data.Length)
+                {
+                    return i;
+                }
 
-        var next = data[i..].IndexOfAny((byte)'"', (byte)'\\');
-        var end = next < 0 ? data.Length : i + next;
-        if (_text != TextUse.None)
-        {
-            KeepName(data[i..end]);
-        }
+                _escaped = false;
+                i++; // the escaped byte; escapes go on in this loop, not one return per escape
+            }
 
-        if (next < 0)
-        {
-            return data.Length;
-        }
+            var next = data[i..].IndexOfAny((byte)'"', (byte)'\\');
+            end = next < 0 ? data.Length : i + next;
+            if (_text != TextUse.None)
+            {
+                KeepName(data[i..end]);
+            }
 
-        if (data[end] == (byte)'\\')
-        {
+            if (next < 0)
+            {
+                return data.Length;
+            }
+
+            if (data[end] == (byte)'"')
+            {
+                break;
+            }
+
             _escaped = true;
             _nameLength = -1; // OpenAI escapes nothing in the names compared
-            return end + 1;
+            i = end + 1;
         }
 
         _inString = false;
