@@ -15,8 +15,8 @@ namespace FcHandler.Usage;
 /// names matter (a root object, and its <c>response</c> object), where the names <c>usage</c>, <c>type</c> and
 /// <c>response</c> are compared. Between roots (an event stream's <c>event:</c> and <c>data:</c> text, <c>[DONE]</c>)
 /// it looks only for the next <c>{</c> or <c>[</c>; in an event stream, an event whose one-line data names no
-<c>"usage":{</c> is passed over whole (most events: a chat chunk's <c>"usage":null</c>, a Responses delta). Inside a string it looks only for the closing quote, so long text
-/// and base64 pass quickly. Only the bytes of a usage object split across writes are copied, into a buffer of at most
+/// <c>"usage":{</c> is passed over whole (most events: a chat chunk's <c>"usage":null</c>, a Responses delta). Inside
+/// a string it looks only for the closing quote, so long text and base64 pass quickly. Only the bytes of a usage object split across writes are copied, into a buffer of at most
 /// <see cref="MaxUsageBytes"/>.
 /// </para>
 /// <para>
