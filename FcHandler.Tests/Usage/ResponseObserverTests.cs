@@ -22,7 +22,8 @@ public sealed class ResponseObserverTests
             observer.Observe(write);
         }
 
-        return observer.Complete();
+        var (usage, _, errorCode) = observer.Complete();
+        return (usage, errorCode);
     }
 
     internal static byte[] Compress(byte[] body, string encoding)

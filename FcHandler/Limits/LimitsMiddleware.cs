@@ -256,6 +256,14 @@ internal sealed class LimitsMiddleware(
             return 0; // it never reached OpenAI, or OpenAI refused it: nothing billed
         }
 
+        // Usage is read only where OpenAI puts it (UsagePlaces): a "usage" the answer echoes from the request (a tool
+        // schema, metadata) is never it. Where there is none (a background request's first answer, a cut stream), or
+        // what is there is not one clear count, the reservation is kept.
+        if (exchange.UsageUnreadable)
+        {
+            return null;
+        }
+
         if (exchange.Usage is { } usage && TokensOf(usage) is > 0 and var tokens)
         {
             return tokens;

@@ -62,6 +62,12 @@ internal sealed class ProxyExchange
     public TokenUsage? Usage { get; private set; }
 
     /// <summary>
+    /// Where OpenAI puts usage, the body held something that is not one clear count (a usage named twice): a budget
+    /// keeps the whole reservation.
+    /// </summary>
+    public bool UsageUnreadable { get; private set; }
+
+    /// <summary>
     /// The <c>error.code</c> of the error body the client received: the proxy's own (<see cref="RecordProxyError"/>),
     /// or the upstream's (its <c>error.type</c> when the code is null).
     /// </summary>
@@ -102,9 +108,10 @@ internal sealed class ProxyExchange
             return;
         }
 
-        var (usage, errorCode) = Observer.Complete();
+        var (usage, usageUnreadable, errorCode) = Observer.Complete();
         Observer = null;
         Usage = usage;
+        UsageUnreadable = usageUnreadable;
         ErrorCode ??= errorCode;
     }
 }

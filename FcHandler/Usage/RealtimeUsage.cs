@@ -1,12 +1,15 @@
 namespace FcHandler.Usage;
 
 /// <summary>
-/// The usage a Realtime session reports, summed over its <c>response.done</c> events: each response's usage object
-/// (<c>input_tokens</c>, <c>output_tokens</c>, <c>input_token_details.cached_tokens</c>, ...) counts once. Fed the text
-/// messages the upstream sends as their frames pass through the relay, without holding them: the first bytes of a
-/// message say whether it is a <c>response.done</c> (OpenAI writes <c>"type"</c> first); only those are scanned, by the
-/// same scanner as HTTP answers. Other events that carry usage (a transcription's) are another model's tokens and are
-/// not added to the session's.
+/// The usage a Realtime session reports, summed over its <c>response.done</c> events: each response's
+/// <c>response.usage</c> (<c>input_tokens</c>, <c>output_tokens</c>, <c>input_token_details.cached_tokens</c>, ...)
+/// counts once. Fed the text messages the upstream sends as their frames pass through the relay, without holding them:
+/// the first bytes of a message say whether it may be a <c>response.done</c> (OpenAI writes <c>"type"</c> first), and
+/// only those are scanned, by the same scanner as HTTP answers, which takes <c>response.usage</c> only when the
+/// message's own top-level <c>type</c> is <c>response.done</c> (<see cref="UsagePlaces.RealtimeEvents"/>): the name in
+/// a metadata key or an echoed tool, or a <c>usage</c> anywhere else in the message, is never read as a count. Other
+/// events that carry usage (a transcription's top-level <c>usage</c>) are another model's tokens and are not added to
+/// the session's.
 /// https://platform.openai.com/docs/api-reference/realtime-server-events/response/done
 /// </summary>
 internal sealed class RealtimeUsage
@@ -41,7 +44,7 @@ internal sealed class RealtimeUsage
             if (_head.AsSpan(0, _headLength).IndexOf(ResponseDoneType) >= 0)
             {
                 _isResponseDone = true;
-                (_scanner ??= new UsageScanner()).Observe(_head.AsSpan(0, _headLength));
+                (_scanner ??= new UsageScanner(UsagePlaces.RealtimeEvents)).Observe(_head.AsSpan(0, _headLength));
                 payload = payload[take..];
             }
             else if (_headLength == TypeWindow)

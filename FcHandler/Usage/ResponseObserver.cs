@@ -15,9 +15,9 @@ internal sealed class ResponseObserver
     private readonly BodyDecoder? _decoder;
     private bool _stopped;
 
-    private ResponseObserver(bool readUsage, bool readError, string? contentEncoding, bool filter)
+    private ResponseObserver(bool readUsage, bool eventStream, bool readError, string? contentEncoding, bool filter)
     {
-        _usage = readUsage ? new UsageScanner() : null;
+        _usage = readUsage ? new UsageScanner(UsagePlaces.Answers, eventStream) : null;
         _error = readError ? new ErrorBodyCapture() : null;
         _decoder = contentEncoding is null ? null : BodyDecoder.For(contentEncoding, Consume);
         Filter = filter ? new UsageChunkFilter() : null;
@@ -51,7 +51,7 @@ internal sealed class ResponseObserver
         }
 
         return readUsage || readError
-            ? new ResponseObserver(readUsage, readError, contentEncoding, readUsage && usageRequestedByProxy && eventStream && contentEncoding is null)
+            ? new ResponseObserver(readUsage, eventStream, readError, contentEncoding, readUsage && usageRequestedByProxy && eventStream && contentEncoding is null)
             : null;
     }
 
@@ -73,14 +73,17 @@ internal sealed class ResponseObserver
         }
     }
 
-    /// <summary>What the body said, once it is complete; releases every buffer.</summary>
-    public (TokenUsage? Usage, string? ErrorCode) Complete()
+    /// <summary>
+    /// What the body said, once it is complete; releases every buffer. <c>UsageUnreadable</c>: a usage place held
+    /// something that is not one clear count (<see cref="UsageScanner.Unreadable"/>).
+    /// </summary>
+    public (TokenUsage? Usage, bool UsageUnreadable, string? ErrorCode) Complete()
     {
         _stopped = true;
         _decoder?.Dispose();
         _usage?.Complete();
         Filter?.Release();
-        return (_usage?.Usage, _error?.Complete());
+        return (_usage?.Usage, _usage?.Unreadable == true, _error?.Complete());
     }
 
     private void Consume(ReadOnlySpan<byte> data)

@@ -12,21 +12,34 @@ namespace FcHandler.Usage;
 /// </summary>
 internal static class UsageParser
 {
-    /// <summary>The counts in <paramref name="usageObject"/> (a whole JSON object), or null if it holds none.</summary>
-    public static TokenUsage? Parse(ReadOnlySpan<byte> usageObject)
+    /// <summary>
+    /// Reads the counts in <paramref name="usageObject"/> (a whole JSON object): <paramref name="usage"/> is null if it
+    /// holds none. False when it is not one clear count: not JSON, or a count named twice (OpenAI writes each once; which
+    /// of two a client's parser believes is its parser's choice, so neither is taken).
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> usageObject, out TokenUsage? usage)
     {
+        usage = null;
         long? input = null, output = null, cached = null, reasoning = null, total = null;
         double? seconds = null;
+        var named = 0;
         try
         {
             var reader = new Utf8JsonReader(usageObject);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                return null;
+                return false;
             }
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
+                var count = CountNamed(ref reader);
+                if (count != 0 && (named & count) != 0)
+                {
+                    return false;
+                }
+
+                named |= count;
                 if (reader.ValueTextEquals("prompt_tokens"u8) || reader.ValueTextEquals("input_tokens"u8))
                 {
                     input = Count(ref reader);
@@ -62,12 +75,22 @@ internal static class UsageParser
         }
         catch (JsonException)
         {
-            return null;
+            return false;
         }
 
-        var usage = new TokenUsage(input, output, cached, reasoning, total, seconds);
-        return usage.IsEmpty ? null : usage;
+        var read = new TokenUsage(input, output, cached, reasoning, total, seconds);
+        usage = read.IsEmpty ? null : read;
+        return true;
     }
+
+    // A bit for each name of a count a budget is charged from (the same name twice is ambiguous), 0 for other names.
+    private static int CountNamed(ref Utf8JsonReader reader)
+        => reader.ValueTextEquals("prompt_tokens"u8) ? 1
+            : reader.ValueTextEquals("input_tokens"u8) ? 2
+            : reader.ValueTextEquals("completion_tokens"u8) ? 4
+            : reader.ValueTextEquals("output_tokens"u8) ? 8
+            : reader.ValueTextEquals("total_tokens"u8) ? 16
+            : 0;
 
     // A count is a non-negative integer; anything else (a schema object that happens to be called "usage") is no count.
     private static long? Count(ref Utf8JsonReader reader)
