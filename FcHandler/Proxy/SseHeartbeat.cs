@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace FcHandler.Proxy;
@@ -16,16 +15,14 @@ namespace FcHandler.Proxy;
 /// response is in flight, so FC can freeze an idle instance with none pending.
 /// </para>
 /// </summary>
-internal sealed class SseHeartbeat : Stream, IHttpResponseBodyFeature
+internal sealed class SseHeartbeat : ResponseBodyWrapper
 {
     private static readonly byte[] Comment = ": keep-alive\n\n"u8.ToArray();
 
-    private readonly IHttpResponseBodyFeature _inner;
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ITimer? _timer;
-    private PipeWriter? _writer;
     private long _lastWrite;
     private int _tail = '\n' << 8 | '\n'; // the last bytes relayed; nothing relayed counts as between events
     private bool _stopped;
@@ -34,8 +31,8 @@ internal sealed class SseHeartbeat : Stream, IHttpResponseBodyFeature
     /// <param name="interval">The longest silence before a comment; zero never writes one.</param>
     /// <param name="time">The clock.</param>
     public SseHeartbeat(IHttpResponseBodyFeature inner, TimeSpan interval, TimeProvider time)
+        : base(inner)
     {
-        _inner = inner;
         _interval = interval;
         _time = time;
     }
@@ -60,12 +57,8 @@ internal sealed class SseHeartbeat : Stream, IHttpResponseBodyFeature
 
     private async Task BeatAsync()
     {
-        if (!await _gate.WaitAsync(0).ConfigureAwait(false))
-        {
-            Schedule(_interval); // a write is under way: that is traffic
-            return;
-        }
-
+        // A relayed write under way finishes first (it already counts as traffic: its time is taken as it starts).
+        await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
             if (_stopped)
@@ -80,8 +73,8 @@ internal sealed class SseHeartbeat : Stream, IHttpResponseBodyFeature
                 return;
             }
 
-            await _inner.Stream.WriteAsync(Comment).ConfigureAwait(false);
-            await _inner.Stream.FlushAsync().ConfigureAwait(false);
+            await Inner.Stream.WriteAsync(Comment).ConfigureAwait(false);
+            await Inner.Stream.FlushAsync().ConfigureAwait(false);
             Sent++;
             Volatile.Write(ref _lastWrite, _time.GetTimestamp());
             Schedule(_interval);
@@ -123,30 +116,14 @@ internal sealed class SseHeartbeat : Stream, IHttpResponseBodyFeature
         _gate.Release();
     }
 
-    Stream IHttpResponseBodyFeature.Stream => this;
-
-    public PipeWriter Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(leaveOpen: true));
-
-    public void DisableBuffering() => _inner.DisableBuffering();
-
-    public Task StartAsync(CancellationToken cancellationToken = default) => _inner.StartAsync(cancellationToken);
-
-    public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
-        => SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken);
-
-    public async Task CompleteAsync()
+    public override async Task CompleteAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        if (_writer is not null)
-        {
-            await _writer.CompleteAsync().ConfigureAwait(false);
-        }
-
-        await _inner.CompleteAsync().ConfigureAwait(false);
+        await base.CompleteAsync().ConfigureAwait(false);
     }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        => _timer is null ? _inner.Stream.WriteAsync(buffer, cancellationToken) : GatedWriteAsync(buffer, cancellationToken);
+        => _timer is null ? Inner.Stream.WriteAsync(buffer, cancellationToken) : GatedWriteAsync(buffer, cancellationToken);
 
     // Only an armed stream pays for the gate: a comment and a relayed event must not interleave.
     private async ValueTask GatedWriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
@@ -154,8 +131,8 @@ internal sealed class SseHeartbeat : Stream, IHttpResponseBodyFeature
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-            Relayed(buffer.Span);
+            Relayed(buffer.Span); // when the upstream's bytes arrived, not when the client took them
+            await Inner.Stream.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -177,28 +154,12 @@ internal sealed class SseHeartbeat : Stream, IHttpResponseBodyFeature
     {
         if (_timer is null)
         {
-            _inner.Stream.Write(buffer, offset, count);
+            Inner.Stream.Write(buffer, offset, count);
             return;
         }
 
         WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush() => _inner.Stream.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.Stream.FlushAsync(cancellationToken);
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
