@@ -37,9 +37,6 @@ internal sealed class SseHeartbeat : ResponseBodyWrapper
         _time = time;
     }
 
-    /// <summary>Comments written so far.</summary>
-    public int Sent { get; private set; }
-
     /// <summary>
     /// The upstream's status and headers for an uncompressed event stream have been copied to the response: from now
     /// on silence is filled. Called once, by the transformer; before it nothing is written, so an error keeps its status.
@@ -75,7 +72,6 @@ internal sealed class SseHeartbeat : ResponseBodyWrapper
 
             await Inner.Stream.WriteAsync(Comment).ConfigureAwait(false);
             await Inner.Stream.FlushAsync().ConfigureAwait(false);
-            Sent++;
             Volatile.Write(ref _lastWrite, _time.GetTimestamp());
             Schedule(_interval);
         }
