@@ -21,7 +21,7 @@ internal sealed class SseHeartbeat : ResponseBodyWrapper
 
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private SemaphoreSlim _gate = null!; // made by Arm: only an armed stream needs it
     private ITimer? _timer;
     private long _lastWrite;
     private int _tail = '\n' << 8 | '\n'; // the last bytes relayed; nothing relayed counts as between events
@@ -48,6 +48,7 @@ internal sealed class SseHeartbeat : ResponseBodyWrapper
             return;
         }
 
+        _gate = new SemaphoreSlim(1, 1);
         Volatile.Write(ref _lastWrite, _time.GetTimestamp());
         _timer = _time.CreateTimer(static state => _ = ((SseHeartbeat)state!).BeatAsync(), this, _interval, Timeout.InfiniteTimeSpan);
     }
