@@ -69,8 +69,8 @@ public sealed class SlowClientTests : ProxyTest
             Assert.Contains("\"code\":\"request_timeout\"", raw, StringComparison.Ordinal);
         });
 
-        // Only the streams reached the upstream; the idle connections were never served and are still open: Kestrel
-        // closes them after its keep-alive timeout, which FC's own pooled connections need too.
+        // Only the streams reached the upstream; the idle connections were never served and are still open, as FC's own
+        // pooled connections must stay (ClientLimits.KeepAliveTimeout).
         Assert.Equal(Streams, Upstream.Requests.Count);
         Assert.All(idle, socket => Assert.True(socket.Connected));
         await stop.CancelAsync();

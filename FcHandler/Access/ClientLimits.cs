@@ -50,14 +50,23 @@ internal sealed class ClientLimits
     public const int MemoryBufferBytes = 64 * 1024;
 
     /// <summary>
-    /// How long a connection may sit idle, before its first request or between two, before Kestrel closes it: Kestrel's
-    /// default, 130 seconds, kept on purpose. FC's gateway keeps its connections to the function open for reuse
-    /// (https://help.aliyun.com/document_detail/2513503.html); closing them sooner than it expects would race its next
-    /// request. An idle connection costs a socket and about 8 KB (measured on the NativeAOT build: 1,000 of them, +8 MB),
-    /// and sends nothing to the upstream; clients that do send are held to <see cref="ClientTimeout"/> from their first
-    /// byte.
+    /// How long a connection may sit idle between two requests (or before its first) before Kestrel closes it: a year,
+    /// in effect never.
+    /// FC's gateway keeps its connections to the function open and reuses them; on a connection the server has closed
+    /// it retries GET and HEAD but answers a POST with 502, so Alibaba asks custom runtimes to disable the idle timeout
+    /// or set it above 15 minutes (FAQ "Process exited unexpectedly before completing request",
+    /// https://help.aliyun.com/zh/fc/support/how-to-handle-a-502-error-process-exited-unexpectedly-before-completing-request).
+    /// Kestrel's default, 130 seconds, closed them under sparse traffic. A year rather than 15 minutes because FC freezes an
+    /// idle instance and the clock runs on while it is frozen: on thaw, Kestrel's first heartbeat would close every
+    /// connection idle longer than the timeout while the request that thawed the instance arrives on one of them. Not
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: Kestrel 10 stores it as <see cref="TimeSpan.MaxValue"/>, its deadline
+    /// arithmetic overflows, and the first heartbeat closes every idle connection (seen here: a keep-alive connection
+    /// closed within 3 seconds).
+    /// Slow clients are still cut: Kestrel switches from this timeout to <see cref="ClientTimeout"/> at a request's first
+    /// byte. A connection that never sends a byte costs a socket and about 8 KB (measured on the NativeAOT build: 1,000 of
+    /// them, +8 MB), and only FC's gateway can open one to a function.
     /// </summary>
-    public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(130);
+    public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromDays(365);
 
     public void ApplyTo(KestrelServerLimits limits)
     {

@@ -23,6 +23,14 @@ internal sealed class ProxyOptions
     /// <summary>Idle timeout for every other <c>/v1</c> route (<c>DEFAULT_TIMEOUT</c>). Defaults to 2 minutes.</summary>
     public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The longest an event stream stays silent toward the client once its headers are known (<c>SSE_HEARTBEAT</c>):
+    /// after that much silence from the upstream the proxy writes an SSE comment (<see cref="Proxy.SseHeartbeat"/>).
+    /// Defaults to 15 seconds, well inside the idle timeouts of the usual fronts (nginx 60 s, Cloudflare 100 s);
+    /// <see cref="TimeSpan.Zero"/> (<c>0</c> or <c>off</c>) writes none.
+    /// </summary>
+    public TimeSpan SseHeartbeat { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Time allowed to open a TCP and TLS connection to the upstream (<c>CONNECT_TIMEOUT</c>). Defaults to 10 seconds.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -17,6 +17,9 @@ internal static class ProxyOptionsReader
             GenerationTimeout = Duration.Read(configuration, ConfigKeys.GenerationTimeout) ?? defaults.GenerationTimeout,
             DefaultTimeout = Duration.Read(configuration, ConfigKeys.DefaultTimeout) ?? defaults.DefaultTimeout,
             ConnectTimeout = Duration.Read(configuration, ConfigKeys.ConnectTimeout) ?? defaults.ConnectTimeout,
+            SseHeartbeat = configuration[ConfigKeys.SseHeartbeat]?.Trim() is "0" or "off" or "OFF" or "Off"
+                ? TimeSpan.Zero
+                : Duration.Read(configuration, ConfigKeys.SseHeartbeat) ?? defaults.SseHeartbeat,
             UpstreamTrustAnchors = ReadTrustAnchors(configuration[ConfigKeys.UpstreamCaFile]),
             CorsAllowedOrigins = ReadOrigins(configuration[ConfigKeys.CorsAllowedOrigins]),
             ForwardHeaders = ForwardHeadersReader.Read(configuration[ConfigKeys.ProxyForwardHeaders]),

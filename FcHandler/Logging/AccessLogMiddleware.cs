@@ -15,7 +15,7 @@ namespace FcHandler.Logging;
 /// subject (when access control names one), the model asked for, the usage OpenAI reported, the error code and the
 /// request id; never headers or bodies.
 /// </summary>
-internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLogMiddleware> logger)
+internal sealed class AccessLogMiddleware(RequestDelegate next, TimeSpan sseHeartbeat, TimeProvider time, ILogger<AccessLogMiddleware> logger)
 {
     private int _regionRefusalLogged;
 
@@ -25,7 +25,10 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         var exchange = new ProxyExchange();
         context.Features.Set(exchange);
 
-        var responseBody = new CountingResponseBodyFeature(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), exchange);
+        // Heartbeats go beneath the counter and the usage observer: not counted, never read as usage.
+        var heartbeat = new SseHeartbeat(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), sseHeartbeat, time);
+        context.Features.Set(heartbeat);
+        var responseBody = new CountingResponseBodyFeature(heartbeat, exchange);
         context.Features.Set<IHttpResponseBodyFeature>(responseBody);
 
         try
@@ -44,6 +47,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
         }
         finally
         {
+            await heartbeat.StopAsync();
             exchange.CompleteResponse();
             if (exchange.Settlement is { } settle)
             {

@@ -32,7 +32,8 @@ internal static class ProxyExtensions
     {
         var services = app.Services;
         app.Use(CanonicalPath.Apply);
-        app.Use(next => new AccessLogMiddleware(next, services.GetRequiredService<ILogger<AccessLogMiddleware>>()).InvokeAsync);
+        var heartbeat = services.GetRequiredService<ProxyOptions>().SseHeartbeat;
+        app.Use(next => new AccessLogMiddleware(next, heartbeat, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<AccessLogMiddleware>>()).InvokeAsync);
         app.Use(next => new CorsMiddleware(next, services.GetRequiredService<CorsPolicy>(), services.GetRequiredService<ILogger<CorsMiddleware>>()).InvokeAsync);
         app.Use(PendingRefusal.AnswerFirst);
         foreach (var step in beforeForwarding)

@@ -60,6 +60,15 @@ internal sealed class ProxyTransformer(RequestAllowList requestHeaders) : HttpTr
         var destination = httpContext.Response.Headers;
         Copy(proxyResponse.Headers, destination);
         Copy(proxyResponse.Content.Headers, destination);
+
+        // Status and headers are set: a quiet event stream may now be kept open with comments (never a compressed one,
+        // which a comment would corrupt).
+        if (string.Equals(proxyResponse.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase)
+            && proxyResponse.Content.Headers.ContentEncoding.Count == 0)
+        {
+            httpContext.Features.Get<SseHeartbeat>()?.Arm();
+        }
+
         return new ValueTask<bool>(true);
     }
 
