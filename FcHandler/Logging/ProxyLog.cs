@@ -183,4 +183,29 @@ internal static partial class ProxyLog
         "Realtime session closed: subject={Subject} is out of budget ({Used} of {Budget} tokens) after its response ended request_id={RequestId}",
         EventName = "RealtimeBudgetClosed")]
     public static partial void RealtimeBudgetClosed(ILogger logger, string subject, long used, long budget, string requestId);
+
+    // The key pool (FcHandler/Keys/), ids from 100. Keys by name or fingerprint only, never a key.
+    [LoggerMessage(100, LogLevel.Information, "Key pool: {Count} keys ({Keys}); a subject keeps to its key while it is in service, and fails over before the first byte",
+        EventName = "KeyPool")]
+    public static partial void KeyPool(ILogger logger, int count, string keys);
+
+    [LoggerMessage(101, LogLevel.Warning, "Key {Key} cooling down for {Seconds}s: {Reason}; its subjects go to their next key meanwhile request_id={RequestId}",
+        EventName = "KeyCoolingDown")]
+    public static partial void KeyCoolingDown(ILogger logger, string key, double seconds, string reason, string requestId);
+
+    [LoggerMessage(102, LogLevel.Error,
+        "Key {Key} refused by OpenAI, out of service for {Seconds}s: {Reason}. Fix the key or its account (check it with 'doctor'); one request tries it again after that request_id={RequestId}",
+        EventName = "KeyRefused")]
+    public static partial void KeyRefused(ILogger logger, string key, double seconds, string reason, string requestId);
+
+    [LoggerMessage(103, LogLevel.Information, "Key {Key} back in service: {Why} (it was cooling down after: {Reason})", EventName = "KeyBackInService")]
+    public static partial void KeyBackInService(ILogger logger, string key, string why, string reason);
+
+    [LoggerMessage(104, LogLevel.Warning, "Key {Key} cooling down for {Seconds}s, as another instance found: {Reason}", EventName = "KeyCoolingDownShared")]
+    public static partial void KeyCoolingDownShared(ILogger logger, string key, double seconds, string reason);
+
+    [LoggerMessage(105, LogLevel.Warning,
+        "Key cooldowns not shared: the limits store {Store} did not answer ({Reason}); this instance keeps its own meanwhile. Logged once a minute at most; {HeldBack} more since the last such line.",
+        EventName = "KeyCooldownsUnshared")]
+    public static partial void KeyCooldownsUnshared(ILogger logger, string store, string reason, long heldBack);
 }
