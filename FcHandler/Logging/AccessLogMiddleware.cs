@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FcHandler.Diagnostics;
 using FcHandler.Errors;
 using FcHandler.Fc;
+using FcHandler.Keys;
 using FcHandler.Proxy;
 using FcHandler.Proxy.WebSockets;
 using Microsoft.AspNetCore.Http.Features;
@@ -77,9 +78,10 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
             ? Milliseconds(start, exchange.UpstreamHeadersTimestamp)
             : (double?)null;
 
+        var key = context.Features.Get<KeyAttempt>();
         if (exchange.WebSocket is { Relay: not null } webSocket)
         {
-            LogWebSocket(context, exchange, webSocket, upstreamTtfb, start);
+            LogWebSocket(context, exchange, webSocket, upstreamTtfb, start, key);
             return;
         }
 
@@ -98,6 +100,8 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
             exchange.RequestBodyBytes,
             bytesOut,
             LogValue.Text(exchange.Subject),
+            LogValue.Text(key?.Served?.Label),
+            LogValue.Integer(key?.Tried > 0 ? key.Tried : null),
             LogValue.Text(exchange.Model),
             new UsageLogValue(exchange.Usage),
             LogValue.Text(exchange.ErrorCode),
@@ -106,7 +110,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
 
     // A relayed WebSocket's line, written when it closes: its bytes are frames, not a body, and how it ended is in
     // its close codes.
-    private void LogWebSocket(HttpContext context, ProxyExchange exchange, WebSocketSession webSocket, double? upstreamTtfb, long start)
+    private void LogWebSocket(HttpContext context, ProxyExchange exchange, WebSocketSession webSocket, double? upstreamTtfb, long start, KeyAttempt? key)
         => ProxyLog.WebSocketAccess(
             logger,
             context.Request.Method,
@@ -121,6 +125,8 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILogger<AccessLo
             CloseCode(webSocket.ClientCloseCode),
             CloseCode(webSocket.UpstreamCloseCode),
             LogValue.Text(exchange.Subject),
+            LogValue.Text(key?.Served?.Label),
+            LogValue.Integer(key?.Tried > 0 ? key.Tried : null),
             LogValue.Text(exchange.Model),
             new UsageLogValue(webSocket.Usage.Total),
             context.TraceIdentifier);

@@ -13,12 +13,12 @@ internal static partial class ProxyLog
 
     // The parameters' names are the JSON fields' names (snake_case): docs/logs-and-usage.md.
     [LoggerMessage(AccessEventId, LogLevel.Information,
-        "{Method} {Path} {Route} {Status} upstream={UpstreamStatus} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B subject={Subject} model={Model} usage={Usage} error={ErrorCode} request_id={RequestId}",
+        "{Method} {Path} {Route} {Status} upstream={UpstreamStatus} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B subject={Subject} key={Key} keys_tried={KeysTried} model={Model} usage={Usage} error={ErrorCode} request_id={RequestId}",
         EventName = "Access")]
     public static partial void Access(
         ILogger logger, string method, string path, string route, int status, LogValue upstreamStatus, LogValue upstreamTtfbMs,
-        LogValue totalMs, long bytesIn, long bytesOut, LogValue subject, LogValue model, UsageLogValue usage, LogValue errorCode,
-        string requestId);
+        LogValue totalMs, long bytesIn, long bytesOut, LogValue subject, LogValue key, LogValue keysTried, LogValue model, UsageLogValue usage,
+        LogValue errorCode, string requestId);
 
     [LoggerMessage(2, LogLevel.Warning,
         "Forwarding failed: {Error} ({ExceptionType}: {ExceptionMessage}) request_id={RequestId}",
@@ -76,12 +76,12 @@ internal static partial class ProxyLog
 
     // WebSockets (FcHandler/Proxy/WebSockets/), ids 30-39.
     [LoggerMessage(30, LogLevel.Information,
-        "{Method} {Path} {Route} {Status} websocket upstream_ttfb={UpstreamTtfbMs}ms duration={DurationMs}ms in={BytesIn}B out={BytesOut}B closed_by={ClosedBy} client_close={ClientClose} upstream_close={UpstreamClose} subject={Subject} model={Model} usage={Usage} request_id={RequestId}",
+        "{Method} {Path} {Route} {Status} websocket upstream_ttfb={UpstreamTtfbMs}ms duration={DurationMs}ms in={BytesIn}B out={BytesOut}B closed_by={ClosedBy} client_close={ClientClose} upstream_close={UpstreamClose} subject={Subject} key={Key} keys_tried={KeysTried} model={Model} usage={Usage} request_id={RequestId}",
         EventName = "WebSocketAccess")]
     public static partial void WebSocketAccess(
         ILogger logger, string method, string path, string route, int status, LogValue upstreamTtfbMs, LogValue durationMs,
-        long bytesIn, long bytesOut, string closedBy, LogValue clientClose, LogValue upstreamClose, LogValue subject, LogValue model,
-        UsageLogValue usage, string requestId);
+        long bytesIn, long bytesOut, string closedBy, LogValue clientClose, LogValue upstreamClose, LogValue subject, LogValue key,
+        LogValue keysTried, LogValue model, UsageLogValue usage, string requestId);
 
     [LoggerMessage(31, LogLevel.Information, "Pre-stop: closing {Count} WebSockets with 1001 (going away)", EventName = "PreStopClosingWebSockets")]
     public static partial void PreStopClosingWebSockets(ILogger logger, int count);

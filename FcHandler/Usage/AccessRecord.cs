@@ -9,7 +9,7 @@ namespace FcHandler.Usage;
 /// <c>s logs</c> prints it (a time and an instance id before it, and ANSI colours around every "error"), or inside an
 /// export's JSON object whose <c>message</c> (or <c>content</c>) field holds the line.
 /// </summary>
-internal sealed partial record AccessRecord(DateTimeOffset Time, string Route, string Subject, string Model, TokenUsage Usage)
+internal sealed partial record AccessRecord(DateTimeOffset Time, string Route, string Subject, string Model, TokenUsage Usage, string Key = "-")
 {
     private const int MaxLineLength = 64 * 1024;
 
@@ -65,7 +65,7 @@ internal sealed partial record AccessRecord(DateTimeOffset Time, string Route, s
                 Count(counts, "reasoning_tokens"), Count(counts, "total_tokens"),
                 counts.TryGetProperty("seconds", out var seconds) && seconds.TryGetDouble(out var value) ? value : null)
             : default;
-        return new AccessRecord(time, Text(line, "route") ?? "-", Text(line, "subject") ?? "-", Text(line, "model") ?? "-", usage);
+        return new AccessRecord(time, Text(line, "route") ?? "-", Text(line, "subject") ?? "-", Text(line, "model") ?? "-", usage, Text(line, "key") ?? "-");
     }
 
     private static string? Text(JsonElement element, string name)
