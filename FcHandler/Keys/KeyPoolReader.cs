@@ -41,7 +41,11 @@ internal static partial class KeyPoolReader
 
     private static List<UpstreamKey> ReadPool(string value)
     {
-        var entries = value.Split([',', '\n'], StringSplitOptions.TrimEntries);
+        // Blank lines, and a comma at the end of a line, are layout; an empty entry between two commas is a lost key.
+        var entries = value.Replace("\r", "", StringComparison.Ordinal).Split('\n')
+            .Where(line => !string.IsNullOrWhiteSpace(line))
+            .SelectMany(line => line.Trim().TrimEnd(',').Split(',', StringSplitOptions.TrimEntries))
+            .ToArray();
         var keys = new List<UpstreamKey>(entries.Length);
         var secrets = new Dictionary<string, int>(StringComparer.Ordinal);
         var names = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -51,13 +55,7 @@ internal static partial class KeyPoolReader
             var entry = entries[i];
             if (entry.Length == 0)
             {
-                // A trailing separator is a habit, not a mistake; an empty entry between two keys is a lost key.
-                if (i == entries.Length - 1 && i > 0)
-                {
-                    continue;
-                }
-
-                throw Refuse(position, null, "is empty (two separators in a row, or a leading one); remove it or put the missing key there");
+                throw Refuse(position, null, "is empty (two commas in a row, or a leading one); remove it or put the missing key there");
             }
 
             var equals = entry.IndexOf('=');
