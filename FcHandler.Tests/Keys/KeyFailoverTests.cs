@@ -221,4 +221,19 @@ public sealed class KeyFailoverTests : ProxyTest
             Assert.DoesNotContain(secret, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task ConnectFailure_FailsOverToTheNextKey_WithAShortRest()
+    {
+        // A proxy whose first connection attempt finds no upstream (the name does not resolve), the next ones do.
+        var resolver = new SwitchableResolver { Target = SwitchableResolver.Loopback(Upstream.BaseAddress.Port) };
+        resolver.OnLookup = attempt => resolver.Target = attempt == 1 ? null : SwitchableResolver.Loopback(Upstream.BaseAddress.Port);
+        await using var proxy = await ProxyHost.StartAsync("http://api.openai.test", PoolKit.Settings(), resolver.AddTo);
+
+        using var response = await proxy.Client.SendAsync(AccessKit.Post("/v1/chat/completions", Chat, AccessKit.StaticToken));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal([Second], KeysSeen);
+        await proxy.Logs.WaitForLineAsync(l => l.Contains($"Key {First} cooling down for 5s: no connection (NameResolutionError", StringComparison.Ordinal));
+    }
 }
