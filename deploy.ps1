@@ -17,7 +17,7 @@
     4. Verifies the zip (bootstrap and binary executable, AOT zip under 10 MB, no glibc symbol above 2.31,
        and on Linux x64 a local start that answers GET /healthz).
     5. Runs `s deploy -t template.yml -y`. For a limits store in a VPC (Tair), set DEPLOY_VPC_ID, DEPLOY_VSWITCH_ID
-       and DEPLOY_SECURITY_GROUP_ID in the environment, and LIMITS_STORE, a secret like OPENAI_API_KEY
+       and DEPLOY_SECURITY_GROUP_ID in the environment, and LIMITS_STORE, a secret like OPENAI_API_KEY and OPENAI_API_KEYS
        (docs/limits.md).
     With -Code <zip> steps 2 and 3 are skipped (no .NET SDK needed): the zip, a release download or your own
     build, gets the same checks as step 4, and its SHA-256 must match a SHA256SUMS file beside it, if there is one.
@@ -71,7 +71,7 @@ $SettingNames = @('UPSTREAM_BASE_URL', 'GENERATION_TIMEOUT', 'DEFAULT_TIMEOUT', 
     'PROXY_REVOKED_TOKEN_IDS', 'MAX_REQUEST_BODY_MB', 'PROXY_FORWARD_HEADERS', 'TEMP_STORAGE_MB',
     'LIMITS_DEFAULT', 'LIMITS_BY_SUBJECT', 'LIMITS_STORE_FAILURE')
 # LIMITS_STORE holds the store's password.
-$SecretNames = @('OPENAI_API_KEY', 'PROXY_ACCESS_TOKENS', 'PROXY_TOKEN_SECRET', 'LIMITS_STORE')
+$SecretNames = @('OPENAI_API_KEY', 'OPENAI_API_KEYS', 'PROXY_ACCESS_TOKENS', 'PROXY_TOKEN_SECRET', 'LIMITS_STORE')
 # The function's VPC (for a limits store in it): all three or none.
 $VpcNames = @('DEPLOY_VPC_ID', 'DEPLOY_VSWITCH_ID', 'DEPLOY_SECURITY_GROUP_ID')
 
@@ -337,8 +337,10 @@ if (-not $PackageOnly) {
         Write-Host '    warning: LIMITS_STORE is set but the function gets no VPC; a Tair instance is reachable only from its VPC (docs/limits.md)' -ForegroundColor Yellow
     }
     # An anonymous HTTP trigger is reachable by anyone: a server-side OpenAI key without proxy tokens would be an open relay.
-    Confirm-Prerequisite (-not ($setNames -contains 'OPENAI_API_KEY') -or ($setNames -contains 'PROXY_ACCESS_TOKENS') -or ($setNames -contains 'PROXY_TOKEN_SECRET')) `
-        'OPENAI_API_KEY is set but neither PROXY_ACCESS_TOKENS nor PROXY_TOKEN_SECRET: anyone could spend your key. Set one of them.'
+    $keyNames = @($setNames | Where-Object { $_ -in 'OPENAI_API_KEY', 'OPENAI_API_KEYS' })
+    Confirm-Prerequisite ($keyNames.Count -le 1) 'OPENAI_API_KEY and OPENAI_API_KEYS are both set: set one (OPENAI_API_KEYS may include that key).'
+    Confirm-Prerequisite ($keyNames.Count -eq 0 -or ($setNames -contains 'PROXY_ACCESS_TOKENS') -or ($setNames -contains 'PROXY_TOKEN_SECRET')) `
+        "$($keyNames -join '') is set but neither PROXY_ACCESS_TOKENS nor PROXY_TOKEN_SECRET: anyone could spend your key. Set one of them."
 }
 
 # ----------------------------------------------------------------------------------------------- build

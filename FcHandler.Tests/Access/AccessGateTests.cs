@@ -10,7 +10,7 @@ public sealed class AccessGateTests
     private static AccessGate Gate(params string[] revoked) => new(
         new AccessOptions
         {
-            ServerKey = AccessKit.ServerKey,
+            ServerKeys = [new FcHandler.Keys.UpstreamKey(AccessKit.ServerKey, null)],
             StaticTokens = [AccessKit.StaticToken, AccessKit.OtherStaticToken],
             TokenSecret = Encoding.UTF8.GetBytes(AccessKit.Secret),
             RevokedTokenIds = revoked.ToFrozenSet(),

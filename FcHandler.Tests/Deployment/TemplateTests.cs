@@ -15,12 +15,12 @@ public sealed class TemplateTests
 
     private static readonly string[] AppSettings =
     [
-        "UPSTREAM_BASE_URL", "GENERATION_TIMEOUT", "DEFAULT_TIMEOUT", "CORS_ALLOWED_ORIGINS", "OPENAI_API_KEY",
+        "UPSTREAM_BASE_URL", "GENERATION_TIMEOUT", "DEFAULT_TIMEOUT", "CORS_ALLOWED_ORIGINS", "OPENAI_API_KEY", "OPENAI_API_KEYS",
         "PROXY_ACCESS_TOKENS", "PROXY_TOKEN_SECRET", "PROXY_REVOKED_TOKEN_IDS", "MAX_REQUEST_BODY_MB", "PROXY_FORWARD_HEADERS", "TEMP_STORAGE_MB",
         "LIMITS_DEFAULT", "LIMITS_BY_SUBJECT", "LIMITS_STORE_FAILURE", "LIMITS_STORE",
     ];
 
-    private static readonly string[] Secrets = ["OPENAI_API_KEY", "PROXY_ACCESS_TOKENS", "PROXY_TOKEN_SECRET", "LIMITS_STORE"];
+    private static readonly string[] Secrets = ["OPENAI_API_KEY", "OPENAI_API_KEYS", "PROXY_ACCESS_TOKENS", "PROXY_TOKEN_SECRET", "LIMITS_STORE"];
 
     private static EvaluationResults Validate(JsonNode props) => JsonSchema.FromFile(DeploymentTemplate.SchemaPath).Check(props);
 

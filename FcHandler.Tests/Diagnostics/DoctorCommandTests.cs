@@ -168,4 +168,25 @@ public sealed class DoctorCommandTests
         Assert.Equal(2, await DoctorCommand.RunAsync(["--verbose"], TestSettings.Of(), output, Loopback));
         Assert.StartsWith("usage: FcHandler doctor", output.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task KeyPool_EveryKeyIsChecked_AndTheSummaryNamesTheHealthyOnes()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        upstream.Handler = (context, request) => request.Headers["Authorization"] == "Bearer " + Key
+            ? FakeResponses.JsonAsync(context, """{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""", 401)
+            : FakeResponses.DefaultAsync(context, request);
+        using var output = new StringWriter();
+
+        var exit = await DoctorCommand.RunAsync([], TestSettings.Of(
+            ("UPSTREAM_BASE_URL", upstream.BaseAddress.ToString()), ("OPENAI_API_KEYS", $"main=sk-DOCTOR-other-key-0123456789,old={Key}")), output, Loopback);
+
+        var text = output.ToString();
+        Assert.Equal((int)DoctorOutcome.KeyRejected, exit);
+        Assert.Contains("api       [main] GET /v1/models: 200", text, StringComparison.Ordinal);
+        Assert.Contains("api       [old] GET /v1/models: 401 invalid_api_key", text, StringComparison.Ordinal);
+        Assert.Contains("keys      1 of 2 healthy: main; not healthy: old", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("sk-DOCTOR-other", text, StringComparison.Ordinal);
+    }
 }

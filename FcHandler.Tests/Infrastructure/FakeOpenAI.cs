@@ -36,6 +36,9 @@ public sealed class FakeOpenAI : IAsyncDisposable
 
     public bool AcceptWebSockets { get; set; } = true;
 
+    /// <summary>Decides per handshake instead of <see cref="AcceptWebSockets"/> when set (a key pool's test refuses one key's).</summary>
+    public Func<HttpContext, bool>? AcceptWebSocket { get; set; }
+
     /// <summary>How each WebSocket ended here, in the order they ended.</summary>
     public IReadOnlyCollection<WebSocketEnd> WebSocketEnds => _webSocketEnds;
 
@@ -115,7 +118,7 @@ public sealed class FakeOpenAI : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         using var body = new MemoryStream();
-        var webSocket = AcceptWebSockets && context.WebSockets.IsWebSocketRequest;
+        var webSocket = (AcceptWebSocket?.Invoke(context) ?? AcceptWebSockets) && context.WebSockets.IsWebSocketRequest;
         if (!webSocket)
         {
             await context.Request.Body.CopyToAsync(body, context.RequestAborted);

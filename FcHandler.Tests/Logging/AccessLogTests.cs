@@ -18,7 +18,7 @@ public sealed class AccessLogTests
         var line = await proxy.Logs.WaitForLineAsync(l => l.Contains("[1] ", StringComparison.Ordinal));
         Assert.Matches(
             @"POST /v1/chat/completions generation 200 upstream=200 upstream_ttfb=\d+\.\dms total=\d+\.\dms in=37B out=" + body.Length +
-            @"B subject=- model=gpt-4o-mini usage=input:5,output:2,total:7 error=- request_id=\S+",
+            @"B subject=- key=- keys_tried=- model=gpt-4o-mini usage=input:5,output:2,total:7 error=- request_id=\S+",
             line);
         Assert.Single(proxy.Logs.Lines, l => l.Contains("[1] ", StringComparison.Ordinal));
     }

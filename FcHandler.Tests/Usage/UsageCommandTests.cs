@@ -143,4 +143,23 @@ public sealed class UsageCommandTests
         Assert.Equal(2, exit);
         Assert.StartsWith("usage: FcHandler usage", errors, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ByKey_TotalsPerServerKey()
+    {
+        const string Lines = """
+            {"time":"2026-11-26T10:00:00.000Z","level":"info","event":"access","method":"POST","path":"/v1/chat/completions","route":"generation","status":200,"subject":"alice","key":"main","keys_tried":1,"model":"gpt-4o-mini","usage":{"input_tokens":10,"output_tokens":5,"total_tokens":15},"request_id":"r1"}
+            {"time":"2026-11-26T10:01:00.000Z","level":"info","event":"access","method":"POST","path":"/v1/chat/completions","route":"generation","status":200,"subject":"bob","key":"main","keys_tried":2,"model":"gpt-4o-mini","usage":{"input_tokens":20,"output_tokens":5,"total_tokens":25},"request_id":"r2"}
+            {"time":"2026-11-26T10:02:00.000Z","level":"info","event":"access","method":"POST","path":"/v1/chat/completions","route":"generation","status":200,"subject":"alice","key":"spare","keys_tried":1,"model":"gpt-4o-mini","usage":{"input_tokens":1,"output_tokens":1,"total_tokens":2},"request_id":"r3"}
+            """;
+
+        var (exit, output, _) = await RunAsync(Lines, "--csv", "--by", "key");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(
+            "day,key,model,requests,input_tokens,cached_tokens,output_tokens,reasoning_tokens,total_tokens,seconds\n" +
+            "2026-11-26,main,gpt-4o-mini,2,30,0,10,0,40,0\n" +
+            "2026-11-26,spare,gpt-4o-mini,1,1,0,1,0,2,0\n",
+            output.ReplaceLineEndings("\n"));
+    }
 }

@@ -1,3 +1,4 @@
+using FcHandler.Keys;
 using FcHandler.Logging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -19,6 +20,11 @@ internal static class AccessExtensions
         builder.Services.AddSingleton(new TempStorage(options.Limits.TempStorageDirectory, options.Limits.TempStorageBytes));
         builder.Services.AddSingleton<BodySpooler>();
         builder.Services.AddSingleton<RequestBodyBuffer>();
+        if (options.Enabled)
+        {
+            builder.Services.AddKeyPool(options.ServerKeys);
+        }
+
         return builder;
     }
 
@@ -34,6 +40,10 @@ internal static class AccessExtensions
         if (options.Enabled)
         {
             ProxyLog.ServerKeyMode(logger, options.StaticTokens.Count, options.TokenSecret is null ? "off" : "on", options.RevokedTokenIds.Count);
+            if (options.ServerKeys.Count > 1)
+            {
+                ProxyLog.KeyPool(logger, options.ServerKeys.Count, string.Join(", ", options.ServerKeys.Select(key => key.Label)));
+            }
         }
         else
         {

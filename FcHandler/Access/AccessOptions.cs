@@ -1,19 +1,20 @@
 using System.Collections.Frozen;
+using FcHandler.Keys;
 
 namespace FcHandler.Access;
 
 /// <summary>
 /// Who may use the proxy and with which key, read once at start-up by <see cref="AccessOptionsReader"/>.
-/// With no <see cref="ServerKey"/> (the default) access control is off: clients send their own OpenAI key and it
-/// passes through. With one, the proxy holds the key and admits clients by access token only.
+/// With no <see cref="ServerKeys"/> (the default) access control is off: clients send their own OpenAI key and it
+/// passes through. With them, the proxy holds the keys and admits clients by access token only.
 /// </summary>
 internal sealed class AccessOptions
 {
     /// <summary>
-    /// The OpenAI key the proxy sends upstream in place of the client's token (<c>OPENAI_API_KEY</c>). Null by default
-    /// (pass-through mode). Never logged, never echoed in an error.
+    /// The OpenAI keys the proxy sends upstream in place of the client's token: <c>OPENAI_API_KEY</c>'s one key, or
+    /// <c>OPENAI_API_KEYS</c>'s pool. Empty by default (pass-through mode). Never logged, never echoed in an error.
     /// </summary>
-    public string? ServerKey { get; init; }
+    public IReadOnlyList<UpstreamKey> ServerKeys { get; init; } = [];
 
     /// <summary>Static access tokens (<c>PROXY_ACCESS_TOKENS</c>, comma-separated). Empty by default.</summary>
     public IReadOnlyList<string> StaticTokens { get; init; } = [];
@@ -28,5 +29,5 @@ internal sealed class AccessOptions
     public ClientLimits Limits { get; init; } = new();
 
     /// <summary>Server-side key mode: clients need an access token.</summary>
-    public bool Enabled => ServerKey is not null;
+    public bool Enabled => ServerKeys.Count > 0;
 }

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
 using FcHandler.Hosting;
+using FcHandler.Keys;
 
 namespace FcHandler.Access;
 
@@ -24,17 +25,12 @@ internal static class AccessOptionsReader
 
     public static AccessOptions Read(IConfiguration configuration)
     {
-        var serverKey = Trimmed(configuration[ConfigKeys.OpenAIApiKey]);
+        var serverKeys = KeyPoolReader.Read(configuration);
         var staticTokens = ReadStaticTokens(configuration[ConfigKeys.ProxyAccessTokens]);
         var secret = ReadSecret(configuration[ConfigKeys.ProxyTokenSecret], ConfigKeys.ProxyTokenSecret);
 
-        if (serverKey is not null)
+        if (serverKeys.Count > 0)
         {
-            if (serverKey.AsSpan().ContainsAny(" \t\r\n"))
-            {
-                throw new ConfigurationException($"{ConfigKeys.OpenAIApiKey} must be a single OpenAI key (sk-...), without spaces or line breaks.");
-            }
-
             if (staticTokens.Length == 0 && secret is null)
             {
                 throw new ConfigurationException(
@@ -55,7 +51,7 @@ internal static class AccessOptionsReader
 
         return new AccessOptions
         {
-            ServerKey = serverKey,
+            ServerKeys = serverKeys,
             StaticTokens = staticTokens,
             TokenSecret = secret,
             RevokedTokenIds = List(configuration[ConfigKeys.ProxyRevokedTokenIds]).ToFrozenSet(StringComparer.Ordinal),

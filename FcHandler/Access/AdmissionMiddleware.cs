@@ -1,4 +1,5 @@
 using FcHandler.Errors;
+using FcHandler.Keys;
 using FcHandler.Logging;
 using FcHandler.Proxy;
 using FcHandler.Proxy.WebSockets;
@@ -19,7 +20,7 @@ internal sealed class AdmissionMiddleware(
     private const string OrganizationHeader = "OpenAI-Organization";
     private const string ProjectHeader = "OpenAI-Project";
 
-    private readonly string? _serverAuthorization = options.ServerKey is null ? null : "Bearer " + options.ServerKey;
+    private readonly string? _serverAuthorization = options.Enabled ? options.ServerKeys[0].Authorization : null;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -86,7 +87,9 @@ internal sealed class AdmissionMiddleware(
         {
             if (!grant.ForwardsClientKey)
             {
+                // The first key; with a pool, the forwarder's key pool picks the subject's (KeyPoolHandler).
                 request.Headers.Authorization = _serverAuthorization;
+                context.Features.Set(new KeyAttempt(grant.Subject));
             }
 
             if (webSocket)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.Sockets;
 using FcHandler.Hosting;
+using FcHandler.Keys;
 using FcHandler.Proxy;
 using FcHandler.Usage;
 
@@ -9,7 +9,7 @@ namespace FcHandler.Diagnostics;
 
 /// <summary>
 /// <c>FcHandler doctor</c>: checks the way from here to the upstream (DNS, TCP, TLS, each timed) and, with
-/// <c>OPENAI_API_KEY</c> set, asks <c>GET /v1/models</c> and explains the answer: healthy, key rejected, region refused,
+/// <c>OPENAI_API_KEY</c> set (or each key of <c>OPENAI_API_KEYS</c>), asks <c>GET /v1/models</c> and explains the answer: healthy, key rejected, region refused,
 /// quota exhausted. Run it where the proxy runs (in FC: <c>s instance exec ... --cmd '/code/bootstrap doctor'</c>):
 /// OpenAI judges the region by the caller's address. Prints one line per step and exits with a
 /// <see cref="DoctorOutcome"/>; the key is never printed.
@@ -18,7 +18,7 @@ internal static class DoctorCommand
 {
     public const string Usage =
         "usage: FcHandler doctor\n" +
-        "  Checks DNS, TCP and TLS to UPSTREAM_BASE_URL and, with OPENAI_API_KEY set, GET /v1/models; exit code per outcome.";
+        "  Checks DNS, TCP and TLS to UPSTREAM_BASE_URL and, with OPENAI_API_KEY (or each of OPENAI_API_KEYS) set, GET /v1/models; exit code per outcome.";
 
     private static readonly TimeSpan ApiTimeout = TimeSpan.FromSeconds(30);
 
@@ -56,15 +56,42 @@ internal static class DoctorCommand
             return (int)outcome;
         }
 
-        var key = configuration[ConfigKeys.OpenAIApiKey]?.Trim();
-        if (string.IsNullOrEmpty(key))
+        IReadOnlyList<UpstreamKey> keys;
+        try
+        {
+            keys = KeyPoolReader.Read(configuration);
+        }
+        catch (ConfigurationException exception)
+        {
+            await output.WriteLineAsync($"settings  {exception.Message}");
+            return (int)DoctorOutcome.BadUsage;
+        }
+
+        if (keys.Count == 0)
         {
             await output.WriteLineAsync("api       not checked: set OPENAI_API_KEY to ask GET /v1/models with it (the key, the region, the quota)");
             await output.WriteLineAsync("result    reachable: DNS, TCP and TLS work from here");
             return (int)DoctorOutcome.Healthy;
         }
 
-        return (int)await AskAsync(output, options, probe, key, region);
+        if (keys.Count == 1)
+        {
+            return (int)await AskAsync(output, options, probe, keys[0], region, label: "");
+        }
+
+        // A pool: every key, each named by its label, then which work. The exit code is the first failing key's.
+        var outcomes = new List<(UpstreamKey Key, DoctorOutcome Outcome)>(keys.Count);
+        foreach (var key in keys)
+        {
+            outcomes.Add((key, await AskAsync(output, options, probe, key, region, label: $"[{key.Label}] ")));
+        }
+
+        var healthy = outcomes.Where(pair => pair.Outcome == DoctorOutcome.Healthy).Select(pair => pair.Key.Label).ToArray();
+        var failing = outcomes.Where(pair => pair.Outcome != DoctorOutcome.Healthy).Select(pair => pair.Key.Label).ToArray();
+        await output.WriteLineAsync(
+            $"keys      {healthy.Length} of {keys.Count} healthy{(healthy.Length > 0 ? $": {string.Join(", ", healthy)}" : "")}" +
+            $"{(failing.Length > 0 ? $"; not healthy: {string.Join(", ", failing)} (the pool rests them and carries on with the others)" : "")}");
+        return (int)outcomes.Select(pair => pair.Outcome).FirstOrDefault(outcome => outcome != DoctorOutcome.Healthy, DoctorOutcome.Healthy);
     }
 
     private static async Task<DoctorOutcome?> PrintAsync(TextWriter output, ProbeReport report)
@@ -87,7 +114,7 @@ internal static class DoctorCommand
     }
 
     // GET /v1/models with the proxy's own connection settings (no proxy, no redirects, no decompression).
-    private static async Task<DoctorOutcome> AskAsync(TextWriter output, ProxyOptions options, UpstreamProbe probe, string key, string? region)
+    private static async Task<DoctorOutcome> AskAsync(TextWriter output, ProxyOptions options, UpstreamProbe probe, UpstreamKey key, string? region, string label)
     {
         var handler = UpstreamClient.CreateHandler(options);
         handler.ConnectCallback = async (context, cancellationToken) =>
@@ -110,7 +137,7 @@ internal static class DoctorCommand
             Version = System.Net.HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        request.Headers.TryAddWithoutValidation("Authorization", key.Authorization);
 
         var start = Stopwatch.GetTimestamp();
         int status;
@@ -124,14 +151,14 @@ internal static class DoctorCommand
         }
         catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException)
         {
-            await output.WriteLineAsync($"api       GET /v1/models failed: {exception.Message}");
+            await output.WriteLineAsync($"api       {label}GET /v1/models failed: {exception.Message}");
             await output.WriteLineAsync("result    no answer from the API although the connection works: retry, and check UPSTREAM_BASE_URL");
             return DoctorOutcome.UnexpectedAnswer;
         }
 
-        await output.WriteLineAsync($"api       GET /v1/models: {status}{(code is null ? "" : $" {code}")} in {ProbeReport.Ms(Stopwatch.GetElapsedTime(start).TotalMilliseconds)}");
+        await output.WriteLineAsync($"api       {label}GET /v1/models: {status}{(code is null ? "" : $" {code}")} in {ProbeReport.Ms(Stopwatch.GetElapsedTime(start).TotalMilliseconds)}");
         var (outcome, explanation) = Explain(status, code, region);
-        await output.WriteLineAsync($"result    {explanation}");
+        await output.WriteLineAsync($"result    {label}{explanation}");
         return outcome;
     }
 

@@ -39,6 +39,7 @@ internal static class ConfigKeys
 
     // Access control and client limits (FcHandler/Access/).
     public const string OpenAIApiKey = "OPENAI_API_KEY";
+    public const string OpenAIApiKeys = "OPENAI_API_KEYS";
     public const string ProxyAccessTokens = "PROXY_ACCESS_TOKENS";
     public const string ProxyTokenSecret = "PROXY_TOKEN_SECRET";
     public const string ProxyRevokedTokenIds = "PROXY_REVOKED_TOKEN_IDS";

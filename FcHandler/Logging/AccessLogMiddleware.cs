@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FcHandler.Diagnostics;
 using FcHandler.Errors;
 using FcHandler.Fc;
+using FcHandler.Keys;
 using FcHandler.Proxy;
 using FcHandler.Proxy.WebSockets;
 using Microsoft.AspNetCore.Http.Features;
@@ -81,9 +82,10 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, TimeSpan sseHear
             ? Milliseconds(start, exchange.UpstreamHeadersTimestamp)
             : (double?)null;
 
+        var key = context.Features.Get<KeyAttempt>();
         if (exchange.WebSocket is { Relay: not null } webSocket)
         {
-            LogWebSocket(context, exchange, webSocket, upstreamTtfb, start);
+            LogWebSocket(context, exchange, webSocket, upstreamTtfb, start, key);
             return;
         }
 
@@ -102,6 +104,8 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, TimeSpan sseHear
             exchange.RequestBodyBytes,
             bytesOut,
             LogValue.Text(exchange.Subject),
+            LogValue.Text(key?.Served?.Label),
+            LogValue.Integer(key?.Tried > 0 ? key.Tried : null),
             LogValue.Text(exchange.Model),
             new UsageLogValue(exchange.Usage),
             LogValue.Text(exchange.ErrorCode),
@@ -110,7 +114,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, TimeSpan sseHear
 
     // A relayed WebSocket's line, written when it closes: its bytes are frames, not a body, and how it ended is in
     // its close codes.
-    private void LogWebSocket(HttpContext context, ProxyExchange exchange, WebSocketSession webSocket, double? upstreamTtfb, long start)
+    private void LogWebSocket(HttpContext context, ProxyExchange exchange, WebSocketSession webSocket, double? upstreamTtfb, long start, KeyAttempt? key)
         => ProxyLog.WebSocketAccess(
             logger,
             context.Request.Method,
@@ -125,6 +129,8 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, TimeSpan sseHear
             CloseCode(webSocket.ClientCloseCode),
             CloseCode(webSocket.UpstreamCloseCode),
             LogValue.Text(exchange.Subject),
+            LogValue.Text(key?.Served?.Label),
+            LogValue.Integer(key?.Tried > 0 ? key.Tried : null),
             LogValue.Text(exchange.Model),
             new UsageLogValue(webSocket.Usage.Total),
             context.TraceIdentifier);

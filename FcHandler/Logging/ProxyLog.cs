@@ -13,12 +13,12 @@ internal static partial class ProxyLog
 
     // The parameters' names are the JSON fields' names (snake_case): docs/logs-and-usage.md.
     [LoggerMessage(AccessEventId, LogLevel.Information,
-        "{Method} {Path} {Route} {Status} upstream={UpstreamStatus} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B subject={Subject} model={Model} usage={Usage} error={ErrorCode} request_id={RequestId}",
+        "{Method} {Path} {Route} {Status} upstream={UpstreamStatus} upstream_ttfb={UpstreamTtfbMs}ms total={TotalMs}ms in={BytesIn}B out={BytesOut}B subject={Subject} key={Key} keys_tried={KeysTried} model={Model} usage={Usage} error={ErrorCode} request_id={RequestId}",
         EventName = "Access")]
     public static partial void Access(
         ILogger logger, string method, LogValue path, string route, int status, LogValue upstreamStatus, LogValue upstreamTtfbMs,
-        LogValue totalMs, long bytesIn, long bytesOut, LogValue subject, LogValue model, UsageLogValue usage, LogValue errorCode,
-        string requestId);
+        LogValue totalMs, long bytesIn, long bytesOut, LogValue subject, LogValue key, LogValue keysTried, LogValue model, UsageLogValue usage,
+        LogValue errorCode, string requestId);
 
     [LoggerMessage(2, LogLevel.Warning,
         "Forwarding failed: {Error} ({ExceptionType}: {ExceptionMessage}) request_id={RequestId}",
@@ -76,12 +76,12 @@ internal static partial class ProxyLog
 
     // WebSockets (FcHandler/Proxy/WebSockets/), ids 30-39.
     [LoggerMessage(30, LogLevel.Information,
-        "{Method} {Path} {Route} {Status} websocket upstream_ttfb={UpstreamTtfbMs}ms duration={DurationMs}ms in={BytesIn}B out={BytesOut}B closed_by={ClosedBy} client_close={ClientClose} upstream_close={UpstreamClose} subject={Subject} model={Model} usage={Usage} request_id={RequestId}",
+        "{Method} {Path} {Route} {Status} websocket upstream_ttfb={UpstreamTtfbMs}ms duration={DurationMs}ms in={BytesIn}B out={BytesOut}B closed_by={ClosedBy} client_close={ClientClose} upstream_close={UpstreamClose} subject={Subject} key={Key} keys_tried={KeysTried} model={Model} usage={Usage} request_id={RequestId}",
         EventName = "WebSocketAccess")]
     public static partial void WebSocketAccess(
         ILogger logger, string method, LogValue path, string route, int status, LogValue upstreamTtfbMs, LogValue durationMs,
-        long bytesIn, long bytesOut, string closedBy, LogValue clientClose, LogValue upstreamClose, LogValue subject, LogValue model,
-        UsageLogValue usage, string requestId);
+        long bytesIn, long bytesOut, string closedBy, LogValue clientClose, LogValue upstreamClose, LogValue subject, LogValue key,
+        LogValue keysTried, LogValue model, UsageLogValue usage, string requestId);
 
     [LoggerMessage(31, LogLevel.Information, "Pre-stop: closing {Count} WebSockets with 1001 (going away)", EventName = "PreStopClosingWebSockets")]
     public static partial void PreStopClosingWebSockets(ILogger logger, int count);
@@ -194,4 +194,29 @@ internal static partial class ProxyLog
         "Limits: subject={Subject} has {Left} tokens of its budget left; the output cap the proxy adds is fitted to {Cap} (LIMITS_FIT_CAP) request_id={RequestId}",
         EventName = "LimitsCapFitted")]
     public static partial void LimitsCapFitted(ILogger logger, string subject, long left, long cap, string requestId);
+
+    // The key pool (FcHandler/Keys/), ids from 100. Keys by name or fingerprint only, never a key.
+    [LoggerMessage(100, LogLevel.Information, "Key pool: {Count} keys ({Keys}); a subject keeps to its key while it is in service, and fails over before the first byte",
+        EventName = "KeyPool")]
+    public static partial void KeyPool(ILogger logger, int count, string keys);
+
+    [LoggerMessage(101, LogLevel.Warning, "Key {Key} cooling down for {Seconds}s: {Reason}; its subjects go to their next key meanwhile request_id={RequestId}",
+        EventName = "KeyCoolingDown")]
+    public static partial void KeyCoolingDown(ILogger logger, string key, double seconds, string reason, string requestId);
+
+    [LoggerMessage(102, LogLevel.Error,
+        "Key {Key} refused by OpenAI, out of service for {Seconds}s: {Reason}. Fix the key or its account (check it with 'doctor'); one request tries it again after that request_id={RequestId}",
+        EventName = "KeyRefused")]
+    public static partial void KeyRefused(ILogger logger, string key, double seconds, string reason, string requestId);
+
+    [LoggerMessage(103, LogLevel.Information, "Key {Key} back in service: {Why} (it was cooling down after: {Reason})", EventName = "KeyBackInService")]
+    public static partial void KeyBackInService(ILogger logger, string key, string why, string reason);
+
+    [LoggerMessage(104, LogLevel.Warning, "Key {Key} cooling down for {Seconds}s, as another instance found: {Reason}", EventName = "KeyCoolingDownShared")]
+    public static partial void KeyCoolingDownShared(ILogger logger, string key, double seconds, string reason);
+
+    [LoggerMessage(105, LogLevel.Warning,
+        "Key cooldowns not shared: the limits store {Store} did not answer ({Reason}); this instance keeps its own meanwhile. Logged once a minute at most; {HeldBack} more since the last such line.",
+        EventName = "KeyCooldownsUnshared")]
+    public static partial void KeyCooldownsUnshared(ILogger logger, string store, string reason, long heldBack);
 }

@@ -1,3 +1,4 @@
+using FcHandler.Keys;
 using FcHandler.Proxy.WebSockets;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
@@ -40,6 +41,14 @@ internal sealed class ProxyTransformer(RequestAllowList requestHeaders) : HttpTr
             {
                 proxyRequest.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
             }
+        }
+
+        // The key pool's part of the request: whose it is and its body, to send again to another key.
+        if (httpContext.Features.Get<KeyAttempt>() is { } attempt)
+        {
+            attempt.Body = httpContext.Request.Body;
+            attempt.RequestId = httpContext.TraceIdentifier;
+            proxyRequest.Options.Set(KeyAttempt.Option, attempt);
         }
 
         // Host comes from the upstream URL, and with it TLS SNI: never the client's Host.

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using FcHandler.Hosting;
+using FcHandler.Keys;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace FcHandler.Proxy;
@@ -13,7 +14,8 @@ internal sealed class UpstreamClient : IDisposable
 {
     /// <param name="options">The upstream and its timeouts.</param>
     /// <param name="resolver">Tests only: where new connections go (see <see cref="UpstreamResolver"/>).</param>
-    public UpstreamClient(ProxyOptions options, UpstreamResolver? resolver = null)
+    /// <param name="keys">The server's keys, in server-key mode: each request goes through the pool's failover first.</param>
+    public UpstreamClient(ProxyOptions options, UpstreamResolver? resolver = null, KeyPool? keys = null)
     {
         DestinationPrefix = options.DestinationPrefix;
         // The pool, behind the step that opens its connections and shares a failed attempt with all who wait for one.
@@ -21,7 +23,7 @@ internal sealed class UpstreamClient : IDisposable
         var handler = CreateHandler(options);
         handler.ConnectCallback = connections.ConnectAsync;
         connections.InnerHandler = handler;
-        Invoker = new HttpMessageInvoker(connections, disposeHandler: true);
+        Invoker = new HttpMessageInvoker(keys is null ? connections : new KeyPoolHandler(keys) { InnerHandler = connections }, disposeHandler: true);
         Generation = CreateConfig(options.GenerationTimeout);
         PassThrough = CreateConfig(options.DefaultTimeout);
         HandshakeTimeout = options.DefaultTimeout;

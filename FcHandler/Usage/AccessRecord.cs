@@ -11,7 +11,7 @@ namespace FcHandler.Usage;
 /// JSON object must be all of the line (or all of it after <c>s logs</c>' two fields), never JSON found inside another
 /// line, where a client could have put it (a request id, a path, a model name).
 /// </summary>
-internal sealed partial record AccessRecord(DateTimeOffset Time, string Route, string Subject, string Model, TokenUsage Usage)
+internal sealed partial record AccessRecord(DateTimeOffset Time, string Route, string Subject, string Model, TokenUsage Usage, string Key = "-")
 {
     private const int MaxLineLength = 64 * 1024;
 
@@ -79,7 +79,7 @@ internal sealed partial record AccessRecord(DateTimeOffset Time, string Route, s
                 Count(counts, "reasoning_tokens"), Count(counts, "total_tokens"),
                 counts.TryGetProperty("seconds", out var seconds) && seconds.TryGetDouble(out var value) ? value : null)
             : default;
-        return new AccessRecord(time, Text(line, "route") ?? "-", Text(line, "subject") ?? "-", Text(line, "model") ?? "-", usage);
+        return new AccessRecord(time, Text(line, "route") ?? "-", Text(line, "subject") ?? "-", Text(line, "model") ?? "-", usage, Text(line, "key") ?? "-");
     }
 
     private static string? Text(JsonElement element, string name)

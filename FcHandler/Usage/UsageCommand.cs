@@ -3,26 +3,26 @@ using System.Globalization;
 namespace FcHandler.Usage;
 
 /// <summary>
-/// <c>FcHandler usage [--csv] [--utc-offset +08:00]</c>: reads log lines on stdin (what <c>s logs</c> prints, or an
-/// export of the log store) and prints the tokens of generation requests per day, subject and model, from the access
+/// <c>FcHandler usage [--csv] [--utc-offset +08:00] [--by key]</c>: reads log lines on stdin (what <c>s logs</c> prints, or an
+/// export of the log store) and prints the tokens of generation requests per day, subject (or key) and model, from the access
 /// lines <c>LOG_FORMAT=json</c> writes. Other lines are skipped and counted on stderr. No database: the log is the
 /// record. Exit codes: 0 totals printed, 1 no access line of a generation request found, 2 bad arguments.
 /// </summary>
 internal static class UsageCommand
 {
     public const string Usage =
-        "usage: FcHandler usage [--csv] [--utc-offset +08:00] < log.jsonl\n" +
-        "  Reads JSON log lines (s logs output, or an export) on stdin; prints tokens per day, subject and model.";
+        "usage: FcHandler usage [--csv] [--utc-offset +08:00] [--by key] < log.jsonl\n" +
+        "  Reads JSON log lines (s logs output, or an export) on stdin; prints tokens per day, subject (or the server's key) and model.";
 
     public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter errors)
     {
-        if (ReadOptions(args) is not var (csv, offset))
+        if (ReadOptions(args) is not var (csv, offset, byKey))
         {
             await errors.WriteLineAsync(Usage);
             return 2;
         }
 
-        var totals = new UsageTotals(offset);
+        var totals = new UsageTotals(offset, byKey);
         long lines = 0, accessLines = 0;
         while (await input.ReadLineAsync() is { } line)
         {
@@ -47,9 +47,10 @@ internal static class UsageCommand
         return 0;
     }
 
-    private static (bool Csv, TimeSpan Offset)? ReadOptions(string[] args)
+    private static (bool Csv, TimeSpan Offset, bool ByKey)? ReadOptions(string[] args)
     {
         var csv = false;
+        var byKey = false;
         var offset = TimeSpan.Zero;
         for (var i = 0; i < args.Length; i++)
         {
@@ -57,6 +58,9 @@ internal static class UsageCommand
             {
                 case "--csv":
                     csv = true;
+                    break;
+                case "--by" when i + 1 < args.Length && args[i + 1] is "key" or "subject":
+                    byKey = args[++i] == "key";
                     break;
                 case "--utc-offset" when i + 1 < args.Length && ParseOffset(args[++i]) is { } value:
                     offset = value;
@@ -66,7 +70,7 @@ internal static class UsageCommand
             }
         }
 
-        return (csv, offset);
+        return (csv, offset, byKey);
     }
 
     // +08:00, -05:00, +00:00: whole minutes, within a day.

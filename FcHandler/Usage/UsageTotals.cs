@@ -2,11 +2,14 @@ using System.Globalization;
 
 namespace FcHandler.Usage;
 
-/// <summary>Tokens per day, subject and model, summed from access records of generation requests and Realtime sessions.</summary>
+/// <summary>
+/// Tokens per day, subject (or the server's key that served, <c>--by key</c>) and model, summed from access records of
+/// generation requests and Realtime sessions.
+/// </summary>
 internal sealed class UsageTotals
 {
-    private static readonly string[] Columns =
-        ["day", "subject", "model", "requests", "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens", "total_tokens", "seconds"];
+    private static readonly string[] Counts =
+        ["requests", "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens", "total_tokens", "seconds"];
 
     private readonly SortedDictionary<(string Day, string Subject, string Model), Sum> _sums = new(Comparer<(string Day, string Subject, string Model)>.Create(
         static (a, b) => (string.CompareOrdinal(a.Day, b.Day), string.CompareOrdinal(a.Subject, b.Subject)) switch
@@ -16,8 +19,17 @@ internal sealed class UsageTotals
             _ => string.CompareOrdinal(a.Model, b.Model),
         }));
     private readonly TimeSpan _utcOffset;
+    private readonly string[] _columns;
+    private readonly bool _byKey;
 
-    public UsageTotals(TimeSpan utcOffset) => _utcOffset = utcOffset;
+    /// <param name="utcOffset">Where days start.</param>
+    /// <param name="byKey">Group by the key that served (the access line's <c>key</c>) instead of the subject.</param>
+    public UsageTotals(TimeSpan utcOffset, bool byKey = false)
+    {
+        _utcOffset = utcOffset;
+        _byKey = byKey;
+        _columns = ["day", byKey ? "key" : "subject", "model", .. Counts];
+    }
 
     public int Requests { get; private set; }
 
@@ -33,7 +45,7 @@ internal sealed class UsageTotals
         }
 
         var day = record.Time.ToOffset(_utcOffset).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var key = (day, record.Subject, record.Model);
+        var key = (day, _byKey ? record.Key : record.Subject, record.Model);
         if (!_sums.TryGetValue(key, out var sum))
         {
             _sums[key] = sum = new Sum();
@@ -46,7 +58,7 @@ internal sealed class UsageTotals
     public void Write(TextWriter output, bool csv)
     {
         var total = new Sum();
-        var rows = new List<string[]> { Columns };
+        var rows = new List<string[]> { _columns };
         foreach (var ((day, subject, model), sum) in _sums)
         {
             rows.Add([day, subject, model, .. sum.Cells()]);
@@ -64,7 +76,7 @@ internal sealed class UsageTotals
         }
 
         rows.Add(["total", "", "", .. total.Cells()]);
-        var widths = Enumerable.Range(0, Columns.Length).Select(column => rows.Max(row => row[column].Length)).ToArray();
+        var widths = Enumerable.Range(0, _columns.Length).Select(column => rows.Max(row => row[column].Length)).ToArray();
         foreach (var row in rows)
         {
             // Text left, numbers right.

@@ -21,7 +21,7 @@ public class LogLineBenchmarks
     private static int Log(FormattingLogger logger)
     {
         ProxyLog.Access(logger, "POST", LogValue.Path("/v1/chat/completions"), "generation", 200, LogValue.Integer(200), LogValue.Milliseconds(412.34),
-            LogValue.Milliseconds(9120.4), 312, 18231, LogValue.Text("alice"), LogValue.Text("gpt-4o-mini"),
+            LogValue.Milliseconds(9120.4), 312, 18231, LogValue.Text("alice"), default, default, LogValue.Text("gpt-4o-mini"),
             new UsageLogValue(new TokenUsage(2006, 300, 1920, 0, 2306, null)), default, "1-6700aa00-1a2b3c4d5e6f7a8b9c0d1e2f");
         return logger.Length;
     }
