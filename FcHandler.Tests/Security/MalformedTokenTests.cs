@@ -94,7 +94,7 @@ public sealed class MalformedTokenTests : IAsyncLifetime
     public void NonAsciiSignedToken_IsRefusedAsInvalid(string token)
     {
         var gate = new AccessGate(
-            new AccessOptions { ServerKey = ServerKey, TokenSecret = Encoding.UTF8.GetBytes(Secret) }, TimeProvider.System);
+            new AccessOptions { ServerKeys = [new FcHandler.Keys.UpstreamKey(ServerKey, null)], TokenSecret = Encoding.UTF8.GetBytes(Secret) }, TimeProvider.System);
 
         Assert.False(gate.TryAdmitToken(token, out _, out var error));
         Assert.Equal("invalid_api_key", error.Code);
