@@ -70,6 +70,14 @@ internal sealed class LimitsMiddleware(
         var spends = webSocket || HttpMethods.IsPost(request.Method);
         var budgeted = spends && rules.Any(rule => rule.Budget is not null);
         var counted = budgeted || rules.Any(rule => rule.TokensPerMinute is not null);
+        if (webSocket && counted && !WebSocketForwarder.IsMetered(request.Path))
+        {
+            // Only the Realtime and Responses WebSockets end their responses with usage the relay reads (RealtimeBudget).
+            ProxyLog.AccessDenied(logger, ProxyError.WebSocketNotMetered().Code, context.TraceIdentifier);
+            await ErrorWriter.WriteAsync(context, ProxyError.WebSocketNotMetered());
+            return;
+        }
+
         var bound = exchange.Route == RouteClass.Generation && HttpMethods.IsPost(request.Method)
             ? await RequestCost.ReadAsync(request, options.DefaultOutputTokens, enforceCap: budgeted, context.RequestAborted)
             : default;
@@ -117,10 +125,10 @@ internal sealed class LimitsMiddleware(
 
         var renewal = lease.HoldsConcurrency ? time.CreateTimer(_ => Renew(lease), null, LimitStores.RenewEvery, LimitStores.RenewEvery) : null;
         RealtimeBudget? realtime = null;
-        if (webSocket && counted)
+        if (webSocket && (counted || limits!.Rules.Any(rule => rule.Model is not null)))
         {
-            realtime = new RealtimeBudget(store, subject!, rules, exchange, context.TraceIdentifier, logger);
-            exchange.RealtimeResponseDone = realtime.ResponseDone;
+            realtime = new RealtimeBudget(store, subject!, limits!, options.DefaultOutputTokens, exchange, context.TraceIdentifier, logger);
+            exchange.SessionResponses = realtime;
         }
 
         exchange.UsageRequired |= counted;
@@ -171,7 +179,7 @@ internal sealed class LimitsMiddleware(
 
             if (realtime is not null)
             {
-                await realtime.Charged;
+                await realtime.EndAsync();
             }
 
             var actual = Actual(context, exchange, bound);
@@ -201,7 +209,7 @@ internal sealed class LimitsMiddleware(
     {
         if (exchange.WebSocket is not null || bound.Estimate == 0)
         {
-            return 0; // a session's responses were charged as they ended; nothing was reserved
+            return 0; // a session's responses were reserved and settled one by one; the session itself reserved nothing
         }
 
         if (exchange.UpstreamStatus is not { } status || status >= 400)
@@ -230,7 +238,7 @@ internal sealed class LimitsMiddleware(
         return ErrorWriter.WriteAsync(context, error);
     }
 
-    private static string Detail(AdmissionResult result, long estimate) => result.Verdict switch
+    internal static string Detail(AdmissionResult result, long estimate) => result.Verdict switch
     {
         Verdict.BudgetExhausted when result.Budget is { } budget => $"budget {budget.Limit}, left {Math.Max(0, budget.Left)}, reserving {estimate}",
         Verdict.TokensExceeded or Verdict.TokensNeverFit when result.Tokens is { } tokens => $"tpm {tokens.Limit}, remaining {tokens.Remaining}, reserving {estimate}",

@@ -179,8 +179,14 @@ internal static partial class ProxyLog
         EventName = "LimitsSettleFailed")]
     public static partial void LimitsSettleFailed(ILogger logger, string subject, string reason, double leaseSeconds, long heldBack, string requestId);
 
-    [LoggerMessage(97, LogLevel.Information,
-        "Realtime session closed: subject={Subject} is out of budget ({Used} of {Budget} tokens) after its response ended request_id={RequestId}",
-        EventName = "RealtimeBudgetClosed")]
-    public static partial void RealtimeBudgetClosed(ILogger logger, string subject, long used, long budget, string requestId);
+
+    [LoggerMessage(120, LogLevel.Information,
+        "WebSocket message refused: {Code} for subject={Subject}; the session is closed with 1008 and the message never reaches the upstream whole request_id={RequestId}",
+        EventName = "WebSocketMessageRefused")]
+    public static partial void WebSocketMessageRefused(ILogger logger, string code, string subject, string requestId);
+
+    [LoggerMessage(121, LogLevel.Information,
+        "WebSocket session closed: a response the server started on its own could not be reserved ({Code}) for subject={Subject} request_id={RequestId}",
+        EventName = "WebSocketResponseRefused")]
+    public static partial void WebSocketResponseRefused(ILogger logger, string code, string subject, string requestId);
 }
