@@ -348,16 +348,18 @@ public sealed class LimitsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Realtime_ChargedAtEachResponseDone_ClosedWith1008OnceTheBudgetIsGone()
+    public async Task Realtime_EachResponseReservedThenSettledToResponseDone_ClosedWith1008WhenTheNextCannotBeReserved()
     {
         const string ResponseDone =
             """{"type":"response.done","event_id":"e","response":{"object":"realtime.response","id":"resp_1","status":"completed","usage":{"total_tokens":600,"input_tokens":400,"output_tokens":200}}}""";
+        const string Create = """{"type":"response.create","response":{"max_output_tokens":450}}""";
         _upstream.WebSocketHandler = async (socket, _) =>
         {
             while (await FakeRealtime.ReceiveAsync(socket) is { } message)
             {
                 if (message.Text.Contains("response.create", StringComparison.Ordinal))
                 {
+                    await FakeRealtime.SendTextAsync(socket, """{"type":"response.created","event_id":"c","response":{"id":"resp_1"}}""");
                     await FakeRealtime.SendTextAsync(socket, ResponseDone);
                 }
             }
@@ -367,20 +369,19 @@ public sealed class LimitsTests : IAsyncLifetime
         var proxy = await StartAsync(("LIMITS_DEFAULT", "budget=1000/day"));
 
         using var socket = await RealtimeSockets.ConnectAsync(proxy, options => options.SetRequestHeader("Authorization", "Bearer " + AccessKit.StaticToken));
-        await socket.SendTextAsync("""{"type":"response.create"}""");
+        await socket.SendTextAsync(Create); // reserves its 63 bytes and 450: fits in 1,000, then settles to 600
+        Assert.Contains("response.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
         Assert.Contains("response.done", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
-        await socket.SendTextAsync("""{"type":"response.create"}""");
-        Assert.Contains("response.done", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+        // In memory the settle is made before the relay writes the response.done on to the client.
+        Assert.Equal(600, Assert.Single(await ShowAsync(proxy, "static-1", "budget=1000/day")).BudgetUsed);
+        await socket.SendTextAsync(Create); // 600 used: another reservation of 513 does not fit
 
         var (status, description) = await socket.ReceiveCloseAndAnswerAsync();
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
         Assert.StartsWith("insufficient_quota", description, StringComparison.Ordinal);
-        Assert.Equal(WebSocketCloseStatus.PolicyViolation, (await _upstream.FirstWebSocketEnd).CloseStatus);
-        await proxy.Logs.WaitForLineAsync(l => l.Contains("Realtime session closed: subject=static-1 is out of budget (1200 of 1000", StringComparison.Ordinal));
-
-        // Out of budget, a new session is refused at its handshake.
-        var refused = await RealtimeSockets.RefusedHandshakeAsync(proxy, $"Authorization: Bearer {AccessKit.StaticToken}\r\n");
-        Assert.StartsWith("HTTP/1.1 429", refused, StringComparison.Ordinal);
-        Assert.Contains("insufficient_quota", refused, StringComparison.Ordinal);
+        Assert.True((await _upstream.FirstWebSocketEnd).Vanished);
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("WebSocket message refused: insufficient_quota for subject=static-1", StringComparison.Ordinal));
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/realtime realtime 101 websocket", StringComparison.Ordinal));
+        Assert.Equal(600, Assert.Single(await ShowAsync(proxy, "static-1", "budget=1000/day")).BudgetUsed);
     }
 }

@@ -138,7 +138,7 @@ public sealed class SecretHygieneTests
         }
 
         got.Append(await socket.ReceiveTextAsync());
-        await socket.SendTextAsync("hello");
+        await socket.SendTextAsync("""{"type":"input_audio_buffer.clear"}"""); // a scoped session's messages must be JSON objects
         got.Append(await socket.ReceiveTextAsync());
         await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         return got.ToString();

@@ -169,6 +169,10 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
     public static ProxyError BudgetExhausted(string message) => new(
         StatusCodes.Status429TooManyRequests, "insufficient_quota", "insufficient_quota", message);
 
+    public static ProxyError WebSocketNotMetered() => new(
+        StatusCodes.Status403Forbidden, InvalidRequest, "websocket_not_metered",
+        "Under this proxy's token limits, WebSockets are relayed only on /v1/realtime and /v1/responses, where each response is reserved and settled; this path's cannot be metered.");
+
     // The SDKs retry a 503 by themselves and honour Retry-After; the store is back within seconds or the operator knows.
     public static ProxyError LimitsUnavailable() => new(
         StatusCodes.Status503ServiceUnavailable, ProxyFailure, "limits_unavailable",

@@ -71,6 +71,14 @@ internal sealed class LimitsMiddleware(
         var spends = spend != SpendKind.Free; // any write but the few that run no model; a WebSocket
         var budgeted = spends && rules.Any(rule => rule.Budget is not null);
         var counted = budgeted || rules.Any(rule => rule.TokensPerMinute is not null);
+        if (webSocket && counted && !WebSocketForwarder.IsMetered(request.Path))
+        {
+            // Only the Realtime and Responses WebSockets end their responses with usage the relay reads (RealtimeBudget).
+            ProxyLog.AccessDenied(logger, ProxyError.WebSocketNotMetered().Code, context.TraceIdentifier);
+            await ErrorWriter.WriteAsync(context, ProxyError.WebSocketNotMetered());
+            return;
+        }
+
         if (counted && spend == SpendKind.Unmetered && !limits!.AllowsUnmetered(spendClass!))
         {
             await RefuseAsync(context, subject!, ProxyError.RouteNotMetered(request.Method, request.Path.Value ?? "/", spendClass!));
@@ -134,10 +142,10 @@ internal sealed class LimitsMiddleware(
 
         var renewal = lease.NeedsRenewal ? time.CreateTimer(_ => Renew(lease), null, LimitStores.RenewEvery, LimitStores.RenewEvery) : null;
         RealtimeBudget? realtime = null;
-        if (webSocket && counted)
+        if (webSocket && (counted || limits!.Rules.Any(rule => rule.Model is not null)))
         {
-            realtime = new RealtimeBudget(store, subject!, rules, exchange, context.TraceIdentifier, logger);
-            exchange.RealtimeResponseDone = realtime.ResponseDone;
+            realtime = new RealtimeBudget(store, subject!, limits!, options.DefaultOutputTokens, exchange, context.TraceIdentifier, logger);
+            exchange.SessionResponses = realtime;
         }
 
         exchange.UsageRequired |= counted;
@@ -218,7 +226,7 @@ internal sealed class LimitsMiddleware(
 
             if (realtime is not null)
             {
-                await realtime.Charged;
+                await realtime.EndAsync();
             }
 
             var actual = Actual(context, exchange, bound);
@@ -248,7 +256,7 @@ internal sealed class LimitsMiddleware(
     {
         if (exchange.WebSocket is not null || bound.Estimate == 0)
         {
-            return 0; // a session's responses were charged as they ended; nothing was reserved
+            return 0; // a session's responses were reserved and settled one by one; the session itself reserved nothing
         }
 
         if (exchange.UpstreamStatus is not { } status || status >= 400)
@@ -291,7 +299,7 @@ internal sealed class LimitsMiddleware(
         return ErrorWriter.WriteAsync(context, error);
     }
 
-    private static string Detail(AdmissionResult result, long estimate) => result.Verdict switch
+    internal static string Detail(AdmissionResult result, long estimate) => result.Verdict switch
     {
         Verdict.BudgetExhausted or Verdict.BudgetHeld when result.Budget is { } budget
             => $"budget {budget.Limit}, left {Math.Max(0, budget.Left)}, in flight {budget.InFlight}, reserving {estimate}",

@@ -184,11 +184,6 @@ internal static partial class ProxyLog
         EventName = "LimitsSettleFailed")]
     public static partial void LimitsSettleFailed(ILogger logger, string subject, string reason, double leaseSeconds, long heldBack, string requestId);
 
-    [LoggerMessage(97, LogLevel.Information,
-        "Realtime session closed: subject={Subject} is out of budget ({Used} of {Budget} tokens) after its response ended request_id={RequestId}",
-        EventName = "RealtimeBudgetClosed")]
-    public static partial void RealtimeBudgetClosed(ILogger logger, string subject, long used, long budget, string requestId);
-
     // Says why an answer of a request that set no cap stopped short (finish_reason length): its budget was near its end.
     [LoggerMessage(130, LogLevel.Information,
         "Limits: subject={Subject} has {Left} tokens of its budget left; the output cap the proxy adds is fitted to {Cap} (LIMITS_FIT_CAP) request_id={RequestId}",
@@ -219,4 +214,14 @@ internal static partial class ProxyLog
         "Key cooldowns not shared: the limits store {Store} did not answer ({Reason}); this instance keeps its own meanwhile. Logged once a minute at most; {HeldBack} more since the last such line.",
         EventName = "KeyCooldownsUnshared")]
     public static partial void KeyCooldownsUnshared(ILogger logger, string store, string reason, long heldBack);
+
+    [LoggerMessage(122, LogLevel.Information,
+        "WebSocket message refused: {Code} for subject={Subject}; the session is closed with 1008 and the message never reaches the upstream whole request_id={RequestId}",
+        EventName = "WebSocketMessageRefused")]
+    public static partial void WebSocketMessageRefused(ILogger logger, string code, string subject, string requestId);
+
+    [LoggerMessage(123, LogLevel.Information,
+        "WebSocket session closed: a response the server started on its own could not be reserved ({Code}) for subject={Subject} request_id={RequestId}",
+        EventName = "WebSocketResponseRefused")]
+    public static partial void WebSocketResponseRefused(ILogger logger, string code, string subject, string requestId);
 }

@@ -123,7 +123,9 @@ internal static class HeaderRules
         "Sec-WebSocket-Key",
         "Sec-WebSocket-Version",
         "Sec-WebSocket-Protocol",
-        "Sec-WebSocket-Extensions",
+        // Not Sec-WebSocket-Extensions: with none offered, none is negotiated (RFC 6455 section 9.1), so frames stay
+        // plain. permessage-deflate would hide every payload from the relay: close codes, usage, a scope's or a limit's
+        // reading of each message. OpenAI's WebSockets work without it; it only saves bandwidth on JSON events.
     ], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>

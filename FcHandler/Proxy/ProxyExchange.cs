@@ -49,8 +49,11 @@ internal sealed class ProxyExchange
     /// </summary>
     public Func<Task>? Settlement { get; set; }
 
-    /// <summary>Told each Realtime response's usage as the relay passes it, when a step counts a session's tokens.</summary>
-    public Action<TokenUsage>? RealtimeResponseDone { get; set; }
+    /// <summary>
+    /// Counts a WebSocket session's responses, when a step limits its tokens: each <c>response.create</c> is reserved
+    /// before it reaches the upstream, and settled at the event that ends it.
+    /// </summary>
+    public ISessionResponses? SessionResponses { get; set; }
 
     /// <summary>When the upstream's response headers arrived (<see cref="Stopwatch"/> ticks), or 0 if they never did.</summary>
     public long UpstreamHeadersTimestamp { get; private set; }

@@ -31,11 +31,15 @@ internal sealed class CloseFrame
         }
 
         Code = code;
+        Reason = reason;
         _payload = [(byte)(code >> 8), (byte)(code & 0xFF), .. text];
         ToClient = [0x88, (byte)_payload.Length, .. _payload];
     }
 
     public int Code { get; }
+
+    /// <summary>The reason the frame gives (for a refusal, an OpenAI error code, a colon, and why).</summary>
+    public string Reason { get; }
 
     /// <summary>To the client, as a server sends it: unmasked. The same bytes every time.</summary>
     public byte[] ToClient { get; }

@@ -9,10 +9,15 @@ namespace FcHandler.Proxy.WebSockets;
 /// holding any of them: only a frame's header (2 to 14 bytes) is kept until it is complete, payloads are skipped by
 /// length. That is enough to read close codes and to find the one place a frame of our own may go in, between two
 /// frames. Payload bytes are looked at only in close frames (at most 125 bytes, code in the first two) and, given a
-/// <see cref="RealtimeUsage"/>, in the text messages of the upstream's direction, passed to it as they go by.
+/// reader (<see cref="RealtimeUsage"/> upstream, a <see cref="ClientMessageGate"/> from a client whose messages a scope or
+/// a limit must see), in the messages of its direction, passed to it as they go by, a client's unmasked on the way.
 /// </summary>
 /// <param name="textMessages">Told the bytes and the ends of the text messages of this direction; null to look at none.</param>
-internal struct FrameTracker(RealtimeUsage? textMessages)
+/// <param name="everyMessage">
+/// A client's direction read for a gate: binary messages are passed too (nothing a client sends goes unread), and
+/// <see cref="Advance"/> stops at the end of each message, so that its last byte can be held back until the gate decides.
+/// </param>
+internal struct FrameTracker(ITextMessages? textMessages, bool everyMessage = false)
 {
     private const int OpcodeContinuation = 0x0;
     private const int OpcodeText = 0x1;
@@ -36,6 +41,9 @@ internal struct FrameTracker(RealtimeUsage? textMessages)
     /// </summary>
     public int CloseCode { get; private set; }
 
+    /// <summary>With <c>everyMessage</c>: <see cref="Advance"/> stopped because a message ended; cleared by the next call.</summary>
+    public bool MessageEnded { get; private set; }
+
     /// <summary>True when the direction carried something that is not WebSocket framing (a length over 2^63): no longer followed.</summary>
     public bool Lost { get; private set; }
 
@@ -49,6 +57,7 @@ internal struct FrameTracker(RealtimeUsage? textMessages)
     /// <returns>How many bytes of <paramref name="data"/> were followed.</returns>
     public int Advance(ReadOnlySpan<byte> data, bool stopAtBoundary)
     {
+        MessageEnded = false;
         if (Lost)
         {
             return data.Length;
@@ -71,13 +80,13 @@ internal struct FrameTracker(RealtimeUsage? textMessages)
                 }
                 else if (InTextMessage)
                 {
-                    textMessages!.MessageBytes(data.Slice(i, take));
+                    Pass(data.Slice(i, take));
                 }
 
                 i += take;
                 _payloadRemaining -= take;
                 _payloadOffset += take;
-                if (_payloadRemaining == 0 && EndFrame() && stopAtBoundary)
+                if (_payloadRemaining == 0 && EndFrame() && (stopAtBoundary || MessageEnded))
                 {
                     return i;
                 }
@@ -91,7 +100,7 @@ internal struct FrameTracker(RealtimeUsage? textMessages)
                 _headerLength = HeaderLength(_header[1]);
             }
 
-            if (_headerFilled == _headerLength && StartFrame() && stopAtBoundary)
+            if (_headerFilled == _headerLength && StartFrame() && (stopAtBoundary || MessageEnded))
             {
                 return i;
             }
@@ -121,7 +130,8 @@ internal struct FrameTracker(RealtimeUsage? textMessages)
         _final = (header[0] & 0x80) != 0;
         if (_opcode is OpcodeText or OpcodeBinary)
         {
-            _inTextMessage = _opcode == OpcodeText; // a continuation goes on with its message; control frames interleave
+            // A continuation goes on with its message; control frames interleave.
+            _inTextMessage = _opcode == OpcodeText || everyMessage;
         }
 
         var length7 = header[1] & 0x7F;
@@ -158,14 +168,40 @@ internal struct FrameTracker(RealtimeUsage? textMessages)
         {
             textMessages!.EndMessage();
             _inTextMessage = false;
+            MessageEnded = everyMessage;
         }
 
         return true;
     }
 
-    // A data frame of a text message, unmasked (the upstream's; a client's payloads are masked and never looked at).
+    // A data frame of a message this direction's reader is told about: a text message, or with everyMessage any.
     private readonly bool InTextMessage
-        => textMessages is not null && _inTextMessage && _opcode is (OpcodeText or OpcodeContinuation) && _mask == 0;
+        => textMessages is not null && _inTextMessage && _opcode is (OpcodeText or OpcodeBinary or OpcodeContinuation);
+
+    // A client's payload is masked (RFC 6455 section 5.3): unmasked in small pieces on the stack, never held.
+    private readonly void Pass(ReadOnlySpan<byte> payload)
+    {
+        if (_mask == 0)
+        {
+            textMessages!.MessageBytes(payload);
+            return;
+        }
+
+        Span<byte> plain = stackalloc byte[256];
+        var offset = _payloadOffset;
+        while (!payload.IsEmpty)
+        {
+            var piece = Math.Min(payload.Length, plain.Length);
+            for (var j = 0; j < piece; j++)
+            {
+                plain[j] = (byte)(payload[j] ^ (byte)(_mask >> (8 * (3 - (int)((offset + j) & 3)))));
+            }
+
+            textMessages!.MessageBytes(plain[..piece]);
+            payload = payload[piece..];
+            offset += piece;
+        }
+    }
 
     private void ReadCloseCode(ReadOnlySpan<byte> payload)
     {

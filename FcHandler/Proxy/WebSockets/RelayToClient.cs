@@ -129,5 +129,6 @@ internal sealed class RelayToClient(Stream client, WebSocketSession session, Can
         await client.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
         await client.FlushAsync(cancellationToken).ConfigureAwait(false);
         session.BytesToClient += frame.Length;
+        session.NoteClientCloseSent();
     }
 }

@@ -1,3 +1,4 @@
+using FcHandler.Access;
 using FcHandler.Errors;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
@@ -10,12 +11,29 @@ namespace FcHandler.Proxy.WebSockets;
 /// bytes both ways); this adds the session the relay is watched and closed through, and its own forwarding policy.
 /// </summary>
 internal sealed class WebSocketForwarder(
-    IHttpForwarder forwarder, UpstreamClient upstream, ProxyTransformer transformer, WebSocketSessions sessions)
+    IHttpForwarder forwarder, UpstreamClient upstream, ProxyTransformer transformer, WebSocketSessions sessions, ILogger<WebSocketForwarder> logger)
 {
     /// <summary>Whether the request asks for a WebSocket, by YARP's own test (<c>Upgrade: websocket</c>).</summary>
     public static bool IsRequested(HttpRequest request)
         => request.Headers.Upgrade.Count == 1
             && string.Equals(request.Headers.Upgrade[0], "websocket", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The WebSocket routes whose responses the relay can meter: the Realtime API's, and the Responses API's WebSocket mode.</summary>
+    public static bool IsMetered(PathString path) => path == RealtimePath || path == ResponsesPath;
+
+    private static readonly PathString RealtimePath = "/v1/realtime";
+    private static readonly PathString ResponsesPath = "/v1/responses";
+
+    // Only a session a model scope or a limit applies to has its messages read; every other one is relayed unread.
+    private ClientMessageGate? GateFor(HttpContext context, ProxyExchange? exchange)
+    {
+        var scope = context.Features.Get<AccessGrant>() is { HasModelScope: true } grant ? grant : null;
+        var responses = exchange?.SessionResponses;
+        return scope is null && responses is null
+            ? null
+            : new ClientMessageGate(
+                scope is null ? null : scope.AllowsModel, context.Request.Path == ResponsesPath, responses, exchange, logger, context.TraceIdentifier);
+    }
 
     /// <returns>YARP's error if the handshake failed; once upgraded, how the relay ended is the access line's to say.</returns>
     public async ValueTask<ForwarderError> ForwardAsync(HttpContext context)
@@ -28,10 +46,10 @@ internal sealed class WebSocketForwarder(
             return ForwarderError.None;
         }
 
-        using var session = new WebSocketSession(upstream.HandshakeTimeout);
         var exchange = context.Features.Get<ProxyExchange>();
+        using var session = new WebSocketSession(upstream.HandshakeTimeout) { Gate = GateFor(context, exchange) };
         exchange?.WebSocket = session;
-        session.Usage.ResponseDone = exchange?.RealtimeResponseDone;
+        session.Usage.Responses = exchange?.SessionResponses;
         context.Features.Set<IHttpUpgradeFeature>(new RelayUpgradeFeature(upgrade, session, sessions));
         try
         {

@@ -10,6 +10,7 @@ internal sealed class WebSocketSession : IDisposable
 {
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _upstreamClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _clientCloseSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _closedBy;
     private CloseFrame? _proxyClose;
 
@@ -28,7 +29,10 @@ internal sealed class WebSocketSession : IDisposable
     /// <summary>Frame bytes the upstream sent, relayed to the client (and the proxy's own close frame, if it sent one).</summary>
     public long BytesToClient { get; internal set; }
 
-    /// <summary>The usage the upstream reported in its <c>response.done</c> events, summed as they passed.</summary>
+    /// <summary>Decides each message the client sends, where a model scope or a limit applies; null to relay them unread.</summary>
+    public ClientMessageGate? Gate { get; init; }
+
+    /// <summary>The usage the upstream reported in the events that end its responses, summed as they passed.</summary>
     public RealtimeUsage Usage { get; } = new();
 
     /// <summary>The code of the client's close frame; 0 if it sent none.</summary>
@@ -44,6 +48,12 @@ internal sealed class WebSocketSession : IDisposable
 
     /// <summary>Completes when the upstream's close frame has passed through the relay.</summary>
     public Task UpstreamClosed => _upstreamClosed.Task;
+
+    /// <summary>Completes when the proxy's own close frame has been written to the client.</summary>
+    public Task ClientCloseSent => _clientCloseSent.Task;
+
+    /// <summary>The proxy's close frame reached the client's connection.</summary>
+    public void NoteClientCloseSent() => _clientCloseSent.TrySetResult();
 
     /// <summary>Wraps the client's upgraded connection in the relay; from now on nothing times the session out.</summary>
     public WebSocketRelayStream Attach(Stream clientStream)
