@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using FcHandler.Proxy;
+using FcHandler.Access;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
@@ -26,7 +26,7 @@ internal static class FormCount
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || contentType.Parameters.Count(parameter => parameter.Name.Equals("boundary", StringComparison.OrdinalIgnoreCase)) != 1
+            || MultipartAmbiguity.OfContentType(contentType) is not null
             || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary
             || !request.Body.CanSeek)
         {
@@ -40,6 +40,11 @@ internal static class FormCount
             long? count = null;
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
             {
+                if (MultipartAmbiguity.OfPart(section) is not null)
+                {
+                    return new Result(null, "is in a form that can be read two ways");
+                }
+
                 if (section.GetContentDispositionHeader() is not { } disposition
                     || !HeaderUtilities.RemoveQuotes(disposition.Name).Equals(field, StringComparison.Ordinal))
                 {

@@ -74,8 +74,7 @@ internal sealed class LimitsMiddleware(
         if (webSocket && counted && !WebSocketForwarder.IsMetered(request.Path))
         {
             // Only the Realtime and Responses WebSockets end their responses with usage the relay reads (RealtimeBudget).
-            ProxyLog.AccessDenied(logger, ProxyError.WebSocketNotMetered().Code, context.TraceIdentifier);
-            await ErrorWriter.WriteAsync(context, ProxyError.WebSocketNotMetered());
+            await RefuseAsync(context, subject!, ProxyError.WebSocketNotMetered());
             return;
         }
 

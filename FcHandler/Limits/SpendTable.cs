@@ -1,3 +1,5 @@
+using FcHandler.Proxy;
+
 namespace FcHandler.Limits;
 
 /// <summary>
@@ -106,20 +108,10 @@ internal static class SpendTable
 
     private static (SpendKind, string?) Unmetered(string name) => (SpendKind.Unmetered, name);
 
-    // "/v1/engines/{id}/{operation}": the legacy form of the generation endpoints, metered like them.
+    // "/v1/engines/{id}/{operation}": the legacy form of the generation endpoints, metered like them. The route table
+    // knows which operations those are.
     private static bool IsEngineOperation(string path)
-    {
-        const string prefix = "/v1/engines/";
-        if (!path.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var rest = path.AsSpan(prefix.Length);
-        var slash = rest.IndexOf('/');
-        return slash > 0 && rest[(slash + 1)..] is "chat/completions" or "completions" or "embeddings" or "moderations"
-            or "edits" or "answers" or "search";
-    }
+        => path.StartsWith("/v1/engines/", StringComparison.Ordinal) && RouteTable.Classify(path) == RouteClass.Generation;
 }
 
 /// <summary>See <see cref="SpendTable"/>.</summary>
