@@ -329,8 +329,27 @@ public sealed class LimitsTests : IAsyncLifetime
         using var response = await proxy.Client.SendAsync(AccessKit.Post("/v1/chat/completions",
             """{"model":"o3-mini","messages":[],"max_tokens":5,"model":"gpt-4o"}""", AccessKit.StaticToken));
 
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Equal("model_not_allowed", await AccessKit.ErrorCodeOf(response));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("ambiguous_request_body", await AccessKit.ErrorCodeOf(response));
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
+    public async Task ModelRule_AMultipartBodyReadableTwoWaysAfterItsModel_IsRefusedAsAmbiguous()
+    {
+        // Admission stops at the first model; the model's limit reads on, and a later part named two ways could carry
+        // the model OpenAI takes.
+        var proxy = await StartAsync(("LIMITS_DEFAULT", "rpm=100,budget[gpt-image*]=0/total"));
+        const string body = "--AAA\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ndall-e-2\r\n"
+            + "--AAA\r\nContent-Disposition: form-data; name=\"prompt\"; name=\"model\"\r\n\r\ngpt-image-1\r\n--AAA--\r\n";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/images/edits") { Content = new StringContent(body) };
+        request.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=AAA");
+        request.Headers.Authorization = new("Bearer", AccessKit.StaticToken);
+
+        using var response = await proxy.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("ambiguous_multipart", await AccessKit.ErrorCodeOf(response));
         Assert.Empty(_upstream.Requests);
     }
 

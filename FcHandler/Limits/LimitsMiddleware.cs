@@ -42,10 +42,10 @@ internal sealed class LimitsMiddleware(
         // 2. Whose limits, and which apply to this request (the subject's own, and its model's). Where a model has limits
         //    of its own, a body that names two models cannot choose the one it is counted against.
         var (subject, limits) = SubjectOf(grant, request);
-        if (limits is not null && limits.Rules.Any(rule => rule.Model is not null) && !await ModelIsUnambiguousAsync(context, exchange, grant))
+        if (limits is not null && limits.Rules.Any(rule => rule.Model is not null) && await ModelAmbiguityAsync(context, exchange, grant) is { } ambiguous)
         {
-            ProxyLog.AccessDenied(logger, ProxyError.ModelNotAllowed().Code, context.TraceIdentifier);
-            await ErrorWriter.WriteAsync(context, ProxyError.ModelNotAllowed());
+            ProxyLog.AccessDenied(logger, ambiguous.Code, context.TraceIdentifier);
+            await ErrorWriter.WriteAsync(context, ambiguous);
             return;
         }
 
@@ -182,18 +182,24 @@ internal sealed class LimitsMiddleware(
         return (retried, retriedBy, again, fitted);
     }
 
-    // Admission read the body up to its first model; a model-scoped token already had it read whole.
-    private static async Task<bool> ModelIsUnambiguousAsync(HttpContext context, ProxyExchange exchange, AccessGrant? grant)
+    // Admission read the body up to its first model; a model-scoped token already had it read whole. A body that could
+    // be read as naming two models is the client's error (400), said as such: OpenAI would take the last one.
+    private static async Task<ProxyError?> ModelAmbiguityAsync(HttpContext context, ProxyExchange exchange, AccessGrant? grant)
     {
         if (grant is { HasModelScope: true } || exchange.Route is not (RouteClass.Generation or RouteClass.Realtime)
             || WebSocketForwarder.IsRequested(context.Request))
         {
-            return true;
+            return null;
         }
 
-        var (outcome, model) = await ModelReader.ReadAsync(context.Request, context.RequestAborted, exchange.Route == RouteClass.Realtime, strict: true);
-        exchange.Model = model ?? exchange.Model;
-        return outcome != ModelReader.Outcome.Unreadable;
+        var read = await ModelReader.ReadNamedAsync(context.Request, context.RequestAborted, exchange.Route == RouteClass.Realtime, strict: true);
+        exchange.Model = read.Model ?? exchange.Model;
+        return read switch
+        {
+            { Ambiguity: { } ambiguity } => ProxyError.AmbiguousMultipart(ambiguity),
+            { Outcome: ModelReader.Outcome.Unreadable } => ProxyError.AmbiguousBody("model", "is not given once as one value the proxy can read"),
+            _ => null,
+        };
     }
 
     private (string? Subject, LimitSet? Limits) SubjectOf(AccessGrant? grant, HttpRequest request)
