@@ -126,6 +126,32 @@ public sealed class SpendDoorsTests : IAsyncLifetime
         Assert.Equal(0, Assert.Single(await ShowAsync()).BudgetUsed);
     }
 
+    // A read is free by its method; a read that carries a body is not one the table knows, so it is not passed.
+    [Theory]
+    [InlineData("GET", "/v1/chat/completions")]
+    [InlineData("DELETE", "/v1/responses/resp_1")]
+    [InlineData("GET", "/v1/models")]
+    public async Task ReadWithABody_UnderABudget_IsRefusedAndNeverReachesTheUpstream(string method, string path)
+    {
+        var proxy = await StartAsync(Budget);
+
+        using var response = await proxy.Client.SendAsync(Send(method, path, """{"model":"o1-pro","input":"hi"}"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("unexpected_request_body", await AccessKit.ErrorCodeOf(response));
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
+    public async Task ReadWithABody_SubjectWithRequestLimitsOnly_IsForwarded()
+    {
+        var proxy = await StartAsync("rpm=100");
+
+        using var response = await proxy.Client.SendAsync(Send("GET", "/v1/chat/completions", "{}"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     // Door 7: a path variant is the route it names, so it is capped and reserved like it.
     [Theory]
     [InlineData("/v1//chat/completions")]

@@ -152,6 +152,12 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
         "would: send it once, as OpenAI's API reference gives it (a whole number for a cap or a count, true or false for a flag).",
         member);
 
+    // A read or a delete carries no body in OpenAI's API; what OpenAI would do with one is not known, so it is not passed.
+    public static ProxyError BodyOnARead(string method) => new(
+        StatusCodes.Status400BadRequest, InvalidRequest, "unexpected_request_body",
+        $"A {method} request carries no body in OpenAI's API, and this proxy meters requests against token limits: it does not " +
+        $"forward a body it cannot bound. Send the {method} without a body, or send the body with POST to the route that takes it.");
+
     public static ProxyError BodyNotMeterable(string problem) => new(
         StatusCodes.Status415UnsupportedMediaType, InvalidRequest, "unmeterable_request_body",
         $"The request body {problem}, so this proxy cannot bound what it costs against the client's token limits. " +

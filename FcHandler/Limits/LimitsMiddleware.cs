@@ -78,6 +78,12 @@ internal sealed class LimitsMiddleware(
             return;
         }
 
+        if (spend == SpendKind.Free && IsRead(request.Method) && HasBody(request) && rules.Any(rule => rule.Budget is not null || rule.TokensPerMinute is not null))
+        {
+            await RefuseAsync(context, subject!, ProxyError.BodyOnARead(request.Method));
+            return;
+        }
+
         if (counted && spend == SpendKind.Unmetered && !limits!.AllowsUnmetered(spendClass!))
         {
             await RefuseAsync(context, subject!, ProxyError.RouteNotMetered(request.Method, request.Path.Value ?? "/", spendClass!));
@@ -290,6 +296,14 @@ internal sealed class LimitsMiddleware(
     public static long TokensOf(TokenUsage usage) => usage.TotalTokens ?? ((usage.InputTokens ?? 0) + (usage.OutputTokens ?? 0));
 
     private void Renew(Lease lease) => _ = store.TryOnAsync(lease.Store, (s, token) => s.RenewAsync(lease, token), default);
+
+    // Free is decided by method and path alone: a GET, HEAD, DELETE or OPTIONS that carries a body is not a read the
+    // table knows. Chunked bodies were buffered by admission, which set their length.
+    private static bool IsRead(string method)
+        => HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsDelete(method) || HttpMethods.IsOptions(method);
+
+    private static bool HasBody(HttpRequest request)
+        => request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
 
     private Task RefuseAsync(HttpContext context, string subject, ProxyError error)
     {
