@@ -204,6 +204,65 @@ public sealed class SpendDoorsTests : IAsyncLifetime
         Assert.Equal(0, Assert.Single(await ShowAsync()).BudgetUsed);
     }
 
+    // Door 8: a small body that makes OpenAI read what it does not carry (a stored conversation, a file, an image by
+    // URL) or run tools of its own costs what no reservation of its bytes bounds. 100 such requests at once would each
+    // pass their reservation.
+    [Theory]
+    [InlineData("/v1/responses", """{"model":"gpt-5","previous_response_id":"resp_1","input":"go on"}""", "stored_input")]
+    [InlineData("/v1/responses", """{"model":"gpt-5","input":[{"type":"item_reference","id":"msg_1"}]}""", "stored_input")]
+    [InlineData("/v1/chat/completions", """{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/a.png"}}]}]}""", "stored_input")]
+    [InlineData("/v1/responses", """{"model":"gpt-5","input":"news?","tools":[{"type":"web_search"}]}""", "hosted_tools")]
+    [InlineData("/v1/chat/completions", """{"model":"gpt-4o-search-preview","web_search_options":{},"messages":[]}""", "hosted_tools")]
+    public async Task UnboundedInput_UnderABudget_IsRefusedNamingItsClass_AndNeverReachesTheUpstream(string path, string json, string inputClass)
+    {
+        var proxy = await StartAsync(Budget);
+
+        using var response = await proxy.Client.SendAsync(Send("POST", path, json));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("input_not_metered", await AccessKit.ErrorCodeOf(response));
+        Assert.Contains($"unmetered={inputClass}", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_upstream.Requests);
+        Assert.Equal(0, Assert.Single(await ShowAsync()).BudgetUsed);
+    }
+
+    [Fact]
+    public async Task UnboundedInput_AllowedByItsClass_IsForwarded_AndOnlyThatClass()
+    {
+        var proxy = await StartAsync(Budget + ",unmetered=stored_input");
+
+        using var stored = await proxy.Client.SendAsync(Send("POST", "/v1/responses", """{"model":"gpt-5","previous_response_id":"resp_1","input":"go on"}"""));
+        using var hosted = await proxy.Client.SendAsync(Send("POST", "/v1/responses", """{"model":"gpt-5","input":"x","tools":[{"type":"web_search"}]}"""));
+
+        Assert.NotEqual(HttpStatusCode.Forbidden, stored.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, hosted.StatusCode);
+        Assert.Equal("/v1/responses", _upstream.SingleRequest.Path);
+    }
+
+    [Fact]
+    public async Task InlineImageAndFunctionTools_UnderABudget_AreForwardedAndReserved()
+    {
+        var proxy = await StartAsync(Budget);
+        const string json = """{"model":"gpt-4o-mini","max_tokens":50,"tools":[{"type":"function","function":{"name":"open","parameters":{"properties":{"file_id":{"type":"string"}}}}}],"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]}]}""";
+
+        using var response = await proxy.Client.SendAsync(Send("POST", "/v1/chat/completions", json));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(_upstream.Requests);
+        Assert.Equal(7, Assert.Single(await ShowAsync()).BudgetUsed); // settled to the fake's usage
+    }
+
+    [Fact]
+    public async Task UnboundedInput_SubjectWithRequestLimitsOnly_IsForwarded()
+    {
+        var proxy = await StartAsync("rpm=100");
+
+        using var response = await proxy.Client.SendAsync(Send("POST", "/v1/responses", """{"model":"gpt-5","previous_response_id":"resp_1","input":"go on"}"""));
+
+        Assert.NotEqual(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Single(_upstream.Requests);
+    }
+
     // Door 6: 2 KB on the wire must not carry 2 MB of input past a reservation of 2 KB.
     [Fact]
     public async Task CompressedBody_UnderABudget_Is415_AndNeverReachesTheUpstream()

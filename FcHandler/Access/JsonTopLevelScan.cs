@@ -13,7 +13,7 @@ namespace FcHandler.Access;
 /// (<see cref="Ambiguous"/>): a key that bounds the request's cost given twice (OpenAI takes the last of two), or given
 /// as something other than what OpenAI documents for it, so that the proxy and OpenAI could disagree on the bound.
 /// </summary>
-internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
+internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false) : IJsonChunkScan
 {
     private long? _maxTokens;
     private long? _maxCompletionTokens;
@@ -45,6 +45,8 @@ internal sealed class JsonTopLevelScan(bool wholeObject, bool realtime = false)
     public ModelReader.Outcome? Outcome { get; private set; }
 
     public string? Model { get; private set; }
+
+    public bool IsDone => Outcome is not null;
 
     /// <summary>The top-level <c>stream</c> is <c>true</c> (read only for a whole-object scan).</summary>
     public bool Stream { get; private set; }

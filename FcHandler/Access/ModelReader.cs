@@ -85,6 +85,10 @@ internal static class ModelReader
     private static bool IsJson(MediaTypeHeaderValue? contentType)
         => contentType is null || MediaTypes.IsJson(contentType.MediaType.AsSpan());
 
+    /// <summary>A body of this Content-Type is read as JSON (none counts as JSON, as OpenAI reads it).</summary>
+    public static bool IsJson(string? contentType)
+        => IsJson(MediaTypeHeaderValue.TryParse(contentType, out var parsed) ? parsed : null);
+
     // The form field "model" (transcriptions, image edits); for Realtime calls also the "session" field, the JSON session
     // whose top-level "model" OpenAI takes (https://developers.openai.com/api/reference/ruby/resources/realtime/subresources/calls/methods/create).
     private static async Task<ModelRead> ReadFormFieldAsync(
@@ -206,7 +210,8 @@ internal static class ModelReader
         }
     }
 
-    private static async Task ScanAsync(Stream body, JsonTopLevelScan scan, CancellationToken cancellationToken)
+    /// <summary>Feeds <paramref name="body"/> to <paramref name="scan"/> from where it is until the scan is done.</summary>
+    public static async Task ScanAsync(Stream body, IJsonChunkScan scan, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         var filled = 0;
@@ -218,7 +223,7 @@ internal static class ModelReader
                 filled += read;
                 var final = read == 0;
                 var consumed = scan.Advance(buffer.AsSpan(0, filled), final);
-                if (scan.Outcome is not null || final)
+                if (scan.IsDone || final)
                 {
                     return;
                 }

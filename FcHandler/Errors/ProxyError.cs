@@ -146,6 +146,14 @@ internal readonly record struct ProxyError(int Status, string Type, string Code,
         $"{method} {path} runs models whose cost this proxy cannot meter, so it is refused for a client with a token budget or a " +
         $"TPM limit. The operator can allow it on purpose with unmetered={spendClass} in this client's limits.");
 
+    public static ProxyError InputNotMetered(string what, string spendClass) => new(
+        StatusCodes.Status403Forbidden, InvalidRequest, "input_not_metered",
+        $"This request {what}, so what it costs cannot be bounded before it runs, and it is refused for a client with a token " +
+        (spendClass == Limits.SpendTable.StoredInput
+            ? "budget or a TPM limit. Send images and files inline (a data: URL, file_data) and the conversation in the request, or the "
+            : "budget or a TPM limit. The ") +
+        $"operator can allow it on purpose with unmetered={spendClass} in this client's limits.");
+
     public static ProxyError AmbiguousBody(string member, string problem) => new(
         StatusCodes.Status400BadRequest, InvalidRequest, "ambiguous_request_body",
         $"'{member}' {problem}. This proxy meters requests against token limits and must read '{member}' exactly as OpenAI " +

@@ -99,6 +99,14 @@ internal sealed class LimitsMiddleware(
             return;
         }
 
+        // Input the body only refers to, and tools OpenAI runs itself, are not bounded by the body: refused unless allowed.
+        if (counted && spend == SpendKind.Metered && !webSocket
+            && await UnboundedInputScan.FindAsync(request, context.RequestAborted) is var (inputClass, what) && !limits!.AllowsUnmetered(inputClass))
+        {
+            await RefuseAsync(context, subject!, ProxyError.InputNotMetered(what, inputClass));
+            return;
+        }
+
         // 4. One atomic step: admitted and reserved, or refused with nothing changed.
         var admission = new AdmissionRequest(subject!, rules, bound.Estimate, spends, Guid.NewGuid().ToString("N"));
         var admitting = store.RunAsync((s, token) => s.AdmitAsync(admission, token), context.RequestAborted);

@@ -22,7 +22,7 @@ internal static class SpendTable
 {
     /// <summary>The names <c>unmetered=</c> takes, each a class of requests below.</summary>
     public static readonly string[] UnmeteredClasses =
-        [Batches, FineTuning, Assistants, Evals, Videos, Containers, VectorStores, RealtimeKeys, RealtimeCalls, Other];
+        [Batches, FineTuning, Assistants, Evals, Videos, Containers, VectorStores, RealtimeKeys, RealtimeCalls, StoredInput, HostedTools, Other];
 
     public const string Batches = "batches";
     public const string FineTuning = "fine_tuning";
@@ -33,6 +33,12 @@ internal static class SpendTable
     public const string VectorStores = "vector_stores";
     public const string RealtimeKeys = "realtime_keys";
     public const string RealtimeCalls = "realtime_calls";
+
+    /// <summary>A metered request whose input is stored or remote, not in its body (<see cref="UnboundedInputScan"/>).</summary>
+    public const string StoredInput = "stored_input";
+
+    /// <summary>A metered request that uses a tool OpenAI runs itself (<see cref="UnboundedInputScan"/>).</summary>
+    public const string HostedTools = "hosted_tools";
 
     /// <summary>Any write this table does not know: OpenAI's next endpoint may run a model.</summary>
     public const string Other = "other";
