@@ -291,7 +291,7 @@ internal static class SseUpstream
     private static long HeaderLong(string head, string name)
         => HeaderString(head, name) is { } value ? long.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
 
-    /// <summary>A request header's value, trimmed; null when the head has none.</summary>
+    /// <summary>A header's value from an HTTP head (a request's, or the response the client reads), trimmed; null when it has none.</summary>
     internal static string? HeaderString(string head, string name)
     {
         var at = head.IndexOf("\n" + name + ":", StringComparison.OrdinalIgnoreCase);
