@@ -5,7 +5,8 @@ namespace StreamBench;
 /// <summary>
 /// Incremental parser of one HTTP/1.1 response carrying server-sent events: status line and headers, then a
 /// chunked (or close-delimited) body, split into lines; each <c>data:</c> line with a <c>"t":</c> stamp yields one
-/// delay sample (arrival minus stamp). Proxies re-chunk freely, so an event may straddle chunks and reads.
+/// delay sample (arrival minus stamp); each comment line (starting with <c>:</c>, such as a proxy's heartbeat) is only
+/// timed, never an event. Proxies re-chunk freely, so an event may straddle chunks and reads.
 /// </summary>
 internal sealed class SseResponseParser(int expectedEvents)
 {
@@ -21,11 +22,25 @@ internal sealed class SseResponseParser(int expectedEvents)
 
     public long FirstArrival { get; private set; }
 
+    /// <summary>When the response's first byte arrived; 0 before it.</summary>
+    public long FirstByte { get; private set; }
+
+    /// <summary>The upstream's <c>x-bench-attempt</c> relayed: which attempt of the request was served; 0 without it.</summary>
+    public int Attempt { get; private set; }
+
+    /// <summary>When each comment line arrived, in order.</summary>
+    public List<long> Comments { get; } = [];
+
     public bool Done { get; private set; }
 
     public void Feed(ReadOnlySpan<byte> data, long arrived)
     {
         var i = 0;
+        if (FirstByte == 0 && data.Length > 0)
+        {
+            FirstByte = arrived;
+        }
+
         if (!_inBody)
         {
             for (; i < data.Length && !_inBody; i++)
@@ -90,6 +105,7 @@ internal sealed class SseResponseParser(int expectedEvents)
         }
 
         _chunked = head.Contains("\ntransfer-encoding: chunked", StringComparison.OrdinalIgnoreCase);
+        Attempt = SseUpstream.HeaderString(head, "x-bench-attempt") is { } attempt && int.TryParse(attempt, out var n) ? n : 0;
     }
 
     private void Body(byte b, long arrived)
@@ -105,6 +121,12 @@ internal sealed class SseResponseParser(int expectedEvents)
         if (line.StartsWith("data: [DONE]"u8))
         {
             Done = true;
+            return;
+        }
+
+        if (line.StartsWith(":"u8))
+        {
+            Comments.Add(arrived);
             return;
         }
 

@@ -21,7 +21,12 @@ namespace StreamBench;
 /// <c>"events":N</c> and <c>"interval_ms":M</c> override the stream's length and pace;
 /// <c>"fault":"429"</c> or <c>"fault":"500"</c> answer with that status and an OpenAI-shaped error body;
 /// <c>"fault":"drop"</c> closes the connection after half the stream's events, without ending the body;
-/// <c>"fault":"slow"</c> sends the response's first byte only after <c>"delay_ms":D</c> (default 2000).
+/// <c>"fault":"slow"</c> sends the response's first byte only after <c>"delay_ms":D</c> (default 2000);
+/// <c>"quiet_ms":Q</c> sends a stream's status and headers at once, then nothing for Q ms, then its events.
+/// </para>
+/// <para>
+/// Per API key it answers as <c>--key-behaviour</c> says (<see cref="KeyBehaviours"/>), and it counts requests per key and
+/// attempts per <c>X-Client-Request-Id</c> (<see cref="UpstreamStats"/>), read with <c>GET /__stats</c>.
 /// </para>
 /// </summary>
 internal static class SseUpstream
@@ -38,8 +43,12 @@ internal static class SseUpstream
     private static readonly byte[] RateLimited = Response(429, "Too Many Requests", "retry-after: 1\r\n",
         "{\"error\":{\"message\":\"Rate limit reached for requests (fake upstream).\",\"type\":\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}");
 
-    private static readonly byte[] ServerError = Response(500, "Internal Server Error", "",
-        "{\"error\":{\"message\":\"The server had an error while processing your request (fake upstream).\",\"type\":\"server_error\",\"param\":null,\"code\":null}}");
+    internal const string ServerErrorBody =
+        "{\"error\":{\"message\":\"The server had an error while processing your request (fake upstream).\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
+
+    private static readonly byte[] ServerError = Response(500, "Internal Server Error", "", ServerErrorBody);
+
+    private static readonly UpstreamStats Stats = new();
 
     public static async Task<int> RunAsync(Options options)
     {
@@ -47,16 +56,17 @@ internal static class SseUpstream
         listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, options.Port));
         listener.Listen(4096);
+        var keys = KeyBehaviours.Parse(options.KeyBehaviour, options.RateLimitResetMs);
         Console.WriteLine($"sse upstream on 127.0.0.1:{options.Port}, {options.Events} events {options.IntervalMs} ms apart");
         while (true)
         {
             var socket = await listener.AcceptAsync();
             socket.NoDelay = true;
-            _ = ServeAsync(socket, options);
+            _ = ServeAsync(socket, options, keys);
         }
     }
 
-    private static async Task ServeAsync(Socket socket, Options options)
+    private static async Task ServeAsync(Socket socket, Options options, KeyBehaviours keys)
     {
         var buffer = new byte[InspectedBytes];
         byte[]? discard = null; // only a connection that carries a body longer than the buffer gets one
@@ -83,8 +93,22 @@ internal static class SseUpstream
                 }
 
                 var head = Encoding.ASCII.GetString(buffer, 0, headEnd);
+                var key = HeaderString(head, "authorization") is { } authorization && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    ? authorization[7..].Trim() : "(none)";
+                var requestId = HeaderString(head, "x-client-request-id");
+                var attempt = Stats.Attempt(requestId);
+                var extra = attempt > 0 ? $"x-bench-attempt: {attempt}\r\n" : "";
                 if (WebSocketUpstream.IsUpgrade(head))
                 {
+                    // A key pool fails over at the handshake too: a refused key's upgrade gets the refusal, then the close.
+                    if (keys.Refusal(key, extra + "Connection: close\r\n") is { } refused)
+                    {
+                        Stats.Answered(key, refused.Status, requestId);
+                        await socket.SendAsync(refused.Response, SocketFlags.None);
+                        return;
+                    }
+
+                    Stats.Answered(key, 101, requestId);
                     await WebSocketUpstream.ServeAsync(socket, head, options); // the connection is the WebSocket's now
                     return;
                 }
@@ -133,32 +157,53 @@ internal static class SseUpstream
                 var shape = (Events: IntMarker(body, "\"events\":"u8) ?? options.Events,
                     IntervalMs: IntMarker(body, "\"interval_ms\":"u8) ?? options.IntervalMs);
                 var delayMs = fault == "slow" ? IntMarker(body, "\"delay_ms\":"u8) ?? 2000 : 0;
+                var quietMs = stream ? IntMarker(body, "\"quiet_ms\":"u8) ?? 0 : 0;
                 var upload = head.StartsWith("POST /v1/files", StringComparison.Ordinal);
                 buffer.AsSpan(total, have - total).CopyTo(buffer);
                 have -= total;
+
+                if (head.StartsWith("GET /__stats", StringComparison.Ordinal))
+                {
+                    var stats = Stats.Json(reset: head.StartsWith("GET /__stats?reset=1 ", StringComparison.Ordinal));
+                    await socket.SendAsync(Response(200, "OK", close ? "Connection: close\r\n" : "", stats), SocketFlags.None);
+                    if (close)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
 
                 if (delayMs > 0)
                 {
                     await Task.Delay(delayMs);
                 }
 
-                if (fault is "429" or "500")
+                if (keys.Refusal(key, extra) is { } refusal)
                 {
+                    Stats.Answered(key, refusal.Status, requestId);
+                    await socket.SendAsync(refusal.Response, SocketFlags.None);
+                }
+                else if (fault is "429" or "500")
+                {
+                    Stats.Answered(key, fault == "429" ? 429 : 500, requestId);
                     await socket.SendAsync(fault == "429" ? RateLimited : ServerError, SocketFlags.None);
                 }
                 else if (stream)
                 {
-                    if (!await StreamAsync(socket, shape.Events, shape.IntervalMs, dropMidway: fault == "drop", close))
+                    Stats.Answered(key, 200, requestId);
+                    if (!await StreamAsync(socket, shape.Events, shape.IntervalMs, quietMs, dropMidway: fault == "drop", close, extra))
                     {
                         return; // dropped on purpose: the connection closes without the body's end
                     }
                 }
                 else
                 {
+                    Stats.Answered(key, 200, requestId);
                     var json = upload ? FileObject(contentLength) : Completion;
                     var response = Encoding.ASCII.GetBytes(
                         $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {json.Length}\r\n" +
-                        (close ? "Connection: close\r\n" : "") + "x-request-id: req_bench\r\n\r\n");
+                        (close ? "Connection: close\r\n" : "") + extra + "x-request-id: req_bench\r\n\r\n");
                     await socket.SendAsync(response.Concat(json).ToArray(), SocketFlags.None);
                 }
 
@@ -179,11 +224,15 @@ internal static class SseUpstream
     }
 
     /// <summary>Sends the stream; false when it was dropped midway on purpose.</summary>
-    private static async Task<bool> StreamAsync(Socket socket, int events, int intervalMs, bool dropMidway, bool close)
+    private static async Task<bool> StreamAsync(Socket socket, int events, int intervalMs, int quietMs, bool dropMidway, bool close, string extraHeaders)
     {
         await socket.SendAsync(Encoding.ASCII.GetBytes(
             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n" +
-            (close ? "Connection: close\r\n" : "") + "x-request-id: req_bench\r\n\r\n"), SocketFlags.None);
+            (close ? "Connection: close\r\n" : "") + extraHeaders + "x-request-id: req_bench\r\n\r\n"), SocketFlags.None);
+        if (quietMs > 0)
+        {
+            await Task.Delay(quietMs); // a reasoning model thinking: the status is known, no byte follows for a while
+        }
 
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < events; i++)
@@ -212,7 +261,7 @@ internal static class SseUpstream
 
     private static byte[] Chunk(string data) => Encoding.ASCII.GetBytes($"{data.Length:x}\r\n{data}\r\n");
 
-    private static byte[] Response(int status, string reason, string headers, string json) => Encoding.ASCII.GetBytes(
+    internal static byte[] Response(int status, string reason, string headers, string json) => Encoding.ASCII.GetBytes(
         $"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {json.Length}\r\n{headers}" +
         $"x-request-id: req_bench\r\n\r\n{json}");
 
@@ -240,15 +289,19 @@ internal static class SseUpstream
     }
 
     private static long HeaderLong(string head, string name)
+        => HeaderString(head, name) is { } value ? long.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+
+    /// <summary>A header's value from an HTTP head (a request's, or the response the client reads), trimmed; null when it has none.</summary>
+    internal static string? HeaderString(string head, string name)
     {
         var at = head.IndexOf("\n" + name + ":", StringComparison.OrdinalIgnoreCase);
         if (at < 0)
         {
-            return 0;
+            return null;
         }
 
         var start = at + name.Length + 2;
         var end = head.IndexOf('\r', start);
-        return long.Parse(head.AsSpan(start, (end < 0 ? head.Length : end) - start).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        return head[start..(end < 0 ? head.Length : end)].Trim();
     }
 }

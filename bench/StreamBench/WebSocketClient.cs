@@ -24,7 +24,7 @@ internal static class WebSocketClient
             $"frames={options.Events}&interval_ms={options.IntervalMs}&frame_bytes={options.FrameBytes}");
 
         return await ConcurrentLoad.RunAsync(options, "sessions", "handshake_us",
-            cancellationToken => OneSessionAsync(uri, options, cancellationToken));
+            (_, cancellationToken) => OneSessionAsync(uri, options, cancellationToken), session => (session.HandshakeUs, session.DelaysUs));
     }
 
     private static async Task<(double HandshakeUs, double[] DelaysUs)> OneSessionAsync(

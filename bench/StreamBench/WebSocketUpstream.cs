@@ -26,14 +26,14 @@ internal static class WebSocketUpstream
 
     public static async Task ServeAsync(Socket socket, string head, Options options)
     {
-        var key = Header(head, "sec-websocket-key");
+        var key = SseUpstream.HeaderString(head, "sec-websocket-key");
         if (key is null)
         {
             await socket.SendAsync("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray(), SocketFlags.None);
             return;
         }
 
-        var offered = (Header(head, "sec-websocket-protocol") ?? "").Split(',', StringSplitOptions.TrimEntries);
+        var offered = (SseUpstream.HeaderString(head, "sec-websocket-protocol") ?? "").Split(',', StringSplitOptions.TrimEntries);
         var subprotocol = offered.Contains("realtime") ? "realtime" : null;
         var target = head[..head.IndexOf('\r', StringComparison.Ordinal)].Split(' ')[1];
         var frames = Query(target, "frames") ?? options.Events;
@@ -122,19 +122,6 @@ internal static class WebSocketUpstream
         while (await ReadMessageAsync(ws, buffer))
         {
         }
-    }
-
-    private static string? Header(string head, string name)
-    {
-        var at = head.IndexOf("\n" + name + ":", StringComparison.OrdinalIgnoreCase);
-        if (at < 0)
-        {
-            return null;
-        }
-
-        var start = at + name.Length + 2;
-        var end = head.IndexOf('\r', start);
-        return head[start..(end < 0 ? head.Length : end)].Trim();
     }
 
     private static int? Query(string target, string name)
