@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """FcHandler's cold start as FC sequences it, phase by phase, in a Debian 11 root under FC's smallest quota.
 
-    sudo /usr/bin/python3 bench/fc_startup.py --rootfs .cache/sysroot-bullseye --streambench DLL --results DIR \
-        --system base=A.zip --system changed=B.zip[,NAME=VALUE...] [--nginx] [--reps 7] [--paths init,direct]
+    bench/run.sh --scenario startup [-- options]: bench/bench.py runs it with the deploy zip as "base" and --nginx;
+    more options: --system changed=B.zip[,NAME=VALUE...] [--reps 7] [--paths init,direct]
 
 FC spawns ./bootstrap, waits until the port accepts, calls POST /initialize when an initializer is configured (the
 "init" path; the "direct" path has none), then sends the first request: the user's first request waits for all of it.
 Each rep spawns each system in turn (the order rotates), like FC: chrooted into the Debian 11 root, working directory
-/code-NAME, FC's environment, in a fresh cgroup of FC's smallest instance (bench/fc.py's Cgroup: 0.1 vCPU, 128 MB). Then
+/code-NAME, FC's environment, in a fresh cgroup of FC's smallest instance (bench/lib/fc.py's Cgroup: 0.1 vCPU, 128 MB). Then
 it connects until the port accepts, calls /initialize (init path), and sends the first proxied chat completion over TLS
 (ECDSA leaf and intermediate; the throwaway root added to Debian 11's bundle, passed as UPSTREAM_CA_FILE). At each step:
 the wall time since spawn and the CPU the cgroup has used. Inside the proxy, FCHANDLER_STARTUP_TRACE=1 marks its
@@ -17,7 +17,7 @@ verifying the upstream against the same bundle, is the reference: it has no init
 
 The root is only read: an overlay over it (its upper layer under --results) holds /code-NAME, the bundle and nginx,
 and is unmounted at exit with /proc inside it. The upstream (StreamBench's SSE server behind nginx's TLS) runs on the
-load CPU as in bench/fc.py, on ports from FCBENCH_PORT_BASE. Results: DIR/startup.json and a table on stdout.
+load CPU as in bench/lib/fc.py, on ports from FCBENCH_PORT_BASE. Results: DIR/startup.json and a table on stdout.
 """
 import argparse
 import atexit
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import fc
 import fc_cold
-import harness as h
+import wholecore as h
 
 INSIDE = ["main", "builder", "services", "container", "pipeline", "listening"]  # StartupTrace milestones, in order
 CHAT = fc.CHAT
@@ -188,7 +188,7 @@ def phases(run):
     return rows
 
 
-def main():
+def main(argv, scenario):
     ap = argparse.ArgumentParser()
     ap.add_argument("--rootfs", required=True)
     ap.add_argument("--streambench", required=True)
@@ -198,7 +198,7 @@ def main():
     ap.add_argument("--root-work", help="where the overlay's layers go (default DIR/root); reused, nginx stays installed")
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--paths", default="init,direct")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if os.geteuid() != 0:
         sys.exit("needs root: overlay, chroot, cgroups")
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -285,6 +285,3 @@ def main():
               f"x{t['cpu_ms'] / b['cpu_ms']:.2f} CPU")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Cold start as FC sequences it (bench/fc.py's cold phase).
+"""Cold start as FC sequences it (bench/lib/fc.py's cold phase).
 
 FC spawns bootstrap, waits until the port accepts a connection, calls POST /initialize when the function has an
 initializer (template.yml configures one: it opens the upstream connection), then sends the first request; the user's
@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 import fc
-import harness as h
+import wholecore as h
 
 PATHS = {"initializer": ("listening", "initialize", "first"), "direct": ("listening", "first")}
 

@@ -1,4 +1,4 @@
-"""The Debian 11 root bench/fc.py runs every system under test in: FC's custom.debian11 software (OpenSSL 1.1.1, nginx
+"""The Debian 11 root bench/lib/fc.py runs every system under test in: FC's custom.debian11 software (OpenSSL 1.1.1, nginx
 1.18) instead of this machine's.
 
 The root is a tree made by build/make-sysroot.sh with nginx-light added (bench/run.sh --fc builds it). While a run lasts:
