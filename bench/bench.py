@@ -85,7 +85,8 @@ def main(argv):
         return status  # its table is printed; its startup.json is the record
     raw = results / "results.json"
     R = json.loads(raw.read_text())
-    R.update(procedure=sc["procedure"], scenario=R.get("scenario", args.scenario))
+    R.update(procedure=sc["procedure"], scenario=R.get("scenario", args.scenario),
+             **{k: sc[k] for k in ("subject", "baseline") if k in sc})  # whose ratios the report gives, against whom
     raw.write_text(json.dumps(R, indent=1))
     short_soak = args.scenario == "soak" and R.get("config", {}).get("minutes", 30) < 30
     latest = sc["latest"] is not None and not (args.quick or (args.host and sc["root"]) or short_soak)

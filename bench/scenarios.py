@@ -13,10 +13,14 @@ A scenario is a dict:
   cgroup     the instance each system runs in: SEED below, or None (whole cores, pinned to a CPU).
   upstream   the fake upstream: StreamBench's arguments ("upstream", ...), behind a TLS terminator under "fc".
   load       what drives it: {phase: StreamBench arguments, or words}; {level} is the level's streams or sessions.
-  levels     the concurrency levels of the "stream" phase (quick: the --quick run's).
+  phases     "fc" only: which of cold, stream and ws run (all three if absent); transports: of the upstream, tls and
+             plain (both if absent).
+  levels     the concurrency levels of the "stream" phase (quick_levels: the --quick run's).
   metrics    the figures of each level's table, in order (bench/report.py's METRICS names them; a StreamBench list
              "x_us" in the client's JSON gives x_p50_ms, x_p99_ms and x_max_ms with no code).
-  args       the procedure's options (quick: added for --quick).
+  subject, baseline  "fc" only: the report's figures are ratios of each system to the baseline (nginx-tuned if
+             absent), and the subject (fc-aot) is held to the targets.
+  args       the procedure's options (--quick is passed on where the procedure has one).
   latest     where a full run's report is committed, under bench/latest/ ("" for bench/latest itself); None: never.
   root       True: the systems run in the Debian 11 root (FC's software) unless --host.
   minutes    about how long a full run takes, after the builds.
@@ -37,6 +41,11 @@ STORE_OFF = {"OPENAI_API_KEY": "sk-fcbench-server-key", "PROXY_ACCESS_TOKENS": "
 STORE_MEMORY = {**STORE_OFF, "LIMITS_DEFAULT": "rpm=1000000,tpm=1000M,concurrency=100000,budget=1000000M/month"}
 STORE_REDIS = {**STORE_MEMORY, "LIMITS_STORE": "redis://127.0.0.1:{store}/0"}
 
+# What every scenario on the seed's instance size shares: the cgroup, the Debian 11 root, StreamBench's SSE upstream
+# (behind a TLS terminator that offers h2) sending 100 events 20 ms apart unless a request asks otherwise.
+FC_SHAPED = {"cgroup": SEED, "root": True, "upstream": ["upstream", "--events", "100", "--interval-ms", "20"]}
+ALONE = {**FC_SHAPED, "procedure": "limits", "systems": FC_AOT}  # the proxy alone at the instance's limits
+
 SCENARIOS = {
     "wholecore": {
         "what": "FcHandler beside the original nginx recipe and a tuned nginx on whole cores: throughput, latency, "
@@ -54,48 +63,42 @@ SCENARIOS = {
         "args": [], "latest": "", "root": False, "minutes": 5,
     },
     "fc": {
+        **FC_SHAPED,
         "what": "each system on the seed's instance size, FC's software: cold start as FC sequences it, stream levels "
                 "over TLS and plain HTTP, Realtime WebSocket levels",
         "procedure": "fc",
         "systems": {**NGINX, **FC_AOT},
-        "cgroup": SEED,
-        "upstream": ["upstream", "--events", "100", "--interval-ms", "20"],
         "load": {"cold": "spawn, listening, POST /initialize, first proxied 200; 7 alternating per path",
                  "stream": ["client", "--streams", "{level}", "--events", "100"],
                  "ws": ["ws-client", "--sessions", "{level}", "--frames", "200"]},
         "levels": [10, 25, 50, 100, 200], "quick_levels": [25, 100],
         "metrics": STREAM_METRICS,
-        "args": [], "latest": "fc", "root": True, "minutes": 16,
+        "args": [], "latest": "fc", "minutes": 16,
     },
     "memcap": {
+        **ALONE,
         "what": "the proxy alone at the instance's memory: 200 streams, 32 MB uploads and bursts in 128 MB",
-        "procedure": "limits",
-        "systems": FC_AOT, "cgroup": SEED,
-        "upstream": ["upstream", "--events", "100", "--interval-ms", "20"],
         "load": {"memcap": "lib/fc_load.py: 200 streams of 300 events, 2 uploads of 32 MB, bursts of 50 every 5 s"},
         "metrics": ["OOM kills", "limit hits", "cgroup peak and its parts", "GC heap", "RSS", "back to idle"],
-        "args": ["memcap"], "latest": "memcap", "root": True, "minutes": 4,
+        "args": ["memcap"], "latest": "memcap", "minutes": 4,
     },
     "slow": {
+        **ALONE,
         "what": "1,000 slow and idle connections beside 50 streams",
-        "procedure": "limits",
-        "systems": FC_AOT, "cgroup": SEED,
-        "upstream": ["upstream", "--events", "100", "--interval-ms", "20"],
         "load": {"slow": "StreamBench 50 streams in rounds; lib/fc_load.py: 400 idle, 300 trickling headers, 300 bodies"},
         "metrics": ["p99 event delay per round", "what each slow connection got, when", "descriptors",
                     "memory per connection"],
-        "args": ["slow"], "latest": "slow", "root": True, "minutes": 6,
+        "args": ["slow"], "latest": "slow", "minutes": 6,
     },
     "soak": {
+        **ALONE,
         "what": "mixed traffic and upstream faults for --minutes (30 for the committed run): drift",
-        "procedure": "limits",
-        "systems": FC_AOT, "cgroup": SEED,
-        "upstream": ["upstream", "--events", "100", "--interval-ms", "20"],
         "load": {"soak": "lib/fc_load.py: streams, uploads, aborts, upstream 429/500, drops, bursts, trickles"},
         "metrics": ["unexpected outcomes", "memory, RSS, descriptors, threads drift per minute"],
-        "args": ["soak", "--minutes", "30"], "latest": "soak", "root": True, "minutes": 32,
+        "args": ["soak", "--minutes", "30"], "latest": "soak", "minutes": 32,
     },
     "store": {
+        **FC_SHAPED,
         "what": "what limits cost, in memory and in a real redis-server, at three store timeouts",
         "procedure": "store",
         "systems": {"off": {"env": STORE_OFF}, "memory": {"env": STORE_MEMORY}, "redis": {"env": STORE_REDIS},
@@ -103,22 +106,19 @@ SCENARIOS = {
                     "redis-500ms": {"env": {**STORE_REDIS, "LIMITS_STORE_TIMEOUT": "500ms"}},
                     "store-down": {"env": {**STORE_MEMORY, "LIMITS_STORE": "redis://127.0.0.1:{dead}/0",
                                            "LIMITS_STORE_FAILURE": "local"}}},
-        "cgroup": SEED,
-        "upstream": ["upstream", "--events", "100", "--interval-ms", "20"],
         "load": {"paced": "lib/fc_load.py --rate 25, 150, 400, 800 requests/s (open loop)",
                  "stream": ["client", "--streams", "{level}", "--events", "100"], "hung": "redis SIGSTOPped 10 s"},
         "metrics": ["CPU us/request", "latency p50/p99/max", "admissions decided locally", "fallback warnings",
                     "idle memory", "cold start"],
-        "args": [], "latest": "store", "root": True, "minutes": 30,
+        "args": [], "latest": "store", "minutes": 30,
     },
     "startup": {
+        **FC_SHAPED,
         "what": "cold start phase by phase (FCHANDLER_STARTUP_TRACE milestones beside the cgroup's CPU); A/B of zips",
         "procedure": "startup",
         "systems": {"base": {"zip": "dist/FcHandler-linux-x64-aot.zip"}, "nginx-tuned": {"nginx": "tuned.conf"}},
-        "cgroup": SEED,
-        "upstream": ["upstream", "--events", "100", "--interval-ms", "20"],
         "load": {"cold": "spawn, listening, POST /initialize, first proxied 200; 7 alternating per path"},
         "metrics": ["wall and CPU ms per start-up phase"],
-        "args": [], "latest": None, "root": True, "minutes": 3,
+        "args": [], "latest": None, "minutes": 3,
     },
 }

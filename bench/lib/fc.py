@@ -626,12 +626,13 @@ def main(argv, scenario):
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--systems", default=",".join(scenario["systems"]))
     ap.add_argument("--variant", action="append", default=[])
-    ap.add_argument("--transports", default="tls,plain")
+    ap.add_argument("--transports", default=",".join(scenario.get("transports", ["tls", "plain"])))
     ap.add_argument("--levels")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--cold-reps", type=int)
     ap.add_argument("--ramp-ms", type=int, default=1000)
-    ap.add_argument("--phases", default="cold,stream,ws", help="cold, stream, ws (Realtime WebSocket sessions)")
+    ap.add_argument("--phases", default=",".join(scenario.get("phases", ["cold", "stream", "ws"])),
+                    help="cold, stream, ws (Realtime WebSocket sessions)")
     import fc_ws
     fc_ws.add_arguments(ap)
     args = ap.parse_args(argv)
