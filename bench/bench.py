@@ -25,14 +25,11 @@ import report  # noqa: E402  (after the path: it imports from bench/lib too)
 from scenarios import SCENARIOS, SEED  # noqa: E402
 
 BIN = BENCH / "results/bin"
-PROCEDURES = {"wholecore": "wholecore", "fc": "fc", "limits": "fc_limits", "store": "fc_store", "startup": "fc_startup"}
+PROCEDURES = {"wholecore": "wholecore", "fc": "fc", "limits": "fc_limits", "store": "fc_store"}
 
 
 def system_under_test(sc, host):
     """The procedure's options that say what runs: the deploy zip in the Debian 11 root, or this machine's builds."""
-    if sc["procedure"] == "startup":
-        return ["--rootfs", str(REPO / ".cache/sysroot-bullseye"), "--system", f"base={REPO / 'dist/FcHandler-linux-x64-aot.zip'}",
-                "--nginx"]
     if not sc["root"] or host:
         return ["--aot", str(BIN / "aot/FcHandler")] + (["--jit", str(BIN / "jit/FcHandler")] if not sc["root"] else [])
     sut = ["--root", str(REPO / ".cache/benchroot-bullseye"), "--zip", str(REPO / "dist/FcHandler-linux-x64-aot.zip")]
@@ -81,8 +78,6 @@ def main(argv):
                "--results", str(results), *quick, *extra]
     print(f"== {args.scenario}: bench/lib/{PROCEDURES[sc['procedure']]}.py {' '.join(options)}", flush=True)
     status = __import__(PROCEDURES[sc["procedure"]]).main(options, sc)
-    if sc["procedure"] == "startup":
-        return status  # its table is printed; its startup.json is the record
     raw = results / "results.json"
     R = json.loads(raw.read_text())
     R.update(procedure=sc["procedure"], scenario=R.get("scenario", args.scenario),

@@ -335,6 +335,15 @@ def fc(R, out, SUBJ="fc-aot", BASE="nginx-tuned"):
                          ["system", "path", "to listening ms", "/initialize ms", "first request ms",
                           "spawn to first 200 ms (vs baseline)", "cgroup CPU ms at listening / /initialize / first 200",
                           "every start, ms"], rows))
+        # Inside the proxy (FCHANDLER_STARTUP_TRACE): where its part of the start went, phase by phase.
+        traced = [(s, path, c["inside"]) for s in systems for path, c in (cold_fc.get(s) or {}).items() if c.get("inside")]
+        if traced:
+            names = list(dict.fromkeys(m for _, _, inside in traced for m in inside))
+            sections.append(("Inside the proxy: each start-up phase from the milestone before it (the first from the "
+                             "spawn), FCHANDLER_STARTUP_TRACE's clock, medians: wall ms / the proxy's CPU ms",
+                             ["system", "path", *[f"to {m}" for m in names]],
+                             [[s, path, *[f"{f(inside[m]['ms'])} / {f(inside[m]['cpu_ms'])}" if m in inside else "-"
+                                          for m in names]] for s, path, inside in traced]))
     elif cold:
         base = cold.get(BASE, {})
         rows = []

@@ -5,8 +5,7 @@ A scenario is a dict:
   what       one line: what it answers.
   procedure  the code that runs it (bench/lib): "wholecore" (whole cores, wrk and StreamBench, no cgroup); "fc" (each
              system in its own cgroup of the given shape, a TLS upstream; phases cold, stream and ws); "limits" (the
-             proxy alone at the instance's limits: memcap, slow, soak); "store" (limits and their Redis store);
-             "startup" (cold start phase by phase).
+             proxy alone at the instance's limits: memcap, slow, soak); "store" (limits and their Redis store).
   systems    {name: settings}: nginx systems by their config ("nginx": "tuned.conf"); the proxy by "env", the
              environment it gets on top of FC's (and "bin" for another build). "fc" runs exactly these; the others
              name theirs here and keep the details in their procedure.
@@ -114,11 +113,13 @@ SCENARIOS = {
     },
     "startup": {
         **FC_SHAPED,
-        "what": "cold start phase by phase (FCHANDLER_STARTUP_TRACE milestones beside the cgroup's CPU); A/B of zips",
-        "procedure": "startup",
-        "systems": {"base": {"zip": "dist/FcHandler-linux-x64-aot.zip"}, "nginx-tuned": {"nginx": "tuned.conf"}},
-        "load": {"cold": "spawn, listening, POST /initialize, first proxied 200; 7 alternating per path"},
-        "metrics": ["wall and CPU ms per start-up phase"],
-        "args": [], "latest": None, "minutes": 3,
+        "what": "cold start phase by phase: FC's sequence with the proxy's FCHANDLER_STARTUP_TRACE milestones inside it; "
+                "A/B of builds or zips with -- --variant 'NAME:bin=B.zip'",
+        "procedure": "fc",
+        "systems": {"nginx-tuned": {"nginx": "tuned.conf"}, "fc-aot": {"env": {"FCHANDLER_STARTUP_TRACE": "1"}}},
+        "load": {"cold": "spawn, listening, POST /initialize, first proxied 200; 11 alternating per path"},
+        "phases": ["cold"],
+        "metrics": ["wall and CPU ms per start-up phase", "spawn to first proxied 200"],
+        "args": ["--cold-reps", "11"], "latest": None, "minutes": 4,
     },
 }

@@ -445,37 +445,6 @@ def pct(values, p):
 
 # ---------------------------------------------------------------- phases
 
-def cold_start(args, systems, results, token="sk-bench", keep_logs=False):
-    """Spawn into a fresh FC-sized cgroup, first proxied 200 over TLS: wall time, and CPU the cgroup used by then.
-    `token`: the bearer token of the first request; keep_logs: each start's log appended to SYSTEM.cold.log."""
-    names = list(args.systems)
-    cold = {s: {"ms": [], "cpu_ms": []} for s in names}
-    for rep in range(args.cold_reps):
-        for system in names[rep % len(names):] + names[:rep % len(names)]:
-            cg = Cgroup(f"cold-{system}")
-            err = open(Path(args.results) / f"{system}.cold.stderr.log", "ab")
-            out = open(Path(args.results) / f"{system}.cold.log", "ab") if keep_logs else None
-            t0 = time.monotonic()
-            proc = systems.start(system, "tls", cg, err, out=out)
-            status, t1 = first_200(systems.ports[system], token=token)
-            cpu_ms = cg.cpu_ns() / 1e6
-            h.stop(proc)
-            cg.remove()
-            if status == 200:
-                cold[system]["ms"].append((t1 - t0) * 1000)
-                cold[system]["cpu_ms"].append(cpu_ms)
-            else:
-                results["errors"].append(f"cold start {system}: answered {status}")
-            time.sleep(0.3)
-    for s in names:
-        c = cold[s]
-        results["cold"][s] = {"ms": c["ms"], "cpu_ms": c["cpu_ms"],
-                              "median_ms": statistics.median(c["ms"]) if c["ms"] else None,
-                              "median_cpu_ms": statistics.median(c["cpu_ms"]) if c["cpu_ms"] else None}
-        log(f"  cold start {s:18s} median {results['cold'][s]['median_ms'] or 0:8.1f} ms  "
-            f"CPU {results['cold'][s]['median_cpu_ms'] or 0:6.1f} ms  of {[round(x) for x in c['ms']]}")
-
-
 def streams_phase(args, systems, results, transport):
     names = list(args.systems)
     out = Path(args.results)
@@ -644,9 +613,11 @@ def main(argv, scenario):
     # find the certificates under a relative --results.
     args.results = os.path.abspath(args.results)
     args.systems = [s for s in args.systems.split(",") if s]
+    args.systems += [v.partition(":")[0] for v in args.variant if v.partition(":")[0] not in args.systems]
     args.transports = [t for t in args.transports.split(",") if t]
     q = args.quick
-    args.levels = [int(x) for x in args.levels.split(",")] if args.levels else scenario["quick_levels" if q else "levels"]
+    args.levels = ([int(x) for x in args.levels.split(",")] if args.levels else
+                   scenario.get("quick_levels" if q else "levels") or scenario.get("levels", []))
     args.rounds = args.rounds or (1 if q else 5)
     args.cold_reps = args.cold_reps if args.cold_reps is not None else (2 if q else 7)
     if os.geteuid() != 0:

@@ -62,6 +62,7 @@ import time
 from pathlib import Path
 
 import fc
+import fc_cold
 import fc_limits
 import fc_root
 import wholecore as h
@@ -470,8 +471,8 @@ def main(argv, scenario):
             systems = fc.Systems(argparse.Namespace(systems=names, variant=[], aot=args.aot), ctx.runner, ctx.tls,
                                  ctx.root)
             systems.variants.update({s: (copies[s], envs[s]) for s in names})
-            fc.cold_start(argparse.Namespace(systems=names, cold_reps=args.cold_reps, results=str(out)), systems, R,
-                          token=TOKEN, keep_logs=True)
+            fc_cold.cold_phase(argparse.Namespace(systems=names, cold_reps=args.cold_reps, results=str(out)), systems, R,
+                               paths=("direct",), token=TOKEN, keep_logs=True)
             for s in names:
                 _, _, events, samples = read_log((out / f"{s}.cold.log").read_text(errors="replace").splitlines())
                 R["logs"][f"cold {s}"] = {"events": events, "samples": samples}
