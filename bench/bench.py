@@ -76,6 +76,10 @@ def main(argv):
     quick = ["--quick"] if args.quick and sc["procedure"] in ("wholecore", "fc", "store") else []
     options = [*sc["args"], *system_under_test(sc, args.host), "--streambench", str(BIN / "streambench/StreamBench.dll"),
                "--results", str(results), *quick, *extra]
+    if sc["cgroup"]:  # the instance size every FC-shaped procedure's cgroups get (bench/lib/fc.py's Cgroup)
+        import fc
+        fc.QUOTA_US, fc.PERIOD_US = sc["cgroup"]["quota_us"], sc["cgroup"]["period_us"]
+        fc.MEMORY_BYTES = sc["cgroup"]["memory_mb"] * 2**20
     print(f"== {args.scenario}: bench/lib/{PROCEDURES[sc['procedure']]}.py {' '.join(options)}", flush=True)
     status = __import__(PROCEDURES[sc["procedure"]]).main(options, sc)
     raw = results / "results.json"

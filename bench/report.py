@@ -491,7 +491,7 @@ def fc(R, out, SUBJ="fc-aot", BASE="nginx-tuned"):
         ax[1][1].grid(True, axis="y", alpha=0.3)
         return fig
 
-    save_chart(out, f"FC's smallest instance (0.1 vCPU, 128 MB), {R['date']}, {R['machine']}", chart)
+    save_chart(out, f"The seed's instance size (0.1 vCPU, 128 MB), {R['date']}, {R['machine']}", chart)
 
     print(f"table: {out / 'results.md'}")
     return 1 if R["errors"] or (missed and not R["quick"]) else 0
@@ -1216,7 +1216,7 @@ def store(R, OUT):
             f"(bench/lib/fc_load.py --rate: non-streaming chat completions with max_tokens {LIM['max_tokens']}, open loop, "
             f"kept-alive connections; StreamBench for streams), the fake upstream and its TLS terminator (ALPN h2) run "
             f"on CPU 0. Figures in brackets are ratios against `off` in the same run.") + software(R, nginx=False)
-    heading = "Limits and their store on FC's smallest instance"
+    heading = "Limits and their store on the seed's instance size"
     missed = write_report(OUT, heading, "--store", note, sections, criteria)
 
     def chart(plt):

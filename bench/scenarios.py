@@ -28,7 +28,7 @@ To add a scenario, add an entry; bench.py --list shows it, bench/run.sh --scenar
 """
 
 # The seed's instance size: what template.yml deploys (FC 3.0 allows down to 0.05 vCPU; this is not FC's smallest).
-SEED = {"quota_us": 10_000, "period_us": 100_000, "memory_mb": 128, "cpu": 1}
+SEED = {"quota_us": 10_000, "period_us": 100_000, "memory_mb": 128}
 
 NGINX = {"nginx-tuned": {"nginx": "tuned.conf"}, "nginx-original": {"nginx": "original.conf"}}
 FC_AOT = {"fc-aot": {"env": {}}}

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""FC-shaped benchmark: every system under test alone in a cgroup the size of FC's smallest instance.
+"""FC-shaped benchmark: every system under test alone in a cgroup of the seed's instance size.
 
     bench/run.sh --fc [--host] [--quick] [-- options]: bench/bench.py runs scenarios.py's "fc" (or another scenario of
     this procedure) with these options: (--root DIR --zip ZIP | --aot BIN) --streambench DLL --results DIR [--quick]
@@ -64,7 +64,7 @@ def log(*parts):
 # ---------------------------------------------------------------- cgroups
 
 class Cgroup:
-    """FC's smallest instance: CPU quota QUOTA_US per PERIOD_US, MEMORY_BYTES, no swap. With sized=False, no limit
+    """The seed's instance size: CPU quota QUOTA_US per PERIOD_US, MEMORY_BYTES, no swap. With sized=False, no limit
     at all: only the high CPU weight (the load side's cgroup)."""
 
     def __init__(self, name, sized=True):
