@@ -193,9 +193,13 @@ def ws_incomplete(R, subject):
 
 def wholecore(R, results_dir, latest_dir):
     """The whole-core run (lib/wholecore.py): one table, fc-aot against the targets, the chart."""
-    # Every event's delay, for the CDF: in the raw run only (it is large), so a kept report redraws without it.
+    # The CDF of every event's delay, kept as 201 quantiles (delays.json, every delay, stays with the raw run): what
+    # the chart draws, so that the compact results.json beside the report redraws it.
     delays_file = results_dir / "delays.json"
-    delays = json.loads(delays_file.read_text()) if delays_file.exists() else {}
+    for s, d in (json.loads(delays_file.read_text()) if delays_file.exists() else {}).items():
+        if d:
+            d = sorted(d)
+            R.setdefault("delay_quantiles_ms", {})[s] = [d[i * (len(d) - 1) // 200] / 1000 for i in range(201)]
     SYSTEMS = R["config"].get("systems") or ["direct", "nginx-original", "nginx-tuned", "fc-aot", "fc-jit", "fc-aot-quiet"]
 
     def get(section, system, key=None):
@@ -277,10 +281,8 @@ def wholecore(R, results_dir, latest_dir):
                      color=[colors.get(s, "#8c564b") for s in http])
         ax[0][1].set_xticks(range(len(http)), http)
         ax[0][1].set_title("Latency at 64 connections (ms, p50 light / p99 dark, lower is better)")
-        for s, d in delays.items():
-            if d:
-                xs = sorted(v / 1000 for v in d)
-                ax[1][0].plot(xs, [(i + 1) / len(xs) for i in range(len(xs))], label=s, color=colors.get(s, "#8c564b"))
+        for s, xs in R.get("delay_quantiles_ms", {}).items():
+            ax[1][0].plot(xs, [i / 200 for i in range(201)], label=s, color=colors.get(s, "#8c564b"))
         ax[1][0].set_xscale("log")
         ax[1][0].set_xlabel("per-event delay, arrival minus upstream send stamp (ms, log)")
         ax[1][0].set_title(f"Streaming: {cfg['streams']} concurrent streams, CDF of per-event delay")
