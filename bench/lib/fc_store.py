@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What rate limits and budgets cost on the seed's instance size (0.1 vCPU, 128 MB), in memory and in a shared Redis store.
+"""What rate limits and budgets cost on the seed's instance size, in memory and in a shared Redis store.
 
     bench/run.sh --store [--quick] [-- options]: bench/bench.py runs scenarios.py's "store" with these options:
         (--root DIR --zip ZIP [--symbols DBG] | --aot BIN) --streambench DLL --results DIR [--quick] [options]
