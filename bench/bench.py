@@ -48,7 +48,7 @@ def listing(markdown):
         load = "; ".join(f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in sc["load"].items())
         rows.append([f"`{name}`", sc["what"], ", ".join(f"`{s}`" for s in sc["systems"]), shape, load,
                      ", ".join(m.replace("_", " ") for m in sc["metrics"]),
-                     f"`bench/latest/{sc['latest']}`" if sc["latest"] else "`bench/latest`" if sc["latest"] == "" else "-",
+                     "-" if sc["latest"] is None else f"`bench/latest/{sc['latest']}`".replace("/`", "`"),
                      f"{sc['minutes']}"])
     header = ["scenario", "what", "systems", "cgroup", "load", "metrics", "committed report", "minutes"]
     if markdown:
@@ -74,8 +74,8 @@ def main(argv):
         sys.exit(f"bench.py {args.scenario} needs root: it creates cgroups (and chroots into the Debian 11 root)")
     results = Path(args.results or BENCH / "results" / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.scenario}").resolve()
     quick = ["--quick"] if args.quick and sc["procedure"] in ("wholecore", "fc", "store") else []
-    options = [*sc["args"], *system_under_test(sc, args.host), "--streambench", str(BIN / "streambench/StreamBench.dll"),
-               "--results", str(results), *quick, *extra]
+    options = [*sc["args"], *system_under_test(sc, args.host), "--streambench",
+               str(BIN / "streambench/StreamBench.dll"), "--results", str(results), *quick, *extra]
     if sc["cgroup"]:  # the instance size every FC-shaped procedure's cgroups get (bench/lib/fc.py's Cgroup)
         import fc
         fc.QUOTA_US, fc.PERIOD_US = sc["cgroup"]["quota_us"], sc["cgroup"]["period_us"]

@@ -84,8 +84,8 @@ METRICS = {
 }
 STREAM_METRICS = ["delay_p50_ms", "delay_p99_ms", "delay_max_ms", "cpu_us_per_event", "throttled", "completed",
                   "peak_mb", "at_peak", "limits"]
-WS_METRICS = ["frame_delay_p50_ms", "delay_p99_ms", "delay_max_ms", "handshake", "cpu_us_per_frame", "steady_cpu_us_per_frame",
-              "setup_cpu_ms_per_session", "throttled", "sessions_completed", "peak_mb", "at_peak", "limits"]
+WS_METRICS = ["frame_delay_p50_ms", "delay_p99_ms", "delay_max_ms", "handshake", "cpu_us_per_frame",
+              "steady_cpu_us_per_frame", "setup_cpu_ms_per_session", "throttled", "sessions_completed", "peak_mb", "at_peak", "limits"]
 
 
 def level_table(metrics, by_system, systems, base_name):
