@@ -1,4 +1,4 @@
-"""The Debian 11 root bench/fc.py runs every system under test in: FC's custom.debian11 software (OpenSSL 1.1.1, nginx
+"""The Debian 11 root bench/lib/fc.py runs every system under test in: FC's custom.debian11 software (OpenSSL 1.1.1, nginx
 1.18) instead of this machine's.
 
 The root is a tree made by build/make-sysroot.sh with nginx-light added (bench/run.sh --fc builds it). While a run lasts:
@@ -78,12 +78,7 @@ class BenchRoot:
             self.mounted_proc = True
         code = self.host("/code")
         shutil.rmtree(code, ignore_errors=True)
-        with zipfile.ZipFile(self.zip) as z:
-            z.extractall(code)
-            for member in z.infolist():  # zipfile drops the mode bits: bootstrap and the binary must stay executable
-                mode = member.external_attr >> 16
-                if mode:
-                    (code / member.filename).chmod(mode & 0o7777)
+        unzip(self.zip, code)
         bundle = self.host(BUNDLE)
         saved = bundle.with_name(bundle.name + SAVED)
         if saved.exists():  # a previous run did not get to restore it
@@ -104,9 +99,12 @@ class BenchRoot:
             self.mounted_proc = False
 
     def variant_code(self, name, binary):
-        """A copy of /code with another FcHandler binary in it, for --variant NAME:bin=PATH; its path inside the root."""
+        """For --variant NAME:bin=PATH, its path inside the root: a copy of /code with another FcHandler binary in it,
+        or another deploy zip (bootstrap and all) unpacked when PATH is one."""
         d = self.tmp / f"code-{name}"
-        if not d.exists():
+        if not d.exists() and str(binary).endswith(".zip"):
+            unzip(binary, d)
+        elif not d.exists():
             shutil.copytree(self.host("/code"), d, symlinks=True)
             shutil.copy2(binary, d / "FcHandler")
         return self.inside(d)
@@ -123,6 +121,15 @@ class BenchRoot:
             "openssl_package": _package(self.root, "libssl1.1"),
             **host_versions(),
         }
+
+
+def unzip(zip_path, code):
+    with zipfile.ZipFile(zip_path) as z:
+        z.extractall(code)
+        for member in z.infolist():  # zipfile drops the mode bits: bootstrap and the binary must stay executable
+            mode = member.external_attr >> 16
+            if mode:
+                (code / member.filename).chmod(mode & 0o7777)
 
 
 def host_versions():

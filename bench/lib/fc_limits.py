@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
-"""FcHandler at FC's limits, in the FC-shaped cgroup of bench/fc.py (0.1 vCPU, 128 MB, TLS upstream on CPU 0).
+"""FcHandler at FC's limits, in the FC-shaped cgroup of bench/lib/fc.py (0.1 vCPU, 128 MB, TLS upstream on CPU 0).
 
-    bench/run.sh --memcap | --slow | --soak [--minutes N]      builds, runs one scenario, then bench/fc_limits_report.py
-    /usr/bin/python3 bench/fc_limits.py SCENARIO (--root DIR --zip ZIP [--symbols DBG] | --aot BIN) --streambench DLL \
-        --results DIR [options]
+    bench/run.sh --memcap | --slow | --soak [--minutes N] [-- options]: bench/bench.py runs the scenario with these
+    options: SCENARIO (--root DIR --zip ZIP [--symbols DBG] | --aot BIN) --streambench DLL --results DIR [options]
 
 memcap  What the garbage collector plans for (below), then 200 streams, concurrent 32 MB uploads and bursts of small
         requests at once: OOM kills, limit hits, the cgroup's peak and its parts, RSS, socket buffers, spooled files;
@@ -15,11 +14,11 @@ soak    Mixed traffic for N minutes (streams, uploads, aborted clients, upstream
         bursts, trickling clients), sampled every minute and at the start: the cgroup's memory, RSS, open descriptors,
         threads and spooled request-body files; drift after warm-up.
 
-The traffic comes from bench/fc_load.py (every outcome classified as expected or not; see there) and StreamBench's
+The traffic comes from bench/lib/fc_load.py (every outcome classified as expected or not; see there) and StreamBench's
 client, on CPU 0 in the load side's cgroup. The proxy runs through build/bootstrap with FC's environment
 (FC_FUNCTION_MEMORY_SIZE=128) and its own TMPDIR, so its spooled bodies (ASPNETCORE_*.tmp) are counted alone. In the
 Debian 11 mode (--root, --zip; what bench/run.sh runs unless --host) it is the deploy zip, chrooted in the root as
-bench/fc.py runs it (bench/fc_root.py); with --aot, this machine's build.
+bench/lib/fc.py runs it (bench/lib/fc_root.py); with --aot, this machine's build.
 Everything is loopback; every process is stopped by PID and every cgroup removed on exit. Results: DIR/results.json.
 """
 import argparse
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import fc
 import fc_root
-import harness as h
+import wholecore as h
 
 BENCH = h.BENCH
 log = fc.log
@@ -168,8 +167,8 @@ def peak(rows, key):
 # ---------------------------------------------------------------- load
 
 def load_start(ctx, port, out_file, seconds, **traffic):
-    """bench/fc_load.py on the load side; traffic: its options, as keyword arguments."""
-    cmd = [sys.executable, str(BENCH / "fc_load.py"), "--port", str(port), "--seconds", str(seconds),
+    """bench/lib/fc_load.py on the load side; traffic: its options, as keyword arguments."""
+    cmd = [sys.executable, str(BENCH / "lib/fc_load.py"), "--port", str(port), "--seconds", str(seconds),
            "--out", str(out_file)]
     for key, value in traffic.items():
         cmd += [f"--{key.replace('_', '-')}", str(value)]
@@ -512,7 +511,7 @@ def start(args, out):
                               errors=[], gc_probe=GcProbe(args.aot, getattr(args, "symbols", None)), root=root)
 
 
-def main():
+def main(argv, scenario):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("scenario", choices=SCENARIOS)
     fc_root.add_arguments(ap)
@@ -549,7 +548,7 @@ def main():
     g.add_argument("--upload-pause-s", type=float, default=20)
     g.add_argument("--upload-abort-every", type=int, default=4)
     g.add_argument("--trickle-every-s", type=float, default=30)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     defaults = {"memcap": dict(uploads=2, bursts=50, burst_every_s=5, streams=200, stream_events=300,
                                stream_interval_ms=100),
                 "slow": dict(streams=50, stream_events=100, stream_interval_ms=50),
@@ -559,7 +558,7 @@ def main():
         if getattr(args, key) is None:
             setattr(args, key, value)
     if os.geteuid() != 0:
-        sys.exit("bench/fc_limits.py needs root: it creates cgroups and writes their limits")
+        sys.exit("bench/lib/fc_limits.py needs root: it creates cgroups and writes their limits")
 
     out = Path(args.results).resolve()  # nginx reads its certificate paths from its own prefix
     out.mkdir(parents=True, exist_ok=True)
@@ -582,6 +581,3 @@ def main():
         log(f"== results in {out}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
-"""What rate limits and budgets cost on FC's smallest instance, in memory and in a shared Redis store.
+"""What rate limits and budgets cost on the seed's instance size, in memory and in a shared Redis store.
 
-    bench/run.sh --store [--quick]                 builds, runs this, then bench/fc_store_report.py
-    /usr/bin/python3 bench/fc_store.py (--root DIR --zip ZIP [--symbols DBG] | --aot BIN) --streambench DLL \
-        --results DIR [--quick] [options]
+    bench/run.sh --store [--quick] [-- options]: bench/bench.py runs scenarios.py's "store" with these options:
+        (--root DIR --zip ZIP [--symbols DBG] | --aot BIN) --streambench DLL --results DIR [--quick] [options]
 
 Every system is the NativeAOT proxy in server-key mode (OPENAI_API_KEY set, one static access token in
 PROXY_ACCESS_TOKENS, which every request of the load sends: subject static-1), started through build/bootstrap in FC's
-environment, alone in a cgroup of bench/fc.py's shape (0.1 vCPU, 128 MB, on CPU 1), from its own copy of the binary
+environment, alone in a cgroup of bench/lib/fc.py's shape (0.1 vCPU, 128 MB, on CPU 1), from its own copy of the binary
 (a page of it is charged to the cgroup that first reads it). In the Debian 11 mode (--root, --zip; what bench/run.sh
-runs unless --host) each copy is of the deploy zip's /code, chrooted in the root as bench/fc.py runs it:
+runs unless --host) each copy is of the deploy zip's /code, chrooted in the root as bench/lib/fc.py runs it:
 
   off           no limits: the baseline
   memory        LIMITS_DEFAULT with every kind of limit (rpm, tpm, concurrency, a monthly budget), all far out of
@@ -19,7 +18,7 @@ runs unless --host) each copy is of the deploy zip's /code, chrooted in the root
   store-down    (cold start only) LIMITS_STORE at a loopback port nobody listens on, LIMITS_STORE_FAILURE=local
 
 redis-server (Debian's) runs on the load side, CPU 0, outside the instance's cgroup, without persistence, on a free
-loopback port; the fake upstream behind its TLS terminator (bench/fc.py) and the load (bench/fc_load.py --rate, an
+loopback port; the fake upstream behind its TLS terminator (bench/lib/fc.py) and the load (bench/lib/fc_load.py --rate, an
 open-loop pace of non-streaming chat completions with max_tokens on kept-alive connections; StreamBench's client for
 streams) run there too.
 
@@ -31,7 +30,7 @@ Phases, in this order:
             request (cgroup accounting / answers), latency from when each request was due, the proxy's own timings
             (access lines), and what the store did
   streams   --stream-levels concurrent streams (100 events 20 ms apart each) of off, memory and redis, alternating
-            rounds: CPU per relayed event and event delays (bench/fc.py's stream rounds); memory tells what limits
+            rounds: CPU per relayed event and event delays (bench/lib/fc.py's stream rounds); memory tells what limits
             cost a stream (a limited stream's events pass the usage filter) from what the store costs
   pressure  paced levels where the quota binds (--pressure-rates, 150/s and 400/s: every system runs out of CPU in
             most 100 ms periods and still keeps up, its CPU per request shrinking as work batches up), and
@@ -63,14 +62,13 @@ import time
 from pathlib import Path
 
 import fc
+import fc_cold
 import fc_limits
 import fc_root
-import harness as h
+import wholecore as h
 
 log = fc.log
-TOKEN = "fcbench-static-token-0001"  # PROXY_ACCESS_TOKENS: the subject static-1
-SERVER_KEY = "sk-fcbench-server-key"  # OPENAI_API_KEY: sent to the fake upstream, which ignores it
-LIMITS = "rpm=1000000,tpm=1000M,concurrency=100000,budget=1000000M/month"
+TOKEN = "fcbench-static-token-0001"  # the systems' PROXY_ACCESS_TOKENS (bench/scenarios.py): the subject static-1
 MAX_TOKENS = 16  # the output cap of each paced request; the fake upstream reports 16 tokens of usage
 TIMEOUTS_MS = {"redis-100ms": 100, "redis": 250, "redis-500ms": 500}  # LIMITS_STORE_TIMEOUT per system
 LOG_EVENTS = {  # what the proxy's log says about the store: its JSON lines' events, by a short name
@@ -169,15 +167,10 @@ class Store:
 
 # ---------------------------------------------------------------- systems
 
-def environments(store_port, dead_port):
-    """Each system's settings, over the server-key mode every one of them runs in."""
-    base = {"OPENAI_API_KEY": SERVER_KEY, "PROXY_ACCESS_TOKENS": TOKEN}
-    limited = dict(base, LIMITS_DEFAULT=LIMITS)
-    redis = dict(limited, LIMITS_STORE=f"redis://127.0.0.1:{store_port}/0")
-    return {"off": base, "memory": limited, "redis": redis,
-            "redis-100ms": dict(redis, LIMITS_STORE_TIMEOUT="100ms"),
-            "redis-500ms": dict(redis, LIMITS_STORE_TIMEOUT="500ms"),
-            "store-down": dict(limited, LIMITS_STORE=f"redis://127.0.0.1:{dead_port}/0", LIMITS_STORE_FAILURE="local")}
+def environments(systems, store_port, dead_port):
+    """Each system's settings (bench/scenarios.py's "store"), its ports filled in."""
+    return {name: {k: v.format(store=store_port, dead=dead_port) for k, v in s["env"].items()}
+            for name, s in systems.items()}
 
 
 def binary_copies(aot, out, names):
@@ -405,7 +398,7 @@ def hung(ctx, names):
 
 # ---------------------------------------------------------------- main
 
-def main():
+def main(argv, scenario):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     fc_root.add_arguments(ap)
     ap.add_argument("--symbols", help="the Debian 11 mode: the zip's FcHandler.dbg (deploy.ps1 leaves it in "
@@ -430,7 +423,7 @@ def main():
     ap.add_argument("--cold-reps", type=int)
     ap.add_argument("--pool", type=int, default=100, help="the load's kept-alive connections, at most")
     ap.add_argument("--ramp-ms", type=int, default=1000, help="StreamBench streams are opened over this")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     q = args.quick
     for key, full, quick in (("rounds", 7, 1), ("light_s", 15, 8), ("stream_rounds", 5, 1), ("pressure_rounds", 4, 1),
                              ("pressure_s", 12, 8), ("cold_reps", 7, 2)):
@@ -441,9 +434,9 @@ def main():
     args.overload_rates = [float(x) for x in args.overload_rates.split(",") if x]
     phases = set(args.phases.split(","))
     if os.geteuid() != 0:
-        sys.exit("bench/fc_store.py needs root: it creates cgroups and writes their limits")
+        sys.exit("bench/lib/fc_store.py needs root: it creates cgroups and writes their limits")
     if not shutil.which("redis-server"):
-        sys.exit("bench/fc_store.py needs redis-server (Debian's redis-server package; bench/run.sh installs it)")
+        sys.exit("bench/lib/fc_store.py needs redis-server (Debian's redis-server package; bench/run.sh installs it)")
 
     out = Path(args.results).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -455,7 +448,8 @@ def main():
                        "config": {k: v for k, v in vars(args).items() if k not in ("aot", "streambench", "results")},
                        "limits": {"quota_us": fc.QUOTA_US, "period_us": fc.PERIOD_US,
                                   "memory_mb": fc.MEMORY_BYTES // 2**20, "events": fc.EVENTS,
-                                  "interval_ms": fc.INTERVAL_MS, "LIMITS_DEFAULT": LIMITS, "max_tokens": MAX_TOKENS},
+                                  "interval_ms": fc.INTERVAL_MS, "max_tokens": MAX_TOKENS,
+                                  "LIMITS_DEFAULT": scenario["systems"]["memory"]["env"]["LIMITS_DEFAULT"]},
                        "errors": ctx.errors, "cold": {}, "logs": {}, "timeouts_ms": TIMEOUTS_MS}
     R["config"]["stream_levels"] = args.stream_levels
 
@@ -466,7 +460,7 @@ def main():
     store = ctx.store = Store(out)
     atexit.register(store.resume)  # runs before stop_all: a stopped process would not see its SIGTERM
     dead_port = free_port()  # nobody listens there: the store-down system's LIMITS_STORE
-    envs = environments(store.port, dead_port)
+    envs = environments(scenario["systems"], store.port, dead_port)
     R["store"] = {"version": store.version, "port": store.port, "dead_port": dead_port}
     # In the Debian 11 mode each system gets its own copy of the zip's /code in the root (fc_root.BenchRoot.variant_code).
     copies = {name: args.aot for name in envs} if ctx.root else binary_copies(args.aot, out, list(envs))
@@ -477,8 +471,8 @@ def main():
             systems = fc.Systems(argparse.Namespace(systems=names, variant=[], aot=args.aot), ctx.runner, ctx.tls,
                                  ctx.root)
             systems.variants.update({s: (copies[s], envs[s]) for s in names})
-            fc.cold_start(argparse.Namespace(systems=names, cold_reps=args.cold_reps, results=str(out)), systems, R,
-                          token=TOKEN, keep_logs=True)
+            fc_cold.cold_phase(argparse.Namespace(systems=names, cold_reps=args.cold_reps, results=str(out)), systems, R,
+                               paths=("direct",), token=TOKEN, keep_logs=True)
             for s in names:
                 _, _, events, samples = read_log((out / f"{s}.cold.log").read_text(errors="replace").splitlines())
                 R["logs"][f"cold {s}"] = {"events": events, "samples": samples}
@@ -526,6 +520,3 @@ def main():
         log(f"== results in {out}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Cold start as FC sequences it (bench/fc.py's cold phase).
+"""Cold start as FC sequences it (bench/lib/fc.py's cold phase).
 
 FC spawns bootstrap, waits until the port accepts a connection, calls POST /initialize when the function has an
 initializer (template.yml configures one: it opens the upstream connection), then sends the first request; the user's
@@ -8,16 +8,22 @@ CPU the cgroup had used by then:
   - the direct path (no initializer configured): listening, first proxied 200.
 nginx has no initializer: its only path is the direct one. The requests carry the x-fc-* headers FC adds
 (docs/fc-platform.md, section 2), nginx's too, as FC sends them to whatever listens.
+
+A proxy started with FCHANDLER_STARTUP_TRACE=1 (scenarios.py's "startup") prints a line on stderr at each of its
+milestones (Main, the host's composition, listening, ...) with the monotonic time and its own CPU: each start then also
+says how long each phase inside the proxy took, on the same clock.
 """
 import socket
 import time
+from contextlib import nullcontext
 import uuid
 from pathlib import Path
 
 import fc
-import harness as h
+import wholecore as h
 
 PATHS = {"initializer": ("listening", "initialize", "first"), "direct": ("listening", "first")}
+MILESTONES = ["main", "builder", "services", "container", "pipeline", "listening"]  # StartupTrace's, in order
 
 
 def fc_headers(control_path):
@@ -55,13 +61,25 @@ def call(port, method, path, headers, body, end):
     return status, time.monotonic()
 
 
-def one_start(systems, system, path, err, deadline_s=120.0):
-    """Spawns `system` into a fresh cgroup and walks FC's sequence. Returns ({point: (ms, cpu_ms)}, error or None)."""
+def trace_of(text, t0):
+    """The proxy's StartupTrace lines in its stderr: milestone -> (ms since t0, the proxy's own CPU ms)."""
+    marks = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) in (4, 5) and parts[0] == "startup-trace":  # builds before the GC counts have 4 fields
+            marks.setdefault(parts[1], (int(parts[2]) / 1e6 - t0 * 1000, int(parts[3]) / 1e3))
+    return marks
+
+
+def one_start(systems, system, path, err, deadline_s=120.0, token="sk-bench", out=None):
+    """Spawns `system` into a fresh cgroup and walks FC's sequence, the first request with `token` (its log to `out`, if
+    given). Returns ({point: (ms, cpu_ms)}, error or None); points["inside"]: the proxy's trace, if it traced."""
     port = systems.ports[system]
     cg = fc.Cgroup(f"cold-{system}")
+    start_of_log = err.tell()
     t0 = time.monotonic()
     end = t0 + deadline_s
-    proc = systems.start(system, "tls", cg, err)
+    proc = systems.start(system, "tls", cg, err, out=out)
     points, error = {}, None
     try:
         t = wait_listening(port, end)
@@ -73,7 +91,7 @@ def one_start(systems, system, path, err, deadline_s=120.0):
             points["initialize"] = ((t - t0) * 1000, cg.cpu_ns() / 1e6)
             if status != 200:
                 error = f"/initialize answered {status}"
-        headers = {**fc_headers("/http-invoke"), "Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
+        headers = {**fc_headers("/http-invoke"), "Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         status, t = call(port, "POST", "/v1/chat/completions", headers, fc.CHAT, end)
         points["first"] = ((t - t0) * 1000, cg.cpu_ns() / 1e6)
         if status != 200:
@@ -82,17 +100,23 @@ def one_start(systems, system, path, err, deadline_s=120.0):
     finally:
         h.stop(proc)
         cg.remove()
+        err.flush()
+        with open(err.name, errors="replace") as log:
+            log.seek(start_of_log)
+            points["inside"] = trace_of(log.read(), t0)
 
 
-def cold_phase(args, systems, results):
-    """Alternating reps of every system's paths (the proxy: both; nginx: direct). Fills results["cold_fc"] and, for
-    the reports that read it, results["cold"] with each system's direct path."""
-    entries = [(s, p) for s in args.systems for p in (("direct",) if s.startswith("nginx-") else PATHS)]
+def cold_phase(args, systems, results, paths=tuple(PATHS), token="sk-bench", keep_logs=False):
+    """Alternating reps of every system's paths (the proxy: `paths`; nginx: direct). Fills results["cold_fc"] and, for
+    the reports that read it, results["cold"] with each system's direct path. keep_logs: each start's log (stdout)
+    appended to SYSTEM.cold.log."""
+    entries = [(s, p) for s in args.systems for p in (("direct",) if s.startswith("nginx-") else paths)]
     reps = {e: [] for e in entries}
     for rep in range(args.cold_reps):
         for system, path in entries[rep % len(entries):] + entries[:rep % len(entries)]:
-            with open(Path(args.results) / f"{system}.cold.stderr.log", "ab") as err:
-                points, error = one_start(systems, system, path, err)
+            stem = Path(args.results) / f"{system}.cold"
+            with open(f"{stem}.stderr.log", "ab") as err, open(f"{stem}.log", "ab") if keep_logs else nullcontext() as out:
+                points, error = one_start(systems, system, path, err, token=token, out=out)
             if error:
                 results["errors"].append(f"cold start {system} ({path} path): {error}")
             else:
@@ -117,6 +141,14 @@ def summarise(rows, points):
                      "cpu_ms": fc.med(r[p][1] - (r[previous][1] if previous else 0) for r in rows),
                      "at_ms": fc.med(r[p][0] for r in rows), "at_cpu_ms": fc.med(r[p][1] for r in rows)}
         previous = p
+    # Inside the proxy, each milestone's own phase from the one before it (the first from the spawn), wall and its CPU.
+    inside, previous = {}, None
+    for m in MILESTONES:
+        if rows and all(m in r["inside"] for r in rows):
+            inside[m] = {k: fc.med(r["inside"][m][i] - (r["inside"][previous][i] if previous else 0) for r in rows)
+                         for i, k in enumerate(("ms", "cpu_ms"))}
+            previous = m
     return {"reps": [{p: {"ms": r[p][0], "cpu_ms": r[p][1]} for p in points} for r in rows], "phases": phases,
-            "total_ms": fc.med(r["first"][0] for r in rows), "total_cpu_ms": fc.med(r["first"][1] for r in rows)}
+            "total_ms": fc.med(r["first"][0] for r in rows), "total_cpu_ms": fc.med(r["first"][1] for r in rows),
+            **({"inside": inside} if inside else {})}
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark of FcHandler against the original nginx recipe and a tuned plain-nginx proxy.
 
-Started by bench/run.sh, which installs the tools and builds the binaries. Everything here talks to 127.0.0.1
+bench/run.sh (scenarios.py's "wholecore", through bench/bench.py) installs the tools, builds the binaries, runs this. Everything here talks to 127.0.0.1
 only, every load loop is bounded in count and time, and every process started is stopped by PID on exit.
 
 CPU placement (2 cores): the system under test always runs alone on CPU 1; the load generators (wrk, the stream
@@ -22,11 +22,11 @@ import threading
 import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
+BENCH = Path(__file__).resolve().parent.parent  # bench/, this file being in bench/lib
 LOAD_CPU, SUT_CPU = {0}, {1}
 STATIC_PORT, STATIC_DIRECT_PORT = 18080, 18090
 SSE_PORT, SSE_DIRECT_PORT = 18081, 18091
-PORTS = {"nginx-original": 19001, "nginx-tuned": 19002, "fc-aot": 19003, "fc-jit": 19004, "fc-aot-quiet": 19005}
+FIRST_PORT = 19001  # systems under test take ports from here, in the scenario's order
 PATH = "/v1/chat/completions"
 CHAT_BODY = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}]}'
 
@@ -185,19 +185,17 @@ class Runner:
         return spawn(cmd, cpus)
 
     def sut_command(self, system, upstream_port):
-        port = PORTS[system]
-        if system.startswith("nginx-"):
-            template = BENCH / "nginx" / ("original.conf" if system == "nginx-original" else "tuned.conf")
+        port, settings = self.args.ports[system], self.args.settings[system]
+        if "nginx" in settings:
+            template = BENCH / "nginx" / settings["nginx"]
             return self.nginx_conf(f"{system}-{upstream_port}", template, f"127.0.0.1:{port}", f"127.0.0.1:{upstream_port}"), None
         env = dict(os.environ)
         env.update({"UPSTREAM_BASE_URL": f"http://127.0.0.1:{upstream_port}", "FC_CUSTOM_LISTEN_PORT": str(port),
                     "LISTEN_HOST": "127.0.0.1"})
         env.pop("FC_FUNCTION_NAME", None)
-        if system == "fc-aot-quiet":
-            # The access log off through configuration alone (no code change): what logging costs.
-            env["Logging__LogLevel__FcHandler.Logging.AccessLogMiddleware"] = "Warning"
-        binary = self.args.jit if system == "fc-jit" else self.args.aot
-        return [binary], env
+        env.update(settings.get("env", {}))  # fc-aot-quiet: the access log off through configuration alone
+        binary = settings.get("bin") or self.args.aot
+        return [self.args.jit if binary == "jit" else binary], env
 
     def start_sut(self, system, upstream_port):
         cmd, env = self.sut_command(system, upstream_port)
@@ -270,16 +268,21 @@ class RssSampler(threading.Thread):
 
 # ---------------------------------------------------------------- phases
 
+def in_phase(args, system, phase):
+    """Whether the system takes part in a phase: every one, unless its settings name its phases."""
+    return phase in args.settings[system].get("phases", (phase,))
+
+
 def cold_start(runner, results):
     args = runner.args
-    systems = ["nginx-tuned", "nginx-original", "fc-aot", "fc-jit"]
+    systems = [s for s in args.systems if in_phase(args, s, "cold") and s != "direct"]
     times = {s: [] for s in systems}
     for rep in range(args.cold_reps):
         for system in systems[rep % len(systems):] + systems[:rep % len(systems)]:
             cmd, env = runner.sut_command(system, STATIC_PORT)
             t0 = time.monotonic()
             proc = spawn(cmd, SUT_CPU, env=env)
-            ok = wait_ready(PORTS[system])
+            ok = wait_ready(args.ports[system])
             elapsed = (time.monotonic() - t0) * 1000
             stop(proc)
             if ok:
@@ -294,9 +297,9 @@ def cold_start(runner, results):
 
 def throughput(runner, results):
     args = runner.args
-    systems = ["direct", "nginx-original", "nginx-tuned", "fc-aot", "fc-jit", "fc-aot-quiet"]
+    systems = [s for s in args.systems if in_phase(args, s, "http")]
     procs = {s: runner.start_sut(s, STATIC_PORT) for s in systems if s != "direct"}
-    ports = dict(PORTS, direct=STATIC_DIRECT_PORT)
+    ports = dict(args.ports, direct=STATIC_DIRECT_PORT)
     for s, proc in procs.items():
         if not wait_ready(ports[s]):
             results["errors"].append(f"{s} did not start")
@@ -333,9 +336,9 @@ def throughput(runner, results):
 
 def streaming(runner, results):
     args = runner.args
-    systems = ["direct", "nginx-original", "nginx-tuned", "fc-aot", "fc-jit"]
+    systems = [s for s in args.systems if in_phase(args, s, "stream")]
     procs = {s: runner.start_sut(s, SSE_PORT) for s in systems if s != "direct"}
-    ports = dict(PORTS, direct=SSE_DIRECT_PORT)
+    ports = dict(args.ports, direct=SSE_DIRECT_PORT)
     for s in procs:
         if not wait_ready(ports[s]):
             results["errors"].append(f"{s} did not start for streaming")
@@ -388,14 +391,24 @@ def ms(us):
 
 # ---------------------------------------------------------------- main
 
-def main():
+def main(argv, scenario):
     ap = argparse.ArgumentParser()
     ap.add_argument("--aot", required=True)
     ap.add_argument("--jit", required=True)
     ap.add_argument("--streambench", required=True)
     ap.add_argument("--results", required=True)
     ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args()
+    ap.add_argument("--systems", default=",".join(scenario["systems"]), help="which of the scenario's, and variants")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME:ENV=VALUE,...,bin=PATH",
+                    help="the AOT build with other settings, or another build: a same-run A/B")
+    args = ap.parse_args(argv)
+    args.settings = dict(scenario["systems"])
+    for spec in args.variant:
+        name, _, pairs = spec.partition(":")
+        env = dict(p.split("=", 1) for p in pairs.split(",") if p)
+        args.settings[name] = {"bin": env.pop("bin", None), "env": env}
+    args.systems = [s for s in args.systems.split(",") if s] + [v.partition(":")[0] for v in args.variant]
+    args.ports = {s: FIRST_PORT + i for i, s in enumerate(args.systems)}
     q = args.quick
     args.rounds, args.duration_s, args.warmup_s, args.connections = (1, 3, 1, 64) if q else (5, 5, 2, 64)
     args.stream_rounds, args.streams = (1, 100) if q else (3, 500)
@@ -443,6 +456,3 @@ def machine():
         pass
     return f"{os.cpu_count()} cores ({cpu}), {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GB, shared"
 
-
-if __name__ == "__main__":
-    sys.exit(main())

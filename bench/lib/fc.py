@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""FC-shaped benchmark: every system under test alone in a cgroup the size of FC's smallest instance.
+"""FC-shaped benchmark: every system under test alone in a cgroup of the seed's instance size.
 
-    bench/run.sh --fc [--host] [--quick] builds, then runs this and bench/fc_report.py
-    /usr/bin/python3 bench/fc.py (--root DIR --zip ZIP | --aot BIN) --streambench DLL --results DIR [--quick]
+    bench/run.sh --fc [--host] [--quick] [-- options]: bench/bench.py runs scenarios.py's "fc" (or another scenario of
+    this procedure) with these options: (--root DIR --zip ZIP | --aot BIN) --streambench DLL --results DIR [--quick]
         [--systems nginx-tuned,nginx-original,fc-aot] [--variant 'NAME:bin=PATH,ENV=VALUE,...'] ...
         [--transports tls,plain] [--levels 10,25,50,100,200] [--rounds 5] [--cold-reps 7] [--phases cold,stream,ws]
-        [--ws-levels 10,25,50] [--ws-frames 200] ...   (the WebSocket level: bench/fc_ws.py)
+        [--ws-levels 10,25,50] [--ws-frames 200] ...   (the WebSocket level: bench/lib/fc_ws.py)
 
 The Debian 11 mode (--root, --zip; what bench/run.sh --fc runs) runs every system under test chrooted in a Debian 11
 root, FC's custom.debian11 software: the proxy from the deploy zip through its bootstrap with FC's environment, nginx
-1.18 from Debian 11 (bench/fc_root.py). The host mode (--aot) runs this machine's nginx and the AOT build instead.
+1.18 from Debian 11 (bench/lib/fc_root.py). The host mode (--aot) runs this machine's nginx and the AOT build instead.
 
 Each system under test runs in its own cgroup with a CPU quota of 10 ms per 100 ms (0.1 vCPU) and a 128 MB memory
 limit (cgroup v1 cpu, cpuacct and memory controllers; the unified v2 hierarchy where that is what is mounted), on
@@ -20,7 +20,7 @@ with a throwaway CA and an intermediate (as api.openai.com serves it), and over 
 Per level of concurrent streams (100 events 20 ms apart each: 50 events/s per stream) and per system, in
 alternating rounds: per-event delay (arrival at the client minus the upstream's send stamp, one clock) p50/p99/max,
 CPU per relayed event from the cgroup's CPU accounting, throttled periods, streams completed, the cgroup's peak
-memory, limit hits and OOM kills. Cold start as FC sequences it (bench/fc_cold.py): spawn into the cgroup, port
+memory, limit hits and OOM kills. Cold start as FC sequences it (bench/lib/fc_cold.py): spawn into the cgroup, port
 listening, POST /initialize (the proxy's initializer path), first proxied 200 over TLS, and the CPU the cgroup had used
 at each point. Variants (--variant) are the AOT build with other settings or another binary: how
 every same-run A/B in bench/README.md was made.
@@ -42,7 +42,7 @@ from pathlib import Path
 
 import fc_cold
 import fc_root
-import harness as h
+import wholecore as h
 
 BENCH = h.BENCH
 LOAD_CPU, SUT_CPU = h.LOAD_CPU, h.SUT_CPU
@@ -64,7 +64,7 @@ def log(*parts):
 # ---------------------------------------------------------------- cgroups
 
 class Cgroup:
-    """FC's smallest instance: CPU quota QUOTA_US per PERIOD_US, MEMORY_BYTES, no swap. With sized=False, no limit
+    """The seed's instance size: CPU quota QUOTA_US per PERIOD_US, MEMORY_BYTES, no swap. With sized=False, no limit
     at all: only the high CPU weight (the load side's cgroup)."""
 
     def __init__(self, name, sized=True):
@@ -242,11 +242,13 @@ class Systems:
         if root:
             # nginx prefixes inside the root, so that the chrooted nginx finds its config, pid and temp paths.
             self.runner = h.Runner(argparse.Namespace(results=str(root.tmp)))
-        self.variants = {}
+        # Each proxy system's (binary or None, environment): the scenario's, then --variant's on top.
+        self.variants = dict(getattr(args, "settings", {}))
         for spec in args.variant:
             name, _, settings = spec.partition(":")
             pairs = dict(p.split("=", 1) for p in settings.split(",") if p)
-            self.variants[name] = (pairs.pop("bin", None), pairs)
+            binary, env = self.variants.get(name, (None, {}))
+            self.variants[name] = (pairs.pop("bin", binary), {**env, **pairs})
         self.ports = {name: FIRST_PORT + i for i, name in enumerate(args.systems)}
 
     def command(self, system, transport):
@@ -258,8 +260,9 @@ class Systems:
             upstream, tls = f"{TLS_NAME}:{TLS_PORT}", {"name": TLS_NAME, "ca": ca}
         else:
             upstream, tls = f"127.0.0.1:{SSE_PORT}", None
-        if system.startswith("nginx-"):
-            template = BENCH / "nginx" / ("original.conf" if system == "nginx-original" else "tuned.conf")
+        conf = getattr(self.args, "nginx", {}).get(system)  # the scenario's nginx systems, by their config
+        if conf or system.startswith("nginx-"):
+            template = BENCH / "nginx" / (conf or ("original.conf" if system == "nginx-original" else "tuned.conf"))
             name = f"fc-{system}-{transport}"
             cmd = self.runner.nginx_conf(name, template, listen, upstream, tls=tls)
             return (self._in_root(cmd) if self.root else cmd), None
@@ -400,11 +403,13 @@ def spawn_load(cmd):
     return proc
 
 
-def stream_run(args, port, streams, out_file, events=EVENTS, interval_ms=None, token=None):
+def stream_run(args, port, streams, out_file, events=EVENTS, interval_ms=None, token=None, load=None):
     """StreamBench's client on the load side: streams of events (interval_ms apart, or the upstream's pace), sending
-    `token` as its bearer token if given (StreamBench's own sk-bench otherwise)."""
-    cmd = ["dotnet", args.streambench, "client", "--port", str(port), "--streams", str(streams),
-           "--events", str(events), "--ramp-ms", str(args.ramp_ms), "--timeout-ms", "120000", "--out", str(out_file)]
+    `token` as its bearer token if given (StreamBench's own sk-bench otherwise). load: a scenario's client arguments
+    instead ({level}: the streams), which then say the events too."""
+    load = load or ["client", "--streams", "{level}", "--events", str(events)]
+    cmd = ["dotnet", args.streambench, *[a.format(level=streams) for a in load], "--port", str(port),
+           "--ramp-ms", str(args.ramp_ms), "--timeout-ms", "120000", "--out", str(out_file)]
     if interval_ms:
         cmd += ["--interval-ms", str(interval_ms)]
     if token:
@@ -440,37 +445,6 @@ def pct(values, p):
 
 # ---------------------------------------------------------------- phases
 
-def cold_start(args, systems, results, token="sk-bench", keep_logs=False):
-    """Spawn into a fresh FC-sized cgroup, first proxied 200 over TLS: wall time, and CPU the cgroup used by then.
-    `token`: the bearer token of the first request; keep_logs: each start's log appended to SYSTEM.cold.log."""
-    names = list(args.systems)
-    cold = {s: {"ms": [], "cpu_ms": []} for s in names}
-    for rep in range(args.cold_reps):
-        for system in names[rep % len(names):] + names[:rep % len(names)]:
-            cg = Cgroup(f"cold-{system}")
-            err = open(Path(args.results) / f"{system}.cold.stderr.log", "ab")
-            out = open(Path(args.results) / f"{system}.cold.log", "ab") if keep_logs else None
-            t0 = time.monotonic()
-            proc = systems.start(system, "tls", cg, err, out=out)
-            status, t1 = first_200(systems.ports[system], token=token)
-            cpu_ms = cg.cpu_ns() / 1e6
-            h.stop(proc)
-            cg.remove()
-            if status == 200:
-                cold[system]["ms"].append((t1 - t0) * 1000)
-                cold[system]["cpu_ms"].append(cpu_ms)
-            else:
-                results["errors"].append(f"cold start {system}: answered {status}")
-            time.sleep(0.3)
-    for s in names:
-        c = cold[s]
-        results["cold"][s] = {"ms": c["ms"], "cpu_ms": c["cpu_ms"],
-                              "median_ms": statistics.median(c["ms"]) if c["ms"] else None,
-                              "median_cpu_ms": statistics.median(c["cpu_ms"]) if c["cpu_ms"] else None}
-        log(f"  cold start {s:18s} median {results['cold'][s]['median_ms'] or 0:8.1f} ms  "
-            f"CPU {results['cold'][s]['median_cpu_ms'] or 0:6.1f} ms  of {[round(x) for x in c['ms']]}")
-
-
 def streams_phase(args, systems, results, transport):
     names = list(args.systems)
     out = Path(args.results)
@@ -491,7 +465,8 @@ def streams_phase(args, systems, results, transport):
         hits0 = {s: cgs[s].limit_hits() for s in names}
 
         def one_round(s, r):
-            return stream_round(args, systems.ports[s], cgs[s], level, out / f"stream-{transport}-{s}-{level}-{r}.json")
+            return stream_round(args, systems.ports[s], cgs[s], level, out / f"stream-{transport}-{s}-{level}-{r}.json",
+                                load=args.stream_client)
 
         def line(s, r, d, row):
             return (f"  {transport:5s} {level:4d} streams r{r} {s:18s} ok {d['ok']}/{level}  delay p50 "
@@ -533,20 +508,22 @@ def alternating_rounds(args, names, procs, results, label, one_round, line):
     return per
 
 
-def stream_round(args, port, cg, streams, out_file, token=None):
-    """One round of `streams` concurrent streams against the system in cgroup `cg`: StreamBench's result, and its row
-    (delays, CPU per relayed event from the cgroup's accounting, throttled periods, memory at the cgroup's peak)."""
+def stream_round(args, port, cg, streams, out_file, token=None, load=None):
+    """One round of `streams` concurrent streams against the system in cgroup `cg`: StreamBench's result, and its row:
+    p50, p99 and max in ms of each list of microseconds in the client's result ("delay_us" gives delay_p50_ms ...),
+    CPU per relayed event from the cgroup's accounting, throttled periods, memory at the cgroup's peak."""
     cpu0, (thr0, thr_ms0, periods0) = cg.cpu_ns(), cg.throttled()
     sampler = PeakSampler(cg)
     sampler.start()
-    d = stream_run(args, port, streams, out_file, token=token)
+    d = stream_run(args, port, streams, out_file, token=token, load=load)
     cpu1, (thr1, thr_ms1, periods1) = cg.cpu_ns(), cg.throttled()
     at_peak = sampler.stop()
-    events = len(d["delay_us"])
+    events = len(d.get("delay_us", []))
+    lists = {k[:-3]: v for k, v in d.items() if k.endswith("_us") and isinstance(v, list)}
     return d, {
         "ok": d["ok"], "streams": d["streams"], "errors": d["errors"], "events": events,
-        "delay_p50_ms": ms(pct(d["delay_us"], 50)), "delay_p99_ms": ms(pct(d["delay_us"], 99)),
-        "delay_max_ms": ms(max(d["delay_us"], default=None)),
+        **{f"{k}_{stat}_ms": ms(pct(v, p) if p else max(v, default=None))
+           for k, v in lists.items() for stat, p in (("p50", 50), ("p99", 99), ("max", None))},
         "cpu_us_per_event": (cpu1 - cpu0) / 1000 / events if events else None,
         "cpu_ms": (cpu1 - cpu0) / 1e6, "throttled_periods": thr1 - thr0, "throttled_ms": thr_ms1 - thr_ms0,
         "periods": periods1 - periods0,
@@ -558,9 +535,7 @@ def stream_medians(rows):
     """A level's rounds (stream_round's rows), summed up: medians over the rounds, streams completed."""
     return {
         "rounds": rows,
-        "delay_p50_ms": med(r["delay_p50_ms"] for r in rows),
-        "delay_p99_ms": med(r["delay_p99_ms"] for r in rows),
-        "delay_max_ms": med(r["delay_max_ms"] for r in rows),
+        **{k: med(r.get(k) for r in rows) for k in rows[0] if k.endswith(("_p50_ms", "_p99_ms", "_max_ms"))},
         "cpu_us_per_event": med(r["cpu_us_per_event"] for r in rows),
         "throttled_periods": med(r["throttled_periods"] for r in rows),
         # The share of its quota periods in which the system ran out of CPU: near 1, its CPU per event is the
@@ -586,8 +561,8 @@ def fmt(v):
 def start_upstreams(args, runner, tls):
     """The load side: its weighted cgroup on CPU 0, the SSE upstream and the TLS terminator in front of it."""
     LOAD["cgroup"] = Cgroup("load", sized=False)
-    spawn_load(["dotnet", args.streambench, "upstream", "--port", str(SSE_PORT), "--events", str(EVENTS),
-                "--interval-ms", str(INTERVAL_MS)])
+    upstream = getattr(args, "upstream", None) or ["upstream", "--events", str(EVENTS), "--interval-ms", str(INTERVAL_MS)]
+    spawn_load(["dotnet", args.streambench, *upstream, "--port", str(SSE_PORT)])
     spawn_load(runner.nginx_conf(f"fc-tls-upstream-{PORT_BASE}", BENCH / "nginx/tls-upstream.conf", f"127.0.0.1:{TLS_PORT}",
                                  f"127.0.0.1:{SSE_PORT}", extra={"LISTEN6": f"[::1]:{TLS_PORT}", "CERT": tls["chain"],
                                                                   "KEY": tls["key"]}))
@@ -610,37 +585,43 @@ def start_run(args, out):
     return root, tls
 
 
-def main():
+def main(argv, scenario):
+    """Runs scenario (bench/scenarios.py) with the options in argv: its systems, nginx configs and environments,
+    upstream, stream load, levels and metrics, unless an option says otherwise."""
     ap = argparse.ArgumentParser()
     fc_root.add_arguments(ap)
     ap.add_argument("--streambench", required=True)
     ap.add_argument("--results", required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--systems", default="nginx-tuned,nginx-original,fc-aot")
+    ap.add_argument("--systems", default=",".join(scenario["systems"]))
     ap.add_argument("--variant", action="append", default=[])
-    ap.add_argument("--transports", default="tls,plain")
+    ap.add_argument("--transports", default=",".join(scenario.get("transports", ["tls", "plain"])))
     ap.add_argument("--levels")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--cold-reps", type=int)
     ap.add_argument("--ramp-ms", type=int, default=1000)
-    ap.add_argument("--phases", default="cold,stream,ws", help="cold, stream, ws (Realtime WebSocket sessions)")
-    # Run as a script this module is __main__: fc_ws imports it as fc, and must get this very module (one list of
-    # cgroups to remove, one load side).
-    sys.modules.setdefault("fc", sys.modules[__name__])
+    ap.add_argument("--phases", default=",".join(scenario.get("phases", ["cold", "stream", "ws"])),
+                    help="cold, stream, ws (Realtime WebSocket sessions)")
     import fc_ws
     fc_ws.add_arguments(ap)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    systems = scenario["systems"]
+    args.nginx = {s: v["nginx"] for s, v in systems.items() if "nginx" in v}
+    args.settings = {s: (v.get("bin"), dict(v.get("env", {}))) for s, v in systems.items() if "nginx" not in v}
+    args.upstream, args.stream_client = scenario.get("upstream"), scenario.get("load", {}).get("stream")
     # nginx resolves relative paths in its config against its prefix, not this directory: the TLS terminator would not
     # find the certificates under a relative --results.
     args.results = os.path.abspath(args.results)
     args.systems = [s for s in args.systems.split(",") if s]
+    args.systems += [v.partition(":")[0] for v in args.variant if v.partition(":")[0] not in args.systems]
     args.transports = [t for t in args.transports.split(",") if t]
     q = args.quick
-    args.levels = [int(x) for x in (args.levels or ("25,100" if q else "10,25,50,100,200")).split(",")]
+    args.levels = ([int(x) for x in args.levels.split(",")] if args.levels else
+                   scenario.get("quick_levels" if q else "levels") or scenario.get("levels", []))
     args.rounds = args.rounds or (1 if q else 5)
     args.cold_reps = args.cold_reps if args.cold_reps is not None else (2 if q else 7)
     if os.geteuid() != 0:
-        sys.exit("bench/fc.py needs root: it creates cgroups and writes their limits")
+        sys.exit("bench/lib/fc.py needs root: it creates cgroups and writes their limits")
     out = Path(args.results)
     out.mkdir(parents=True, exist_ok=True)
     root, tls = start_run(args, out)
@@ -652,7 +633,7 @@ def main():
                           "rounds": args.rounds, "cold_reps": args.cold_reps, "events": EVENTS,
                           "interval_ms": INTERVAL_MS, "ramp_ms": args.ramp_ms, "quota_us": QUOTA_US,
                           "period_us": PERIOD_US, "memory_mb": MEMORY_BYTES // 2**20,
-                          "transports": args.transports}}
+                          "transports": args.transports, "metrics": scenario.get("metrics")}}
     systems = Systems(args, runner, tls, root)
 
     log("== fake upstream: SSE on CPU 0, behind TLS (h2, http/1.1) and plain")
@@ -675,6 +656,3 @@ def main():
     log(f"== results in {out}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""The load side of bench/fc_limits.py: HTTP/1.1 traffic on raw asyncio sockets, every outcome classified.
+"""The load side of bench/lib/fc_limits.py: HTTP/1.1 traffic on raw asyncio sockets, every outcome classified.
 
-    /usr/bin/python3 bench/fc_load.py --port P --seconds S --out FILE [traffic options]
+    /usr/bin/python3 bench/lib/fc_load.py --port P --seconds S --out FILE [traffic options]
 
-bench/fc_limits.py starts it on CPU 0 in the load side's cgroup (bench/fc.py's load_side) against the proxy under
+bench/lib/fc_limits.py starts it on CPU 0 in the load side's cgroup (bench/lib/fc.py's load_side) against the proxy under
 test. Each kind of traffic runs in its own loop for --seconds; then the operations in flight finish (each has its own
 deadline) and one JSON object is written: counts of every outcome per kind and per minute, the unexpected ones with a
 few details, per-event delays of the streams, upload times, and when each kind of slow connection was answered.

@@ -1,4 +1,4 @@
-"""The WebSocket level of the FC-shaped benchmark: bench/fc.py's phase "ws" (--phases ws, or cold,stream,ws).
+"""The WebSocket level of the FC-shaped benchmark: bench/lib/fc.py's phase "ws" (--phases ws, or cold,stream,ws).
 
 Realtime sessions through each system under test, in the same 0.1 vCPU / 128 MB cgroup over the same TLS upstream:
 the fake upstream (StreamBench's, behind the TLS terminator, which passes the upgrade on) accepts
@@ -106,7 +106,7 @@ def ws_round(args, port, cg, sessions, frames, out_file):
 
 
 def ws_medians(rows):
-    """A level's rounds summed up: medians over the rounds (as bench/fc.py's stream levels), sessions completed."""
+    """A level's rounds summed up: medians over the rounds (as bench/lib/fc.py's stream levels), sessions completed."""
     medians = {key: fc.med(r[key] for r in rows) for key in (
         "delay_p50_ms", "delay_p99_ms", "delay_max_ms", "handshake_p50_ms", "handshake_p99_ms", "cpu_us_per_frame",
         "steady_cpu_us_per_frame", "setup_cpu_ms_per_session", "throttled_periods")}
