@@ -17,9 +17,9 @@
     4. Verifies the zip (bootstrap and binary executable, AOT zip under 10 MB, no glibc symbol above 2.31,
        and on Linux x64 a local start that answers GET /healthz).
     5. Runs `s deploy -t template.yml -y` from the repository, with the certificate paths made absolute, after checking
-       that the cached fc3 component is 0.1.14 or newer (template.yml's `logConfig: auto|logBeginRule=None` needs it). For a limits store in a VPC (Tair), set DEPLOY_VPC_ID, DEPLOY_VSWITCH_ID
-       and DEPLOY_SECURITY_GROUP_ID in the environment, and LIMITS_STORE, a secret like OPENAI_API_KEY and OPENAI_API_KEYS
-       (docs/limits.md).
+       that the cached fc3 component is 0.1.14 or newer (template.yml's `logConfig: auto|logBeginRule=None` needs it).
+       For a limits store in a VPC (Tair), set DEPLOY_VPC_ID, DEPLOY_VSWITCH_ID and DEPLOY_SECURITY_GROUP_ID in the
+       environment, and LIMITS_STORE, a secret like OPENAI_API_KEY and OPENAI_API_KEYS (docs/limits.md).
     With -Code <zip> steps 2 and 3 are skipped (no .NET SDK needed): the zip, a release download or your own
     build, gets the same checks as step 4, and its SHA-256 must match a SHA256SUMS file beside it, if there is one.
     It stops at the first failure and never prints a secret (only whether each one is set).

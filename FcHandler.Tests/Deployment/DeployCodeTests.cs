@@ -142,7 +142,7 @@ public sealed class DeployCodeTests : IClassFixture<DeployScript>, IDisposable
             "-Code", zip, "-DryRun", "-Domain", "api.example.com");
 
         var cache = Path.Combine(home, ".s", "components", "devsapp.cn", "v3", "fc3");
-        Assert.Contains($"would stop here: fc3 0.1.13 is cached, but template.yml needs fc3 0.1.14 or newer", output, StringComparison.Ordinal);
+        Assert.Contains("would stop here: fc3 0.1.13 is cached, but template.yml needs fc3 0.1.14 or newer", output, StringComparison.Ordinal);
         Assert.Contains($"Remove {cache} (or all cached components: s clean --component)", output, StringComparison.Ordinal);
     }
 
