@@ -16,9 +16,10 @@
     3. Packages dist/FcHandler-linux-x64-<aot|jit>.zip with an executable `bootstrap` at its root.
     4. Verifies the zip (bootstrap and binary executable, AOT zip under 10 MB, no glibc symbol above 2.31,
        and on Linux x64 a local start that answers GET /healthz).
-    5. Runs `s deploy -t template.yml -y`. For a limits store in a VPC (Tair), set DEPLOY_VPC_ID, DEPLOY_VSWITCH_ID
-       and DEPLOY_SECURITY_GROUP_ID in the environment, and LIMITS_STORE, a secret like OPENAI_API_KEY and OPENAI_API_KEYS
-       (docs/limits.md).
+    5. Runs `s deploy -t template.yml -y` from the repository, with the certificate paths made absolute, after checking
+       that the cached fc3 component is 0.1.14 or newer (template.yml's `logConfig: auto|logBeginRule=None` needs it).
+       For a limits store in a VPC (Tair), set DEPLOY_VPC_ID, DEPLOY_VSWITCH_ID and DEPLOY_SECURITY_GROUP_ID in the
+       environment, and LIMITS_STORE, a secret like OPENAI_API_KEY and OPENAI_API_KEYS (docs/limits.md).
     With -Code <zip> steps 2 and 3 are skipped (no .NET SDK needed): the zip, a release download or your own
     build, gets the same checks as step 4, and its SHA-256 must match a SHA256SUMS file beside it, if there is one.
     It stops at the first failure and never prints a secret (only whether each one is set).
@@ -34,12 +35,19 @@
     Build, package and verify; do not deploy.
 .PARAMETER Code
     Deploy this zip instead of building one. Not with -Build or -PackageOnly.
+.PARAMETER HttpsOnly
+    The safer setting: the custom domain answers HTTPS only, and the HTTP trigger's fcapp.run URL is turned off, so
+    tokens and keys never cross plain HTTP or FC's default address. Without it (the default) the domain serves
+    HTTP and HTTPS and the fcapp.run URL stays on. Also DEPLOY_HTTPS_ONLY=true. Give it on every deployment: one
+    without it turns HTTP and the URL back on.
 .PARAMETER DryRun
     Print what would be done, change nothing. With -Code the zip is still checked, and a zip that would be
     refused fails the dry run.
 
 .EXAMPLE
     ./deploy.ps1 -Region ap-southeast-1 -Domain api.example.com
+.EXAMPLE
+    ./deploy.ps1 -Region ap-southeast-1 -Domain api.example.com -HttpsOnly
 .EXAMPLE
     ./deploy.ps1 -PackageOnly -Build Aot
 .EXAMPLE
@@ -53,6 +61,7 @@ param(
     [string] $Build = 'Auto',
     [switch] $PackageOnly,
     [string] $Code,
+    [switch] $HttpsOnly,
     [switch] $DryRun
 )
 
@@ -72,6 +81,9 @@ $SettingNames = @('UPSTREAM_BASE_URL', 'GENERATION_TIMEOUT', 'DEFAULT_TIMEOUT', 
     'LIMITS_DEFAULT', 'LIMITS_BY_SUBJECT', 'LIMITS_STORE_FAILURE')
 # LIMITS_STORE holds the store's password.
 $SecretNames = @('OPENAI_API_KEY', 'OPENAI_API_KEYS', 'PROXY_ACCESS_TOKENS', 'PROXY_TOKEN_SECRET', 'LIMITS_STORE')
+# template.yml's `logConfig: auto|logBeginRule=None` is read by fc3 0.1.14 and newer (parseAutoConfig came in with
+# devsapp/fc3 commit 35e097b, "Version: 0.1.14" in its publish.yaml); older fc3 deploys DefaultRegex instead.
+$MinFc3 = [version]'0.1.14'
 # The function's VPC (for a limits store in it): all three or none.
 $VpcNames = @('DEPLOY_VPC_ID', 'DEPLOY_VSWITCH_ID', 'DEPLOY_SECURITY_GROUP_ID')
 
@@ -104,6 +116,35 @@ function Get-ClangName {
     return $null
 }
 function Test-IsRoot { return $IsLinux -and ((& id -u) -eq '0') }
+
+# The fc3 component `s deploy` will load: Serverless Devs keeps it in <home>/.s/components/devsapp.cn/v3/fc3 with its
+# version in .s.lock, and updates that copy only in the background after a run (Serverless-Devs src/command/custom,
+# @serverless-devs/load-component), so an old copy deploys at least once more. <home> is serverless_devs_config_home
+# or the user's home; ~/.s/config/s.json may move the whole folder (its "workspace"), as @serverless-devs/utils reads it.
+function Get-Fc3Cache {
+    $userHome = if ($env:serverless_devs_config_home) { $env:serverless_devs_config_home } else { [Environment]::GetFolderPath('UserProfile') }
+    $sHome = Join-Path $userHome '.s'
+    $sJson = Join-Path $sHome 'config/s.json'
+    if (Test-Path -LiteralPath $sJson -PathType Leaf) {
+        try {
+            $workspace = (Get-Content -Raw -LiteralPath $sJson | ConvertFrom-Json).workspace
+            if ($workspace) { $sHome = ([string]$workspace) -replace '~', $userHome }
+        } catch { Write-Info "fc3: $sJson is not JSON; assuming $sHome" }
+    }
+    $dir = Join-Path $sHome 'components/devsapp.cn/v3/fc3'
+    $lock = Join-Path $dir '.s.lock'
+    $version = $null
+    if (Test-Path -LiteralPath $lock -PathType Leaf) {
+        try { $version = [version]((Get-Content -Raw -LiteralPath $lock | ConvertFrom-Json).version) } catch { $version = $null }
+    }
+    return [pscustomobject]@{ Dir = $dir; Lock = $lock; Version = $version }
+}
+
+# A path the deployer gave is taken from the current directory, as any command takes it; our default is the repository's.
+function Resolve-DeployPath([string] $Given, [string] $Default) {
+    if ($Given) { return $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Given) }
+    return Join-Path $RepoRoot $Default
+}
 
 # Unix file modes are carried in the zip's external attributes; FC needs bootstrap and the binary executable.
 function New-FcZip([string] $SourceDir, [string] $ZipPath, [string[]] $ExecutableNames) {
@@ -246,6 +287,15 @@ function Test-Healthz([string] $CodeDir) {
     Write-Info "smoke test: GET /healthz answered 200 on 127.0.0.1:$port"
 }
 
+# DEPLOY_HTTPS_ONLY: the environment's way to say -HttpsOnly. Anything but true/false (or 1/0) stops here.
+if (-not $PSBoundParameters.ContainsKey('HttpsOnly') -and $env:DEPLOY_HTTPS_ONLY) {
+    switch ($env:DEPLOY_HTTPS_ONLY.Trim().ToLowerInvariant()) {
+        { $_ -in 'true', '1' } { $HttpsOnly = [switch]$true }
+        { $_ -in 'false', '0' } { $HttpsOnly = [switch]$false }
+        default { Stop-WithError "DEPLOY_HTTPS_ONLY='$($env:DEPLOY_HTTPS_ONLY)' is not true or false" }
+    }
+}
+
 # -Code: a zip that is already built; none of the build's options apply.
 if ($PSBoundParameters.ContainsKey('Code')) {
     if ($PSBoundParameters.ContainsKey('Build') -or $PackageOnly) {
@@ -294,6 +344,15 @@ if (-not $PackageOnly) {
     Confirm-Prerequisite (Test-Command 's') `
         "Serverless Devs CLI 's' not found. Install it: npm install -g @serverless-devs/s (Node.js 14+)"
     Confirm-Prerequisite (Test-Path $Template) "template not found: $Template"
+    $fc3 = Get-Fc3Cache
+    if ($null -eq $fc3.Version) {
+        Write-Info "fc3: no cached component in $($fc3.Dir); s downloads the newest one on this deployment"
+    } else {
+        Write-Info "fc3: $($fc3.Version) (cached in $($fc3.Dir))"
+        Confirm-Prerequisite ($fc3.Version -ge $MinFc3) ("fc3 $($fc3.Version) is cached, but template.yml needs fc3 $MinFc3 or newer " +
+            "(older fc3 ignores logConfig's logBeginRule=None and merges log lines). Remove $($fc3.Dir) " +
+            "(or all cached components: s clean --component) and deploy again; s then downloads the current fc3")
+    }
 
     # Credentials: either the three ALIBABA_CLOUD_* variables, or an access alias added with `s config add`.
     $access = if ($env:DEPLOY_ACCESS) { $env:DEPLOY_ACCESS } else { 'default' }
@@ -317,13 +376,17 @@ if (-not $PackageOnly) {
     if ($Region -like 'cn-*') {
         Write-Host "    warning: $Region is in China; OpenAI refuses traffic from mainland China and Hong Kong" -ForegroundColor Yellow
     }
-    $certFile = if ($env:DEPLOY_CERT_FILE) { $env:DEPLOY_CERT_FILE } else { './certs/fullchain.pem' }
-    $keyFile = if ($env:DEPLOY_KEY_FILE) { $env:DEPLOY_KEY_FILE } else { './certs/privkey.pem' }
-    foreach ($f in $certFile, $keyFile) {
-        $full = if ([System.IO.Path]::IsPathRooted($f)) { $f } else { Join-Path $RepoRoot $f }
-        Confirm-Prerequisite (Test-Path $full) ("certificate file not found: $f. Put the PEM certificate chain and key of " +
+    # fc3-domain reads the certificate paths relative to the directory `s` runs in (fs.readFileSync in its
+    # https_cert_config.ts), so template.yml gets full paths.
+    $CertFile = Resolve-DeployPath $env:DEPLOY_CERT_FILE 'certs/fullchain.pem'
+    $KeyFile = Resolve-DeployPath $env:DEPLOY_KEY_FILE 'certs/privkey.pem'
+    foreach ($f in $CertFile, $KeyFile) {
+        Confirm-Prerequisite (Test-Path -LiteralPath $f -PathType Leaf) ("certificate file not found: $f. Put the PEM certificate chain and key of " +
             "$Domain there, or set DEPLOY_CERT_FILE / DEPLOY_KEY_FILE")
     }
+    Write-Info "certificate: $CertFile, key: $KeyFile"
+    Write-Info $(if ($HttpsOnly) { 'access: HTTPS only on the custom domain, the fcapp.run URL off (-HttpsOnly)' }
+        else { 'access: HTTP and HTTPS on the custom domain, the fcapp.run URL on (the default; -HttpsOnly for HTTPS only)' })
 
     $setNames = @($SecretNames | Where-Object { [Environment]::GetEnvironmentVariable($_) })
     Write-Info ('secrets: ' + (($SecretNames | ForEach-Object { "$_=$(if ($setNames -contains $_) { 'set' } else { 'not set' })" }) -join ', '))
@@ -420,12 +483,18 @@ Write-Step "Deploying to FC in $Region as https://$Domain/"
 # template.yml reads these from the environment; s gets them through this process's environment.
 $env:DEPLOY_REGION = $Region
 $env:DEPLOY_DOMAIN = $Domain
+$env:DEPLOY_CERT_FILE = $CertFile.Replace('\', '/')
+$env:DEPLOY_KEY_FILE = $KeyFile.Replace('\', '/')
+# -HttpsOnly, or today's default; set either way, so a value left in the shell does not decide for the switch.
+$env:DEPLOY_DOMAIN_PROTOCOL = if ($HttpsOnly) { 'HTTPS' } else { 'HTTP,HTTPS' }
+$env:DEPLOY_DISABLE_URL_INTERNET = if ($HttpsOnly) { 'true' } else { 'false' }
 # A zip of our own build by its path in the repository; a -Code zip by its full path, which fc3 takes as it is.
 $env:DEPLOY_CODE = $(if ($Code) { $Zip } else { [System.IO.Path]::GetRelativePath($RepoRoot, $Zip) }).Replace('\', '/')
 # template.yml reads the vSwitches as a JSON list; DEPLOY_VSWITCH_ID may name several, comma-separated.
 $env:DEPLOY_VSWITCH_IDS = ConvertTo-Json -Compress -InputObject @(
     @("$env:DEPLOY_VSWITCH_ID" -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ }))
 Write-Info "DEPLOY_REGION=$Region DEPLOY_DOMAIN=$Domain DEPLOY_CODE=$($env:DEPLOY_CODE) DEPLOY_VSWITCH_IDS=$($env:DEPLOY_VSWITCH_IDS)"
+Write-Info "DEPLOY_DOMAIN_PROTOCOL=$($env:DEPLOY_DOMAIN_PROTOCOL) DEPLOY_DISABLE_URL_INTERNET=$($env:DEPLOY_DISABLE_URL_INTERNET) DEPLOY_CERT_FILE=$($env:DEPLOY_CERT_FILE) DEPLOY_KEY_FILE=$($env:DEPLOY_KEY_FILE)"
 Push-Location $RepoRoot
 $deployArgs = @('deploy', '-t', 'template.yml', '-y')
 if ($env:DEPLOY_ACCESS) { $deployArgs += @('-a', $env:DEPLOY_ACCESS) }

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
+using FcHandler.Tests.Infrastructure;
 
 namespace FcHandler.Tests.Deployment;
 
@@ -81,6 +82,128 @@ public sealed class DeployCodeTests : IClassFixture<DeployScript>, IDisposable
     }
 
     [Fact]
+    public void Deploy_HttpsOnly_DeploysTheDomainHttpsOnlyWithTheFcappUrlOff()
+    {
+        var zip = GoodZip();
+
+        var (exitCode, output) = _script.Run("-Code", zip, "-DryRun", "-Domain", "api.example.com", "-HttpsOnly");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("DEPLOY_DOMAIN_PROTOCOL=HTTPS DEPLOY_DISABLE_URL_INTERNET=true", output, StringComparison.Ordinal);
+        Assert.Contains("access: HTTPS only on the custom domain, the fcapp.run URL off (-HttpsOnly)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deploy_WithoutHttpsOnly_KeepsHttpAndTheFcappUrlWhateverTheShellHasLeftSet()
+    {
+        var zip = GoodZip();
+        var leftOver = new Dictionary<string, string> { ["DEPLOY_DOMAIN_PROTOCOL"] = "HTTPS", ["DEPLOY_DISABLE_URL_INTERNET"] = "true" };
+
+        var (exitCode, output) = _script.RunWith(leftOver, "-Code", zip, "-DryRun", "-Domain", "api.example.com");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("DEPLOY_DOMAIN_PROTOCOL=HTTP,HTTPS DEPLOY_DISABLE_URL_INTERNET=false", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("true", "DEPLOY_DOMAIN_PROTOCOL=HTTPS DEPLOY_DISABLE_URL_INTERNET=true")]
+    [InlineData("1", "DEPLOY_DOMAIN_PROTOCOL=HTTPS DEPLOY_DISABLE_URL_INTERNET=true")]
+    [InlineData("false", "DEPLOY_DOMAIN_PROTOCOL=HTTP,HTTPS DEPLOY_DISABLE_URL_INTERNET=false")]
+    public void Deploy_HttpsOnlyFromTheEnvironment_IsTheSwitch(string value, string expected)
+    {
+        var zip = GoodZip();
+
+        var (exitCode, output) = _script.RunWith(new Dictionary<string, string> { ["DEPLOY_HTTPS_ONLY"] = value },
+            "-Code", zip, "-DryRun", "-Domain", "api.example.com");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deploy_HttpsOnlyFromTheEnvironmentNotABoolean_StopsNamingTheValue()
+    {
+        var zip = GoodZip();
+
+        var (exitCode, output) = _script.RunWith(new Dictionary<string, string> { ["DEPLOY_HTTPS_ONLY"] = "yes please" },
+            "-Code", zip, "-DryRun", "-Domain", "api.example.com");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("ERROR: DEPLOY_HTTPS_ONLY='yes please' is not true or false", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deploy_CachedFc3OlderThan0114_StopsNamingTheCacheToRemove()
+    {
+        var zip = GoodZip();
+        var home = CachedFc3("0.1.13");
+
+        var (_, output) = _script.RunWith(new Dictionary<string, string> { ["serverless_devs_config_home"] = home },
+            "-Code", zip, "-DryRun", "-Domain", "api.example.com");
+
+        var cache = Path.Combine(home, ".s", "components", "devsapp.cn", "v3", "fc3");
+        Assert.Contains("would stop here: fc3 0.1.13 is cached, but template.yml needs fc3 0.1.14 or newer", output, StringComparison.Ordinal);
+        Assert.Contains($"Remove {cache} (or all cached components: s clean --component)", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0.1.14")]
+    [InlineData("0.1.22")]
+    public void Deploy_CachedFc3FromTheFirstThatReadsLogBeginRule_Passes(string version)
+    {
+        var zip = GoodZip();
+
+        var (exitCode, output) = _script.RunWith(new Dictionary<string, string> { ["serverless_devs_config_home"] = CachedFc3(version) },
+            "-Code", zip, "-DryRun", "-Domain", "api.example.com");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains($"fc3: {version} (cached in", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("would stop here: fc3", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deploy_NoCachedFc3_SaysSDownloadsTheNewest()
+    {
+        var zip = GoodZip();
+        var home = Directory.CreateDirectory(Path.Combine(_downloads.FullName, "empty-home")).FullName;
+
+        var (exitCode, output) = _script.RunWith(new Dictionary<string, string> { ["serverless_devs_config_home"] = home },
+            "-Code", zip, "-DryRun", "-Domain", "api.example.com");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("fc3: no cached component in", output, StringComparison.Ordinal);
+        Assert.Contains("s downloads the newest one on this deployment", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deploy_FromAnotherFolder_PassesTheCertificateAsFullPathsFromThatFolder()
+    {
+        // fc3-domain reads certConfig paths relative to the directory s runs in; deploy.ps1 runs s in the repository.
+        var zip = GoodZip();
+        var folder = Directory.CreateDirectory(Path.Combine(_downloads.FullName, "elsewhere"));
+        Directory.CreateDirectory(Path.Combine(folder.FullName, "tls"));
+        File.WriteAllText(Path.Combine(folder.FullName, "tls", "chain.pem"), "not read in a dry run");
+        File.WriteAllText(Path.Combine(folder.FullName, "tls", "key.pem"), "not read in a dry run");
+        var variables = new Dictionary<string, string> { ["DEPLOY_CERT_FILE"] = "tls/chain.pem", ["DEPLOY_KEY_FILE"] = "./tls/key.pem" };
+
+        var (exitCode, output) = _script.RunIn(folder.FullName, variables, "-Code", zip, "-DryRun", "-Domain", "api.example.com");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains($"DEPLOY_CERT_FILE={folder.FullName}/tls/chain.pem DEPLOY_KEY_FILE={folder.FullName}/tls/key.pem", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("certificate file not found", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deploy_CertificateNotGiven_IsTheRepositorysCertsFolderByItsFullPath()
+    {
+        var zip = GoodZip();
+
+        var (_, output) = _script.RunIn(_downloads.FullName, new Dictionary<string, string>(), "-Code", zip, "-DryRun", "-Domain", "api.example.com");
+
+        Assert.Contains($"DEPLOY_CERT_FILE={Fixtures.RepositoryRoot}/certs/fullchain.pem DEPLOY_KEY_FILE={Fixtures.RepositoryRoot}/certs/privkey.pem", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Code_ZipWithoutBootstrap_IsRefusedNamingIt()
     {
         var zip = Zip(("FcHandler", StaticElf(), Executable));
@@ -157,6 +280,17 @@ public sealed class DeployCodeTests : IClassFixture<DeployScript>, IDisposable
         Assert.Equal(1, exitCode);
         Assert.Contains("ERROR: -Code deploys a zip that is already built, so it cannot be combined with -Build or -PackageOnly", output, StringComparison.Ordinal);
         AssertNothingWasBuilt(output);
+    }
+
+    private string GoodZip() => Zip(("bootstrap", Bootstrap, Executable), ("FcHandler", StaticElf(), Executable));
+
+    /// <summary>A Serverless Devs home whose cached fc3 is this version, as s leaves it after downloading one.</summary>
+    private string CachedFc3(string version)
+    {
+        var home = Path.Combine(_downloads.FullName, $"home-{version}");
+        var cache = Directory.CreateDirectory(Path.Combine(home, ".s", "components", "devsapp.cn", "v3", "fc3"));
+        File.WriteAllText(Path.Combine(cache.FullName, ".s.lock"), $$"""{"version":"{{version}}","lastUpdateCheck":1765150000000}""");
+        return home;
     }
 
     private static byte[] Bootstrap => "#!/bin/bash\nexec \"$(dirname \"$0\")/FcHandler\" \"$@\"\n"u8.ToArray();

@@ -42,16 +42,23 @@ public sealed class DeployScript : IDisposable
 
     /// <summary>Runs deploy.ps1 with these arguments and these variables in its environment, as a deployer sets them.</summary>
     public (int ExitCode, string Output) RunWith(IDictionary<string, string> variables, params string[] arguments)
+        => RunIn(Fixtures.RepositoryRoot, variables, arguments);
+
+    /// <summary>
+    /// Runs deploy.ps1 from another directory, as a deployer who is not in the repository does. PowerShell starts there
+    /// (its -WorkingDirectory); dotnet itself starts in the repository, where its tool manifest is.
+    /// </summary>
+    public (int ExitCode, string Output) RunIn(string directory, IDictionary<string, string> variables, params string[] arguments)
     {
         File.Delete(DotnetCallLog);
-        return Run(Dotnet, ["pwsh", "-NoProfile", "-NonInteractive", "-File", Path.Combine(Fixtures.RepositoryRoot, "deploy.ps1"), .. arguments],
+        return Run(Dotnet, ["pwsh", "-NoProfile", "-NonInteractive", "-WorkingDirectory", directory, "-File", Path.Combine(Fixtures.RepositoryRoot, "deploy.ps1"), .. arguments],
             environment: start =>
             {
                 start.Environment["PATH"] = _bin.FullName + Path.PathSeparator + start.Environment["PATH"];
                 start.Environment["NO_COLOR"] = "1";
                 // Only the arguments decide: nothing of a deployment configured where the tests run.
                 foreach (var name in start.Environment.Keys.Where(name => name.StartsWith("DEPLOY_", StringComparison.Ordinal)
-                    || name.StartsWith("ALIBABA_CLOUD_", StringComparison.Ordinal)).ToList())
+                    || name.StartsWith("ALIBABA_CLOUD_", StringComparison.Ordinal) || name == "serverless_devs_config_home").ToList())
                 {
                     start.Environment.Remove(name);
                 }

@@ -218,6 +218,19 @@ public sealed class TemplateTests
     }
 
     [Fact]
+    public void HttpsOnly_TemplateValues_ComeFromTheVariablesDeployPs1SetsAndDefaultToHttpAndTheUrlOn()
+    {
+        var raw = DeploymentTemplate.LoadRawProps();
+        var script = File.ReadAllText(Path.Combine(DeploymentTemplate.RepoRoot, "deploy.ps1"));
+
+        // json(): the trigger needs a boolean, and the string "false" would not be one.
+        Assert.Equal("${json(env('DEPLOY_DISABLE_URL_INTERNET', 'false'))}", raw["triggers"]![0]!["triggerConfig"]!["disableURLInternet"]!.GetValue<string>());
+        Assert.Equal("${env('DEPLOY_DOMAIN_PROTOCOL', 'HTTP,HTTPS')}", raw["customDomain"]!["protocol"]!.GetValue<string>());
+        Assert.Contains("$env:DEPLOY_DOMAIN_PROTOCOL = if ($HttpsOnly) { 'HTTPS' } else { 'HTTP,HTTPS' }", script, StringComparison.Ordinal);
+        Assert.Contains("$env:DEPLOY_DISABLE_URL_INTERNET = if ($HttpsOnly) { 'true' } else { 'false' }", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void VpcConfig_NotSet_IsFc3sOwnNoVpc_AndInternetAccessStays()
     {
         var props = DeploymentTemplate.LoadProps();
