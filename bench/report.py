@@ -402,7 +402,7 @@ def fc(R, out, SUBJ="fc-aot", BASE="nginx-tuned"):
         if level in levels.get("tls", []):
             ours, theirs = get("tls", level, SUBJ, "delay_p99_ms"), get("tls", level, BASE, "delay_p99_ms")
             d = None if ours is None or theirs is None else ours - theirs
-            targets.append((f"p99 event delay within 5 ms of the tuned nginx's at {level} streams", d,
+            targets.append((f"p99 event delay within 5 ms of {BASE}'s at {level} streams", d,
                             d is not None and d <= 5.0, " ms"))
     if 200 in levels.get("tls", []):
         r = ratio(get("tls", 200, SUBJ, "peak_mb"), get("tls", 200, BASE, "peak_mb"))
@@ -450,7 +450,9 @@ def fc(R, out, SUBJ="fc-aot", BASE="nginx-tuned"):
         print("\nerrors:\n  " + "\n  ".join(R["errors"]))
 
     out.mkdir(parents=True, exist_ok=True)
-    body = ["# FC-shaped benchmark: 0.1 vCPU, 128 MB", "", "Written by `bench/run.sh --fc`. " + note, ""]
+    scenario = R.get("scenario", "fc")
+    by = "`bench/run.sh --fc`" if scenario == "fc" else f"`bench/run.sh --scenario {scenario}`"
+    body = [f"# FC-shaped benchmark{'' if scenario == 'fc' else ': ' + scenario}: 0.1 vCPU, 128 MB", "", f"Written by {by}. " + note, ""]
     for title, header, rows in sections:
         body += [f"## {title}", "", md(header, rows), ""]
     body += [f"## {SUBJ} against the targets", "", md(["target", "value", "result"], target_rows), "", QUOTA_BOUND, ""]

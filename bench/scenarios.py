@@ -17,6 +17,8 @@ A scenario is a dict:
   levels     the concurrency levels of the "stream" phase (quick_levels: the --quick run's).
   metrics    the figures of each level's table, in order (bench/report.py's METRICS names them; a StreamBench list
              "x_us" in the client's JSON gives x_p50_ms, x_p99_ms and x_max_ms with no code).
+  token      "fc" only: the bearer token of the first request, the warm-up and the cold starts (an access token for a
+             proxy in server-key mode; StreamBench's sk-bench if absent). The load names its own.
   subject, baseline  "fc" only: the report's figures are ratios of each system to the baseline (nginx-tuned if
              absent), and the subject (fc-aot) is held to the targets.
   args       the procedure's options (--quick is passed on where the procedure has one).
@@ -44,6 +46,13 @@ STORE_REDIS = {**STORE_MEMORY, "LIMITS_STORE": "redis://127.0.0.1:{store}/0"}
 # (behind a TLS terminator that offers h2) sending 100 events 20 ms apart unless a request asks otherwise.
 FC_SHAPED = {"cgroup": SEED, "root": True, "upstream": ["upstream", "--events", "100", "--interval-ms", "20"]}
 ALONE = {**FC_SHAPED, "procedure": "limits", "systems": FC_AOT}  # the proxy alone at the instance's limits
+
+# The key pool's systems: server-key mode with 30 static access tokens (30 subjects, which the pool spreads over its
+# keys), one key against three. StreamBench's upstream accepts any key unless --key-behaviour says otherwise.
+TOKENS = [f"fcbench-subject-token-{i:02d}" for i in range(30)]
+POOL_CLIENT = ["--tokens", ",".join(TOKENS)]
+KEY1 = {"PROXY_ACCESS_TOKENS": ",".join(TOKENS), "OPENAI_API_KEY": "sk-bench-key-1"}
+KEYS3 = {"PROXY_ACCESS_TOKENS": ",".join(TOKENS), "OPENAI_API_KEYS": "k1=sk-bench-key-1,k2=sk-bench-key-2,k3=sk-bench-key-3"}
 
 SCENARIOS = {
     "wholecore": {
@@ -110,6 +119,51 @@ SCENARIOS = {
         "metrics": ["CPU us/request", "latency p50/p99/max", "admissions decided locally", "fallback warnings",
                     "idle memory", "cold start"],
         "args": [], "latest": "store", "minutes": 30,
+    },
+    "keypool": {
+        **FC_SHAPED,
+        "what": "a pool of three healthy upstream keys against one key: cold start, CPU per event, delay, time to first byte",
+        "procedure": "fc",
+        "systems": {"keys-1": {"env": KEY1}, "keys-3": {"env": KEYS3}},
+        "load": {"cold": "spawn, listening, POST /initialize, first proxied 200; 7 alternating per path",
+                 "stream": ["client", "--streams", "{level}", "--events", "100", *POOL_CLIENT]},
+        "phases": ["cold", "stream"], "transports": ["tls"], "levels": [25, 100], "quick_levels": [25],
+        "metrics": ["delay_p50_ms", "delay_p99_ms", "ttfb_p50_ms", "ttfb_p99_ms", "cpu_us_per_event", "throttled",
+                    "completed", "peak_mb"],
+        "token": TOKENS[0], "subject": "keys-3", "baseline": "keys-1",
+        "args": [], "latest": "keypool", "minutes": 6,
+    },
+    "failover": {
+        **FC_SHAPED,
+        "what": "what a failover adds to the first byte: the pool's first key answers 429 (it rests until its reset, "
+                "1 s), against a pool of healthy keys; streams by whether they failed over",
+        "procedure": "fc",
+        "systems": {"healthy": {"env": {**KEYS3, "OPENAI_API_KEYS": "k2=sk-bench-key-2,k3=sk-bench-key-3,k4=sk-bench-key-4"}},
+                    "key-1-limited": {"env": KEYS3}},
+        "upstream": ["upstream", "--events", "100", "--interval-ms", "20", "--key-behaviour", "sk-bench-key-1=429",
+                     "--rate-limit-reset-ms", "1000"],
+        "load": {"stream": ["client", "--streams", "{level}", "--events", "5", "--request-ids", "on", *POOL_CLIENT]},
+        "phases": ["stream"], "transports": ["tls"], "levels": [120], "quick_levels": [60],
+        "metrics": ["ttfb_p50_ms", "ttfb_p99_ms", "ttfb_first_try_p50_ms", "ttfb_failed_over_p50_ms",
+                    "ttfb_failed_over_p99_ms", "ttfb_failed_over_max_ms", "completed"],
+        "token": TOKENS[0], "subject": "key-1-limited", "baseline": "healthy",
+        # Streams spread over a minute: a limited key rests a second after each 429, so failovers come about once a
+        # second, each from a subject whose turn on key 1 came round again.
+        "args": ["--ramp-ms", "60000", "--rounds", "3"], "latest": "failover", "minutes": 8,
+    },
+    "heartbeat": {
+        **FC_SHAPED,
+        "what": "SSE heartbeats under load: quiet streams (40 s of upstream silence) among streams relaying events, "
+                "heartbeat every 5 s against none; the gaps the client sees",
+        "procedure": "fc",
+        "systems": {"heartbeat-5s": {"env": {"SSE_HEARTBEAT": "5s"}}, "heartbeat-off": {"env": {"SSE_HEARTBEAT": "off"}}},
+        "load": {"stream": ["client", "--streams", "{level}", "--events", "450", "--interval-ms", "100",
+                            "--quiet-ms", "40000", "--quiet-streams", "10"]},
+        "phases": ["stream"], "transports": ["tls"], "levels": [100, 200], "quick_levels": [100],
+        "metrics": ["heartbeat_gap_p50_ms", "heartbeat_gap_p99_ms", "heartbeat_gap_max_ms", "quiet_max_silence_max_ms",
+                    "delay_p99_ms", "cpu_us_per_event", "throttled", "completed"],
+        "subject": "heartbeat-5s", "baseline": "heartbeat-off",
+        "args": ["--rounds", "2"], "latest": "heartbeat", "minutes": 8,
     },
     "startup": {
         **FC_SHAPED,

@@ -453,11 +453,11 @@ def streams_phase(args, systems, results, transport):
         cgs[s] = Cgroup(f"{transport}-{s}")
         procs[s] = systems.start(s, transport, cgs[s], open(out / f"{s}.{transport}.stderr.log", "ab"))
     for s in names:
-        status, _ = first_200(systems.ports[s])
+        status, _ = first_200(systems.ports[s], token=args.token)
         if status != 200:
             results["errors"].append(f"{transport} {s}: did not start (answered {status})")
     for s in names:  # warm-up: connection pools, TLS sessions, first-use paths
-        stream_run(args, systems.ports[s], 25, out / f"warm-{transport}-{s}.json")
+        stream_run(args, systems.ports[s], 25, out / f"warm-{transport}-{s}.json", token=args.token)
     level_results = results["streams"].setdefault(transport, {})
     for level in args.levels:
         for s in names:
@@ -519,6 +519,11 @@ def stream_round(args, port, cg, streams, out_file, token=None, load=None):
     cpu1, (thr1, thr_ms1, periods1) = cg.cpu_ns(), cg.throttled()
     at_peak = sampler.stop()
     events = len(d.get("delay_us", []))
+    if len(d.get("attempt") or []) == len(d.get("ttfb_us") or []) > 0:
+        # --request-ids on: each stream's time to first byte by whether the proxy failed over (attempt 2 or later).
+        pairs = list(zip(d["attempt"], d["ttfb_us"]))
+        d["ttfb_first_try_us"] = [t for a, t in pairs if a == 1]
+        d["ttfb_failed_over_us"] = [t for a, t in pairs if a > 1]
     lists = {k[:-3]: v for k, v in d.items() if k.endswith("_us") and isinstance(v, list)}
     return d, {
         "ok": d["ok"], "streams": d["streams"], "errors": d["errors"], "events": events,
@@ -609,6 +614,8 @@ def main(argv, scenario):
     args.nginx = {s: v["nginx"] for s, v in systems.items() if "nginx" in v}
     args.settings = {s: (v.get("bin"), dict(v.get("env", {}))) for s, v in systems.items() if "nginx" not in v}
     args.upstream, args.stream_client = scenario.get("upstream"), scenario.get("load", {}).get("stream")
+    # The bearer token of the first request, the warm-up and the cold starts: an access token in server-key mode.
+    args.token = scenario.get("token", "sk-bench")
     # nginx resolves relative paths in its config against its prefix, not this directory: the TLS terminator would not
     # find the certificates under a relative --results.
     args.results = os.path.abspath(args.results)
@@ -644,7 +651,7 @@ def main(argv, scenario):
     if "cold" in args.phases:
         log(f"== cold start under the quota, as FC sequences it (spawn, listening, /initialize, first proxied 200 over "
             f"TLS), {args.cold_reps} alternating reps")
-        fc_cold.cold_phase(args, systems, results)
+        fc_cold.cold_phase(args, systems, results, token=args.token)
     if "stream" in args.phases:
         for transport in args.transports:
             log(f"== {transport}: levels {args.levels} x {EVENTS} events {INTERVAL_MS} ms apart, {args.rounds} rounds")

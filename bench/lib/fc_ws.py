@@ -132,7 +132,7 @@ def ws_phase(args, systems, results):
         cgs[s] = fc.Cgroup(f"ws-{s}")
         procs[s] = systems.start(s, args.ws_transport, cgs[s], open(out / f"{s}.ws.stderr.log", "ab"))
     for s in names:
-        status, _ = fc.first_200(systems.ports[s])
+        status, _ = fc.first_200(systems.ports[s], token=args.token)
         if status != 200:
             results["errors"].append(f"ws {s}: did not start (answered {status})")
     for s in names:  # warm-up: first-use paths of the upgrade and the relay, TLS sessions
