@@ -67,6 +67,26 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task Initialize_PoolAlreadyConnected_ChecksOnAConnectionOfItsOwn()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream);
+        using (var first = await proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        using var initialize = FcCalls.Control(HttpMethod.Post, "/initialize", "init-5");
+        using var response = await proxy.Client.SendAsync(initialize);
+
+        // The warm-up reused the pooled connection, so it opened none to describe: the check opened its own.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(proxy.Logs.Lines, l => l.Contains("Upstream check passed", StringComparison.Ordinal));
+        await upstream.WaitForConnectionsAsync(2);
+        Assert.Equal(2, upstream.Connections);
+    }
+
+    [Fact]
     public async Task Initialize_LogsTheConnectionCheck_StepByStep()
     {
         await using var upstream = await FakeOpenAI.StartAsync();
