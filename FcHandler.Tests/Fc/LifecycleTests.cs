@@ -22,18 +22,68 @@ public sealed class LifecycleTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        // Two connections: the warm one in the pool, and the connection check's, which sends nothing.
-        await upstream.WaitForConnectionsAsync(2);
-        var afterInitialize = upstream.Connections;
-        Assert.Equal(2, afterInitialize);
+        // One connection: the warm one in the pool, which the connection check describes (it opens none of its own).
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("Upstream check passed", StringComparison.Ordinal));
+        Assert.Equal(1, upstream.Connections);
         Assert.Equal(("HEAD", "/"), (upstream.SingleRequest.Method, upstream.SingleRequest.Path));
         Assert.DoesNotContain("Authorization", upstream.SingleRequest.Headers.Keys);
 
         using var first = await proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Equal(afterInitialize, upstream.Connections);
+        Assert.Equal(1, upstream.Connections);
         Assert.Equal(2, upstream.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Initialize_TlsUpstream_LogsTheWarmConnectionsHandshake_OneConnectionOnly()
+    {
+        using var certificates = new TestCertificates();
+        using var certificate = certificates.Issue("127.0.0.1");
+        await using var upstream = await FakeOpenAI.StartAsync(certificate);
+        var directory = Directory.CreateTempSubdirectory("fchandler-warm-");
+        try
+        {
+            await using var proxy = await ProxyHost.StartAsync(
+                $"https://127.0.0.1:{upstream.BaseAddress.Port}", new Dictionary<string, string?> { ["UPSTREAM_CA_FILE"] = certificates.WriteAuthorityPem(directory.FullName) });
+
+            using (var initialize = FcCalls.Control(HttpMethod.Post, "/initialize", "init-4"))
+            using (var response = await proxy.Client.SendAsync(initialize))
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+
+            var check = await proxy.Logs.WaitForLineAsync(l => l.Contains("[51] ", StringComparison.Ordinal));
+            Assert.Matches(@"Upstream check passed: https://127\.0\.0\.1:\d+ dns=-ms \(127\.0\.0\.1\) connect=\d+\.\dms tls=\d+\.\dms TLS 1\.[23], ALPN h2, certificate CN=127\.0\.0\.1 issued by CN=FcHandler Test CA", check);
+            using var first = await proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal(1, upstream.Connections);
+            Assert.Equal(new[] { ("HEAD", "/"), ("GET", "/v1/models") }, upstream.Requests.Select(r => (r.Method, r.Path)));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Initialize_PoolAlreadyConnected_ChecksOnAConnectionOfItsOwn()
+    {
+        await using var upstream = await FakeOpenAI.StartAsync();
+        await using var proxy = await ProxyHost.StartAsync(upstream);
+        using (var first = await proxy.Client.GetAsync(new Uri("/v1/models", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        using var initialize = FcCalls.Control(HttpMethod.Post, "/initialize", "init-5");
+        using var response = await proxy.Client.SendAsync(initialize);
+
+        // The warm-up reused the pooled connection, so it opened none to describe: the check opened its own.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(proxy.Logs.Lines, l => l.Contains("Upstream check passed", StringComparison.Ordinal));
+        await upstream.WaitForConnectionsAsync(2);
+        Assert.Equal(2, upstream.Connections);
     }
 
     [Fact]

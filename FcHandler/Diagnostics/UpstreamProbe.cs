@@ -28,6 +28,21 @@ internal sealed class UpstreamProbe(UpstreamProbe.Resolver resolve, TimeSpan con
 
     public async Task<ProbeReport> RunAsync(Uri upstream, CancellationToken cancellationToken)
     {
+        var (report, connection) = await OpenAsync(upstream, socket => new NetworkStream(socket, ownsSocket: true), cancellationToken);
+        if (connection is not null)
+        {
+            await connection.DisposeAsync();
+        }
+
+        return report;
+    }
+
+    /// <summary>
+    /// The same steps, leaving the connection open for use: the stream <paramref name="wrap"/> made of the socket, or
+    /// the TLS stream over it for an https upstream; null when a step failed.
+    /// </summary>
+    public async Task<(ProbeReport Report, Stream? Connection)> OpenAsync(Uri upstream, Func<Socket, NetworkStream> wrap, CancellationToken cancellationToken)
+    {
         var report = new ProbeReport(upstream);
         var host = upstream.DnsSafeHost;
 
@@ -45,7 +60,7 @@ internal sealed class UpstreamProbe(UpstreamProbe.Resolver resolve, TimeSpan con
             }
             catch (SocketException exception)
             {
-                return report.Fail(ProbeStep.Dns, $"{host} does not resolve: {exception.Message} ({exception.SocketErrorCode})");
+                return (report.Fail(ProbeStep.Dns, $"{host} does not resolve: {exception.Message} ({exception.SocketErrorCode})"), null);
             }
 
             report.DnsMs = Elapsed(start);
@@ -53,7 +68,7 @@ internal sealed class UpstreamProbe(UpstreamProbe.Resolver resolve, TimeSpan con
 
         if (report.Addresses.Count == 0)
         {
-            return report.Fail(ProbeStep.Dns, $"{host} resolves to no address");
+            return (report.Fail(ProbeStep.Dns, $"{host} resolves to no address"), null);
         }
 
         // 2. TCP, to each address in turn, within the connect timeout.
@@ -77,19 +92,19 @@ internal sealed class UpstreamProbe(UpstreamProbe.Resolver resolve, TimeSpan con
         {
             socket.Dispose();
             var reason = exception is SocketException socketError ? $"{socketError.Message} ({socketError.SocketErrorCode})" : $"no answer within {connectTimeout.TotalSeconds:0.#} s";
-            return report.Fail(ProbeStep.Connect, $"cannot connect to {string.Join(", ", report.Addresses)} port {upstream.Port}: {reason}");
+            return (report.Fail(ProbeStep.Connect, $"cannot connect to {string.Join(", ", report.Addresses)} port {upstream.Port}: {reason}"), null);
         }
 
-        await using var network = new NetworkStream(socket, ownsSocket: true);
-        return upstream.Scheme == Uri.UriSchemeHttps ? await HandshakeAsync(report, network, host, cancellationToken) : report;
+        var network = wrap(socket);
+        return upstream.Scheme == Uri.UriSchemeHttps ? await HandshakeAsync(report, network, host, cancellationToken) : (report, network);
     }
 
     // 3. TLS as the forwarder does it: SNI = the host, ALPN h2 then http/1.1, the system's trust store.
-    private async Task<ProbeReport> HandshakeAsync(ProbeReport report, NetworkStream network, string host, CancellationToken cancellationToken)
+    private async Task<(ProbeReport, Stream?)> HandshakeAsync(ProbeReport report, NetworkStream network, string host, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         string? refusal = null;
-        await using var tls = new SslStream(network, leaveInnerStreamOpen: false);
+        var tls = new SslStream(network, leaveInnerStreamOpen: false);
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = host,
@@ -118,15 +133,16 @@ internal sealed class UpstreamProbe(UpstreamProbe.Resolver resolve, TimeSpan con
         }
         catch (Exception exception) when (exception is AuthenticationException or IOException or OperationCanceledException)
         {
+            await tls.DisposeAsync();
             var reason = refusal
                 ?? (exception is OperationCanceledException ? $"no handshake within {connectTimeout.TotalSeconds:0.#} s" : exception.Message);
-            return report.Fail(ProbeStep.Tls, reason);
+            return (report.Fail(ProbeStep.Tls, reason), null);
         }
 
         report.TlsProtocol = tls.SslProtocol;
         report.Alpn = tls.NegotiatedApplicationProtocol.ToString();
         report.TlsMs = Elapsed(start);
-        return report;
+        return (report, tls);
     }
 
     private static double Elapsed(long start) => Stopwatch.GetElapsedTime(start).TotalMilliseconds;

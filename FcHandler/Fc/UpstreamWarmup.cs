@@ -7,10 +7,11 @@ namespace FcHandler.Fc;
 
 /// <summary>
 /// FC's initializer, before the instance's first request: opens a connection to the upstream (DNS, TCP, TLS) so the
-/// first real request reuses it instead of paying for the handshake, and meanwhile runs <c>doctor</c>'s connection
-/// check on a connection of its own, so the log says how long each step took, which certificate the upstream showed,
-/// or which step failed. The warm-up sends <c>HEAD</c> to the upstream base: no body, no credentials, nothing about
-/// any client; the check sends nothing at all.
+/// first real request reuses it instead of paying for the handshake, and opens it as <c>doctor</c>'s connection check
+/// does, one step at a time (<see cref="ProbedConnection"/>), so the log says how long each step took, which
+/// certificate the upstream showed, or which step failed. One handshake, not two: a cold start is on the critical path
+/// of a user's first request after every pause. The warm-up sends <c>HEAD</c> to the upstream base: no body, no
+/// credentials, nothing about any client.
 /// </summary>
 internal sealed class UpstreamWarmup(UpstreamClient upstream, ProxyOptions options, ILogger<UpstreamWarmup> logger) : IInstanceInitializer
 {
@@ -23,12 +24,13 @@ internal sealed class UpstreamWarmup(UpstreamClient upstream, ProxyOptions optio
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cancellation.CancelAfter(timeout);
-        var warm = HeadAsync(cancellation.Token);
-        await CheckAsync(cancellation.Token);
-        return await warm;
+        var connection = new ProbedConnection(_probe, options.UpstreamBaseUrl);
+        var warmed = await HeadAsync(connection, cancellation.Token);
+        await CheckAsync(connection, cancellation.Token);
+        return warmed;
     }
 
-    private async Task<bool> HeadAsync(CancellationToken cancellationToken)
+    private async Task<bool> HeadAsync(ProbedConnection connection, CancellationToken cancellationToken)
     {
         try
         {
@@ -37,6 +39,7 @@ internal sealed class UpstreamWarmup(UpstreamClient upstream, ProxyOptions optio
                 Version = upstream.PassThrough.Version ?? System.Net.HttpVersion.Version20,
                 VersionPolicy = upstream.PassThrough.VersionPolicy ?? HttpVersionPolicy.RequestVersionOrLower,
             };
+            request.Options.Set(ProbedConnection.Key, connection);
             using var response = await upstream.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
             StartupTrace.Mark("warmup-head");
             ProxyLog.WarmupDone(logger, (int)response.StatusCode);
@@ -49,11 +52,18 @@ internal sealed class UpstreamWarmup(UpstreamClient upstream, ProxyOptions optio
         }
     }
 
-    private async Task CheckAsync(CancellationToken cancellationToken)
+    // The warm-up's own connection, as it was opened; a connection of the check's own only when the warm-up opened
+    // none (the pool already had one).
+    private async Task CheckAsync(ProbedConnection connection, CancellationToken cancellationToken)
     {
         try
         {
-            var report = await _probe.RunAsync(options.UpstreamBaseUrl, cancellationToken).ConfigureAwait(false);
+            if (connection.Report is null)
+            {
+                cancellationToken.ThrowIfCancellationRequested(); // the warm-up ran out of time before it connected
+            }
+
+            var report = connection.Report ?? await _probe.RunAsync(options.UpstreamBaseUrl, cancellationToken).ConfigureAwait(false);
             StartupTrace.Mark("warmup-check");
             if (report.Succeeded)
             {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using FcHandler.Diagnostics;
 
 namespace FcHandler.Proxy;
 
@@ -54,6 +55,12 @@ internal sealed class UpstreamConnections(UpstreamResolver? resolver) : Delegati
     /// <summary>The handler's <see cref="SocketsHttpHandler.ConnectCallback"/>.</summary>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
+        // FC's warm-up: its connection is the one the initializer's log describes (a test's resolver bypasses it).
+        if (resolver is null && context.InitialRequestMessage.Options.TryGetValue(ProbedConnection.Key, out var probed))
+        {
+            return await probed.OpenAsync(Track, cancellationToken).ConfigureAwait(false);
+        }
+
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -66,6 +73,11 @@ internal sealed class UpstreamConnections(UpstreamResolver? resolver) : Delegati
             throw;
         }
 
+        return Track(socket);
+    }
+
+    private UpstreamConnectionStream Track(Socket socket)
+    {
         Interlocked.Increment(ref _open);
         return new UpstreamConnectionStream(socket, this);
     }
