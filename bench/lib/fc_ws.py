@@ -14,7 +14,8 @@ handshake, none closing yet): the relay's own cost per frame, which a session of
 round's CPU, per session, is what opening and closing one costs.
 
 nginx-original is left out: the original recipe passes no Upgrade header, so it relays no WebSocket. The tuned nginx
-has the location a user adds for it (bench/nginx/tuned.conf, location /v1/realtime).
+relays it through its one location (bench/nginx/tuned.conf: Upgrade and Connection passed on by the $connection_upgrade
+map).
 """
 import json
 import subprocess
