@@ -46,6 +46,10 @@ internal sealed class RealtimeBudget(
         return refusal;
     }
 
+    public bool AllowsUnmetered(string spendClass, string? model)
+        => limits.AllowsUnmetered(spendClass)
+            || !(model is null ? limits.Rules : limits.For(model)).Any(rule => rule.Budget is not null || rule.TokensPerMinute is not null);
+
     public void Created(string? responseId, string? model)
     {
         lock (_lock)
