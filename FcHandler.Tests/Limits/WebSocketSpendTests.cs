@@ -216,6 +216,82 @@ public sealed class WebSocketSpendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Budget_ResponsesWebSocketPreviousResponseId_Closed1008_NeverReachesTheUpstream()
+    {
+        // OpenAI reads the stored response again as input: what that costs is not in the message's bytes.
+        var proxy = await StartAsync(("LIMITS_DEFAULT", "budget=50000/day"));
+        using var socket = await OpenAsync(proxy, AccessKit.StaticToken, "/v1/responses");
+
+        await socket.SendTextAsync("""{"type":"response.create","model":"gpt-4o-mini","previous_response_id":"resp_prev","input":"more","max_output_tokens":100}""");
+
+        var (status, description) = await socket.ReceiveCloseAsync();
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
+        Assert.Equal("input_not_metered: stored_input: refers to stored input (previous_response_id), which OpenAI reads again as input", description);
+        Assert.True((await _upstream.FirstWebSocketEnd).Vanished, "the upstream's connection must end without the message completed");
+        Assert.Empty(_sessions.Received);
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("WebSocket message refused: input_not_metered for subject=static-1", StringComparison.Ordinal));
+        Assert.Equal(0, Assert.Single(await ShowAsync(proxy, "static-1", "budget=50000/day")).BudgetUsed);
+    }
+
+    [Fact]
+    public async Task BudgetAllowingStoredInput_ResponsesWebSocketPreviousResponseId_Relayed()
+    {
+        var proxy = await StartAsync(("LIMITS_DEFAULT", "budget=50000/day,unmetered=stored_input"));
+        using var socket = await OpenAsync(proxy, AccessKit.StaticToken, "/v1/responses");
+
+        await socket.SendTextAsync("""{"type":"response.create","model":"gpt-4o-mini","previous_response_id":"resp_prev","input":"more","max_output_tokens":100}""");
+
+        Assert.Contains("response.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("resp_prev", Assert.Single(_sessions.Received), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Budget_RealtimeSessionUpdateWithAnMcpTool_Closed1008_NeverReachesTheUpstream()
+    {
+        // A remote MCP server's tools run inside OpenAI, each call running the model again on what it brings back.
+        var proxy = await StartAsync(("LIMITS_DEFAULT", "budget=50000/day,unmetered=stored_input"));
+        using var socket = await OpenAsync(proxy, AccessKit.StaticToken, "/v1/realtime?model=gpt-realtime");
+        Assert.Contains("session.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+
+        await socket.SendTextAsync("""{"type":"session.update","session":{"type":"realtime","tools":[{"type":"mcp","server_label":"docs","server_url":"https://mcp.example.com/sse","require_approval":"never"}]}}""");
+
+        var (status, description) = await socket.ReceiveCloseAsync();
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
+        Assert.Equal("input_not_metered: hosted_tools: uses a tool OpenAI runs itself (mcp)", description);
+        Assert.True((await _upstream.FirstWebSocketEnd).Vanished, "the upstream's connection must end without the message completed");
+        Assert.Empty(_sessions.Received);
+    }
+
+    [Fact]
+    public async Task TokensPerMinute_RealtimeItemWithAnImageByUrl_Closed1008_NeverReachesTheUpstream()
+    {
+        var proxy = await StartAsync(("LIMITS_DEFAULT", "tpm=100k"));
+        using var socket = await OpenAsync(proxy, AccessKit.StaticToken, "/v1/realtime?model=gpt-realtime");
+        Assert.Contains("session.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+
+        await socket.SendTextAsync("""{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"https://example.com/cat.png"}]}}""");
+
+        await AssertRefusedAsync(socket, "input_not_metered");
+        Assert.Empty(_sessions.Received);
+    }
+
+    [Fact]
+    public async Task Budget_FunctionToolWithAFileIdInItsSchemaAndADataImage_Relayed()
+    {
+        // A tool's JSON schema is the client's to write, and an inline image's bytes bound its tokens: neither is refused.
+        var proxy = await StartAsync(("LIMITS_DEFAULT", "budget=50000/day"));
+        using var socket = await OpenAsync(proxy, AccessKit.StaticToken, "/v1/realtime?model=gpt-realtime");
+        Assert.Contains("session.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+
+        await socket.SendTextAsync("""{"type":"session.update","session":{"type":"realtime","tools":[{"type":"function","name":"open_file","parameters":{"type":"object","properties":{"file_id":{"type":"string"},"image_url":{"type":"string"}}}}]}}""");
+        await socket.SendTextAsync("""{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"data:image\/png;base64,iVBORw0KGgo="}]}}""");
+        await socket.SendTextAsync("""{"type":"response.create","response":{"max_output_tokens":100}}""");
+
+        Assert.Contains("response.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(3, _sessions.Received.Count);
+    }
+
+    [Fact]
     public async Task AnySession_PermessageDeflateOffered_NoneNegotiated()
     {
         var proxy = await StartAsync();
