@@ -293,6 +293,19 @@ public sealed class WebSocketSpendTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ModelScopedTokenWithoutLimits_HostedToolAndStoredInput_Relayed()
+    {
+        // The message is read for its model only: without a budget or a TPM limit there is nothing to bound.
+        var proxy = await StartAsync();
+        using var socket = await OpenAsync(proxy, ScopedToken(), "/v1/responses?model=" + AllowedModel);
+
+        await socket.SendTextAsync($$"""{"type":"response.create","model":"{{AllowedModel}}","previous_response_id":"resp_prev","tools":[{"type":"web_search"}]}""");
+
+        Assert.Contains("response.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("web_search", Assert.Single(_sessions.Received), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnySession_PermessageDeflateOffered_NoneNegotiated()
     {
         var proxy = await StartAsync();

@@ -8,10 +8,9 @@ namespace FcHandler.Proxy.WebSockets;
 /// before the upstream can act on it: a message that names a model the token does not allow, that cannot be read one
 /// way only, that carries input whose cost its bytes do not bound (input it only refers to, a tool OpenAI runs) under a
 /// budget or TPM limit that does not allow it (<c>unmetered=</c>), or whose <c>response.create</c> cannot be reserved,
-/// is refused. The relay holds back each message's last
-/// byte until <see cref="DecideAsync"/> has answered (<see cref="RelayFromClient"/>), so a refused message never
-/// reaches the upstream whole, and the upstream only runs whole messages. A session without a scope or a limit has no
-/// gate and its messages are never read.
+/// is refused. The relay holds back each message's last byte until <see cref="DecideAsync"/> has answered
+/// (<see cref="RelayFromClient"/>), so a refused message never reaches the upstream whole, and the upstream only runs
+/// whole messages. A session without a scope or a limit has no gate and its messages are never read.
 /// </summary>
 /// <param name="allowsModel">The token's model scope; null when it has none.</param>
 /// <param name="namesModelPerResponse">The Responses API's WebSocket mode: every <c>response.create</c> names its model.</param>
