@@ -59,12 +59,23 @@ public sealed class WebSocketSpendTests : IAsyncLifetime
         => proxy.Services.GetRequiredService<GuardedLimitStore>().Memory.ShowAsync(subject, LimitSet.Parse(limits).Rules, default);
 
     /// <summary>The refusal reached the client, and the upstream's side of the session ended with the message unfinished.</summary>
-    private async Task AssertRefusedAsync(ClientWebSocket socket, string code)
+    /// <returns>The close reason.</returns>
+    private async Task<string?> AssertRefusedAsync(ClientWebSocket socket, string code)
     {
         var (status, description) = await socket.ReceiveCloseAsync();
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
         Assert.StartsWith(code + ":", description, StringComparison.Ordinal);
         Assert.True((await _upstream.FirstWebSocketEnd).Vanished, "the upstream's connection must end without the message completed");
+        return description;
+    }
+
+    /// <summary>A Realtime session of the static token's under <paramref name="limits"/> (LIMITS_DEFAULT), past its session.created.</summary>
+    private async Task<ClientWebSocket> OpenRealtimeAsync(string limits)
+    {
+        var proxy = await StartAsync(("LIMITS_DEFAULT", limits));
+        var socket = await OpenAsync(proxy, AccessKit.StaticToken, "/v1/realtime?model=gpt-realtime");
+        Assert.Contains("session.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+        return socket;
     }
 
     [Fact]
@@ -213,6 +224,85 @@ public sealed class WebSocketSpendTests : IAsyncLifetime
         await AssertRefusedAsync(socket, "insufficient_quota");
         Assert.Empty(_sessions.Received);
         await proxy.Logs.WaitForLineAsync(l => l.Contains("WebSocket message refused: insufficient_quota for subject=static-1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Budget_ResponsesWebSocketPreviousResponseId_Closed1008_NeverReachesTheUpstream()
+    {
+        // OpenAI reads the stored response again as input: what that costs is not in the message's bytes.
+        var proxy = await StartAsync(("LIMITS_DEFAULT", "budget=50000/day"));
+        using var socket = await OpenAsync(proxy, AccessKit.StaticToken, "/v1/responses");
+
+        await socket.SendTextAsync("""{"type":"response.create","model":"gpt-4o-mini","previous_response_id":"resp_prev","input":"more","max_output_tokens":100}""");
+
+        Assert.Equal(
+            "input_not_metered: stored_input: refers to stored input (previous_response_id), which OpenAI reads again as input",
+            await AssertRefusedAsync(socket, "input_not_metered"));
+        Assert.Empty(_sessions.Received);
+        await proxy.Logs.WaitForLineAsync(l => l.Contains("WebSocket message refused: input_not_metered for subject=static-1", StringComparison.Ordinal));
+        Assert.Equal(0, Assert.Single(await ShowAsync(proxy, "static-1", "budget=50000/day")).BudgetUsed);
+    }
+
+    [Fact]
+    public async Task BudgetAllowingStoredInput_ResponsesWebSocketPreviousResponseId_Relayed()
+    {
+        var proxy = await StartAsync(("LIMITS_DEFAULT", "budget=50000/day,unmetered=stored_input"));
+        using var socket = await OpenAsync(proxy, AccessKit.StaticToken, "/v1/responses");
+
+        await socket.SendTextAsync("""{"type":"response.create","model":"gpt-4o-mini","previous_response_id":"resp_prev","input":"more","max_output_tokens":100}""");
+
+        Assert.Contains("response.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("resp_prev", Assert.Single(_sessions.Received), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Budget_RealtimeSessionUpdateWithAnMcpTool_Closed1008_NeverReachesTheUpstream()
+    {
+        // A remote MCP server's tools run inside OpenAI, each call running the model again on what it brings back.
+        using var socket = await OpenRealtimeAsync("budget=50000/day,unmetered=stored_input");
+
+        await socket.SendTextAsync("""{"type":"session.update","session":{"type":"realtime","tools":[{"type":"mcp","server_label":"docs","server_url":"https://mcp.example.com/sse","require_approval":"never"}]}}""");
+
+        Assert.Equal("input_not_metered: hosted_tools: uses a tool OpenAI runs itself (mcp)", await AssertRefusedAsync(socket, "input_not_metered"));
+        Assert.Empty(_sessions.Received);
+    }
+
+    [Fact]
+    public async Task TokensPerMinute_RealtimeItemWithAnImageByUrl_Closed1008_NeverReachesTheUpstream()
+    {
+        using var socket = await OpenRealtimeAsync("tpm=100k");
+
+        await socket.SendTextAsync("""{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"https://example.com/cat.png"}]}}""");
+
+        await AssertRefusedAsync(socket, "input_not_metered");
+        Assert.Empty(_sessions.Received);
+    }
+
+    [Fact]
+    public async Task Budget_FunctionToolWithAFileIdInItsSchemaAndADataImage_Relayed()
+    {
+        // A tool's JSON schema is the client's to write, and an inline image's bytes bound its tokens: neither is refused.
+        using var socket = await OpenRealtimeAsync("budget=50000/day");
+
+        await socket.SendTextAsync("""{"type":"session.update","session":{"type":"realtime","tools":[{"type":"function","name":"open_file","parameters":{"type":"object","properties":{"file_id":{"type":"string"},"image_url":{"type":"string"}}}}]}}""");
+        await socket.SendTextAsync("""{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"data:image\/png;base64,iVBORw0KGgo="}]}}""");
+        await socket.SendTextAsync("""{"type":"response.create","response":{"max_output_tokens":100}}""");
+
+        Assert.Contains("response.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(3, _sessions.Received.Count);
+    }
+
+    [Fact]
+    public async Task ModelScopedTokenWithoutLimits_HostedToolAndStoredInput_Relayed()
+    {
+        // The message is read for its model only: without a budget or a TPM limit there is nothing to bound.
+        var proxy = await StartAsync();
+        using var socket = await OpenAsync(proxy, ScopedToken(), "/v1/responses?model=" + AllowedModel);
+
+        await socket.SendTextAsync($$"""{"type":"response.create","model":"{{AllowedModel}}","previous_response_id":"resp_prev","tools":[{"type":"web_search"}]}""");
+
+        Assert.Contains("response.created", await socket.ReceiveTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("web_search", Assert.Single(_sessions.Received), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,6 +19,7 @@ namespace FcHandler.Limits;
 /// <item>each is settled to the usage its end event reports (<c>response.done</c>, <c>response.completed</c>, ...);
 /// one still running when the session ends keeps its whole reservation, as a cut stream's does.</item>
 /// </list>
+/// It also tells the gate whether a message may carry input its bytes do not bound (<see cref="AllowsUnmetered"/>).
 /// The limits are the model's: a <c>session.update</c> that moves the session to another model, or a Responses
 /// <c>response.create</c> that names one, is counted against that model's rules.
 /// </summary>
@@ -45,6 +46,10 @@ internal sealed class RealtimeBudget(
 
         return refusal;
     }
+
+    public bool AllowsUnmetered(string spendClass, string? model)
+        => limits.AllowsUnmetered(spendClass)
+            || !(model is null ? limits.Rules : limits.For(model)).Any(rule => rule.Budget is not null || rule.TokensPerMinute is not null);
 
     public void Created(string? responseId, string? model)
     {

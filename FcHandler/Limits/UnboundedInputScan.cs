@@ -24,10 +24,6 @@ namespace FcHandler.Limits;
 /// </summary>
 internal sealed class UnboundedInputScan(bool responses) : IJsonChunkScan
 {
-    // Tool types whose calls come back to the client to run: the response ends there, within its reservation.
-    // openai-python src/openai/types/responses/tool_param.py (ToolParam); "shell" and "tool_search" by their settings.
-    private static readonly string[] ClientTools = ["function", "custom", "local_shell", "apply_patch", "computer", "computer_use_preview", "namespace"];
-
     private readonly Stack<Frame> _frames = new();
     private JsonReaderState _state;
     private Region _pendingRegion;
@@ -123,7 +119,7 @@ internal sealed class UnboundedInputScan(bool responses) : IJsonChunkScan
                 var frame = _frames.Pop();
                 if (frame.Region == Region.Tools && depth == 2 && reader.TokenType == JsonTokenType.EndObject && _tool.IsHosted)
                 {
-                    Find(SpendTable.HostedTools, $"uses a tool OpenAI runs itself ({_tool.Type ?? "of no type"})");
+                    Find(UnmeteredInput.HostedTool(_tool.Type));
                 }
 
                 Done |= _frames.Count == 0;
@@ -180,11 +176,11 @@ internal sealed class UnboundedInputScan(bool responses) : IJsonChunkScan
     {
         if (responses && key is "previous_response_id" or "conversation" or "prompt")
         {
-            Find(SpendTable.StoredInput, $"refers to stored input ({key}), which OpenAI reads again as input");
+            Find(UnmeteredInput.StoredReference(key));
         }
         else if (key == "web_search_options")
         {
-            Find(SpendTable.HostedTools, "uses a tool OpenAI runs itself (web_search_options)");
+            Find(UnmeteredInput.HostedTool("web_search_options"));
         }
     }
 
@@ -194,19 +190,19 @@ internal sealed class UnboundedInputScan(bool responses) : IJsonChunkScan
         switch (key)
         {
             case "type" when reader.ValueTextEquals("item_reference"u8):
-                Find(SpendTable.StoredInput, "refers to a stored item (item_reference)");
+                Find(UnmeteredInput.ItemReference);
                 return;
             case "file_id":
-                Find(SpendTable.StoredInput, "refers to a file by id");
+                Find(UnmeteredInput.FileById);
                 return;
             case "file_url":
-                Find(SpendTable.StoredInput, "refers to a file by URL");
+                Find(UnmeteredInput.FileByUrl);
                 return;
             case "image_url" or "url" when (key == "image_url" || container == "image_url") && !IsInline(ref reader):
-                Find(SpendTable.StoredInput, "refers to an image by URL (OpenAI counts an image by its size)");
+                Find(UnmeteredInput.ImageByUrl);
                 return;
             case "id" when container == "audio":
-                Find(SpendTable.StoredInput, "refers to an earlier audio answer by id");
+                Find(UnmeteredInput.AudioById);
                 return;
         }
     }
@@ -233,7 +229,7 @@ internal sealed class UnboundedInputScan(bool responses) : IJsonChunkScan
     private static bool IsInline(ref Utf8JsonReader reader)
     {
         var raw = reader.ValueSpan;
-        Span<char> prefix = stackalloc char[5];
+        Span<byte> prefix = stackalloc byte[5];
         var length = 0;
         for (var i = 0; i < raw.Length && length < prefix.Length; i++)
         {
@@ -252,15 +248,15 @@ internal sealed class UnboundedInputScan(bool responses) : IJsonChunkScan
                 }
             }
 
-            prefix[length++] = c;
+            prefix[length++] = c < 0x80 ? (byte)c : (byte)0;
         }
 
-        return prefix[..length].Equals("data:", StringComparison.OrdinalIgnoreCase);
+        return UnmeteredInput.IsInline(prefix[..length]);
     }
 
-    private void Find(string spendClass, string what)
+    private void Find((string Class, string What) found)
     {
-        Found = (spendClass, what);
+        Found = found;
         Done = true;
     }
 
@@ -272,12 +268,6 @@ internal sealed class UnboundedInputScan(bool responses) : IJsonChunkScan
         public string? Environment;
         public string? Execution;
 
-        // A shell runs where its environment says (local by default); a tool search where its execution says.
-        public readonly bool IsHosted => Type switch
-        {
-            "shell" => Environment is not (null or "local"),
-            "tool_search" => Execution != "client",
-            _ => Array.IndexOf(ClientTools, Type) < 0,
-        };
+        public readonly bool IsHosted => UnmeteredInput.IsHosted(Type, Environment, Execution);
     }
 }

@@ -125,8 +125,99 @@ public sealed class JsonMessageScanTests
     [InlineData("""{"type":"response.create",}""", "not one whole JSON object")]
     [InlineData("""{"type":"response.create" """, "not one whole JSON object")]
     [InlineData("", "not one whole JSON object")]
+    [InlineData("""{"type":"response.create","tools":[{"type":"function","name":"f","type":"mcp"}]}""", "given twice")]
+    [InlineData("""{"type":"response.create","tools":[{"type":"shell","environment":{"type":"local","typ\u0065":"container_auto"}}]}""", "given twice")]
+    [InlineData("""{"type":"response.create","input":[{"type":"input_image","image_url":"data:image/png;base64,AA","image_url":"https://x/y.png"}]}""", "given twice")]
     public void AmbiguousOrMalformed_IsAProblemInEveryChunking(string message, string problem)
-        => AllChunkings(message, scan => Assert.Contains(problem, scan.Problem ?? "(no problem)", StringComparison.Ordinal));
+        => AllChunkings(message, scan => Assert.Contains(problem, scan.Problem ?? "(no problem)", StringComparison.Ordinal), readsInput: true);
+
+    [Theory]
+    // The Responses API's WebSocket mode: response.create carries a Responses body at its top level.
+    [InlineData("""{"type":"response.create","model":"gpt-5","previous_response_id":"resp_1","input":"hi"}""", "stored_input", "(previous_response_id)")]
+    [InlineData("""{"type":"response.create","conversation":"conv_1"}""", "stored_input", "(conversation)")]
+    [InlineData("""{"type":"response.create","conversation":{"id":"conv_1"}}""", "stored_input", "(conversation)")]
+    [InlineData("""{"type":"response.create","prompt":{"id":"pmpt_1","version":"2"}}""", "stored_input", "(prompt)")]
+    [InlineData("""{"type":"response.create","pr\u006fmpt":{"id":"pmpt_1"}}""", "stored_input", "(prompt)")]
+    [InlineData("""{"type":"response.create","input":[{"type":"item_reference","id":"msg_1"}]}""", "stored_input", "item_reference")]
+    [InlineData("""{"type":"response.create","input":[{"type":"item_r\u0065ference","id":"msg_1"}]}""", "stored_input", "item_reference")]
+    [InlineData("""{"type":"response.create","input":[{"role":"user","content":[{"type":"input_file","file_id":"file-1"}]}]}""", "stored_input", "file by id")]
+    [InlineData("""{"type":"response.create","input":[{"role":"user","content":[{"type":"input_file","file\u005fid":"file-1"}]}]}""", "stored_input", "file by id")]
+    [InlineData("""{"type":"response.create","input":[{"role":"user","content":[{"type":"input_file","file_url":"https://x/a.pdf"}]}]}""", "stored_input", "file by URL")]
+    [InlineData("""{"type":"response.create","input":[{"role":"user","content":[{"type":"input_image","image_url":"https://x/a.png"}]}]}""", "stored_input", "image by URL")]
+    [InlineData("""{"type":"response.create","input":[{"role":"user","content":[{"type":"input_image","image_url":{"url":"https://x/a.png"}}]}]}""", "stored_input", "image by URL")]
+    [InlineData("""{"type":"response.create","input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_image","image_url":"http://x/a.png"}]}]}""", "stored_input", "image by URL")]
+    [InlineData("""{"type":"response.create","tools":[{"type":"web_search"}]}""", "hosted_tools", "(web_search)")]
+    [InlineData("""{"type":"response.create","tools":[{"type":"function","name":"f","parameters":{}},{"type":"code_interpreter","container":{"type":"auto"}}]}""", "hosted_tools", "(code_interpreter)")]
+    [InlineData("""{"type":"response.create","tools":[{"vector_store_ids":["vs_1"],"type":"file_search"}]}""", "hosted_tools", "(file_search)")]
+    [InlineData("""{"type":"response.create","tools":[{"type":"image_generation"}]}""", "hosted_tools", "(image_generation)")]
+    [InlineData("""{"type":"response.create","tools":[{"type":"shell","environment":{"type":"container_auto"}}]}""", "hosted_tools", "(shell)")]
+    [InlineData("""{"type":"response.create","tools":[{"type":"tool_search"}]}""", "hosted_tools", "(tool_search)")]
+    [InlineData("""{"type":"response.create","tools":[{"type":"a_tool_openai_adds_next_year"}]}""", "hosted_tools", "(a_tool_openai_adds_next_year)")]
+    [InlineData("""{"type":"response.create","tools":[{"name":"f"}]}""", "hosted_tools", "(of no type)")]
+    [InlineData("""{"type":"response.create","tools":[{"type":null}]}""", "hosted_tools", "(of no type)")]
+    // Realtime: tools and a stored prompt in the session or the response; stored items and images by URL in what it adds.
+    [InlineData("""{"type":"session.update","session":{"type":"realtime","tools":[{"type":"mcp","server_label":"x","server_url":"https://x"}]}}""", "hosted_tools", "(mcp)")]
+    [InlineData("""{"type":"session.update","session":{"type":"realtime","prompt":{"id":"pmpt_1"}}}""", "stored_input", "(prompt)")]
+    [InlineData("""{"type":"response.create","response":{"tools":[{"type":"mcp","server_label":"x"}]}}""", "hosted_tools", "(mcp)")]
+    [InlineData("""{"type":"response.create","response":{"prompt":{"id":"pmpt_1"}}}""", "stored_input", "(prompt)")]
+    [InlineData("""{"type":"response.create","response":{"conversation":"none","input":[{"type":"item_reference","id":"item_1"}]}}""", "stored_input", "item_reference")]
+    [InlineData("""{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"https:\/\/x\/a.png"}]}}""", "stored_input", "image by URL")]
+    [InlineData("""{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_image","file_id":"file-1"}]}}""", "stored_input", "file by id")]
+    public void UnmeteredInput_FoundWhereOpenAIReadsInput_InEveryChunking(string message, string spendClass, string what)
+        => AllChunkings(message, scan =>
+        {
+            Assert.Null(scan.Problem);
+            Assert.Equal(spendClass, scan.Unmetered?.Class);
+            Assert.Contains(what, scan.Unmetered?.What, StringComparison.Ordinal);
+        }, readsInput: true);
+
+    [Theory]
+    // A function tool's schema, metadata, text and inline data are not input by reference.
+    [InlineData("""{"type":"response.create","tools":[{"type":"function","name":"f","parameters":{"type":"object","properties":{"file_id":{"type":"string"},"image_url":{"type":"mcp"},"tools":[{"type":"mcp"}]}}}]}""")]
+    [InlineData("""{"type":"session.update","session":{"tools":[{"type":"function","name":"lookup","parameters":{"properties":{"file_id":{"type":"string"}}}}]}}""")]
+    [InlineData("""{"type":"response.create","metadata":{"file_id":"file-1","previous_response_id":"resp_1","prompt":"x"},"instructions":"previous_response_id"}""")]
+    [InlineData("""{"type":"response.create","previous_response_id":null,"conversation":null,"prompt":null,"input":"hi"}""")]
+    [InlineData("""{"type":"response.create","response":{"conversation":"none","output_modalities":["text"]}}""")]
+    [InlineData("""{"type":"response.create","response":{"conversation":"auto"}}""")]
+    [InlineData("""{"type":"response.create","input":[{"role":"user","content":[{"type":"input_text","text":"{\"file_id\":\"f\",\"type\":\"item_reference\"}"}]}]}""")]
+    [InlineData("""{"type":"response.create","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,iVBORw0KGgo="}]}]}""")]
+    [InlineData("""{"type":"response.create","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:image\/png;base64,iVBORw0KGgo="}]}]}""")]
+    [InlineData("""{"type":"response.create","input":[{"role":"user","content":[{"type":"input_image","image_url":"\u0064ata:image/png;base64,AA"}]}]}""")]
+    [InlineData("""{"type":"response.create","input":[{"role":"user","content":[{"type":"input_file","filename":"a.pdf","file_data":"data:application/pdf;base64,AA"}]}]}""")]
+    [InlineData("""{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"data:image/jpeg;base64,AA"},{"type":"input_audio","audio":"AAAA"}]}}""")]
+    [InlineData("""{"type":"response.create","tools":[{"type":"function","name":"f"},{"type":"custom","name":"g"},{"type":"local_shell"},{"type":"apply_patch"},{"type":"computer_use_preview"}]}""")]
+    [InlineData("""{"type":"response.create","tools":[{"type":"shell"},{"type":"shell","environment":{"type":"local"}},{"type":"tool_search","execution":"client"}]}""")]
+    [InlineData("""{"type":"conversation.item.create","previous_item_id":"item_1","item":{"type":"function_call_output","call_id":"c","output":"{\"file_id\":1}"}}""")]
+    public void NothingUnmetered_NothingFound_InEveryChunking(string message)
+        => AllChunkings(message, scan =>
+        {
+            Assert.Null(scan.Problem);
+            Assert.Null(scan.Unmetered);
+        }, readsInput: true);
+
+    [Fact]
+    public void UpstreamEvent_ToolsAndPromptOfItsResponse_AreNotReadAsInput()
+        // The upstream's events echo the response's settings; only a client's messages are read for input (readsInput).
+        => AllChunkings("""{"type":"response.created","response":{"id":"resp_1","prompt":{"id":"pmpt_1"},"tools":[{"type":"mcp"}]}}""", scan =>
+        {
+            Assert.Null(scan.Problem);
+            Assert.Equal("resp_1", scan.ResponseId);
+            Assert.Null(scan.Unmetered);
+        });
+
+    [Theory]
+    [InlineData("data:image/png;base64,", false)]
+    [InlineData("https://example.com/a.png?", true)]
+    public void LargeImageUrl_ReadByItsFirstBytes_WithoutAProblem(string prefix, bool byUrl)
+    {
+        // Megabytes of one string: only its first bytes are kept, and they decide.
+        var url = prefix + new string('A', 1 << 20);
+        var scan = Scan("{\"type\":\"response.create\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\",\"image_url\":\"" + url + "\"}]}]}",
+            chunk: 4096, readsInput: true);
+
+        Assert.Null(scan.Problem);
+        Assert.Equal(byUrl, scan.Unmetered is not null);
+    }
 
     [Fact]
     public void NestingDeeperThanTheLimit_IsAProblem()
@@ -151,27 +242,27 @@ public sealed class JsonMessageScanTests
         Assert.Equal(["gpt-5-mini"], scan.Models);
     }
 
-    private static void AllChunkings(string message, Action<JsonMessageScan> assert)
+    private static void AllChunkings(string message, Action<JsonMessageScan> assert, bool readsInput = false)
     {
         var bytes = Encoding.UTF8.GetBytes(message);
-        assert(Scan(bytes, [bytes.Length]));
-        assert(Scan(bytes, Enumerable.Repeat(1, bytes.Length)));
+        assert(Scan(bytes, [bytes.Length], readsInput));
+        assert(Scan(bytes, Enumerable.Repeat(1, bytes.Length), readsInput));
         for (var split = 1; split < bytes.Length; split++)
         {
-            assert(Scan(bytes, [split, bytes.Length - split]));
+            assert(Scan(bytes, [split, bytes.Length - split], readsInput));
         }
     }
 
-    private static JsonMessageScan Scan(string message, int chunk)
+    private static JsonMessageScan Scan(string message, int chunk, bool readsInput = false)
     {
-        var scan = new JsonMessageScan();
+        var scan = new JsonMessageScan(readsInput);
         Feed(scan, message, chunk);
         return scan;
     }
 
-    private static JsonMessageScan Scan(byte[] bytes, IEnumerable<int> chunks)
+    private static JsonMessageScan Scan(byte[] bytes, IEnumerable<int> chunks, bool readsInput)
     {
-        var scan = new JsonMessageScan();
+        var scan = new JsonMessageScan(readsInput);
         var offset = 0;
         foreach (var length in chunks)
         {

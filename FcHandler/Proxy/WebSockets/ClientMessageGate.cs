@@ -6,10 +6,11 @@ namespace FcHandler.Proxy.WebSockets;
 /// <summary>
 /// Reads every message a client sends on a session that a model scope or a limit applies to, and decides each one
 /// before the upstream can act on it: a message that names a model the token does not allow, that cannot be read one
-/// way only, or whose <c>response.create</c> cannot be reserved, is refused. The relay holds back each message's last
-/// byte until <see cref="DecideAsync"/> has answered (<see cref="RelayFromClient"/>), so a refused message never
-/// reaches the upstream whole, and the upstream only runs whole messages. A session without a scope or a limit has no
-/// gate and its messages are never read.
+/// way only, that carries input whose cost its bytes do not bound (input it only refers to, a tool OpenAI runs) under a
+/// budget or TPM limit that does not allow it (<c>unmetered=</c>), or whose <c>response.create</c> cannot be reserved,
+/// is refused. The relay holds back each message's last byte until <see cref="DecideAsync"/> has answered
+/// (<see cref="RelayFromClient"/>), so a refused message never reaches the upstream whole, and the upstream only runs
+/// whole messages. A session without a scope or a limit has no gate and its messages are never read.
 /// </summary>
 /// <param name="allowsModel">The token's model scope; null when it has none.</param>
 /// <param name="namesModelPerResponse">The Responses API's WebSocket mode: every <c>response.create</c> names its model.</param>
@@ -24,7 +25,7 @@ internal sealed class ClientMessageGate(
     /// <summary>The type of the client events that start a response, in both APIs.</summary>
     public const string ResponseCreate = "response.create";
 
-    private readonly JsonMessageScan _scan = new();
+    private readonly JsonMessageScan _scan = new(readsInput: true);
     private long _bytes;
     private bool _ended;
     private string? _sessionModel = exchange?.Model;
@@ -51,6 +52,7 @@ internal sealed class ClientMessageGate(
 
         var (bytes, type, problem, cap, named) = (_bytes, _scan.Type, _scan.Problem, _scan.MaxOutputTokens, _scan.MainModel);
         var models = _scan.Models.ToArray();
+        var unmetered = _scan.Unmetered;
         (_bytes, _ended) = (0, false);
         _scan.Reset();
 
@@ -79,6 +81,15 @@ internal sealed class ClientMessageGate(
         {
             exchange?.Model = named;
             _sessionModel = creates ? _sessionModel : named;
+        }
+
+        // As an HTTP request's (LimitsMiddleware, UnboundedInputScan). A Responses message is held to the limits of the
+        // model it runs on; a Realtime session keeps the tools, prompt and items it is given across a move to another
+        // model, so there any budget or TPM limit of the subject's holds.
+        if (unmetered is var (spendClass, what) && responses is not null
+            && !responses.AllowsUnmetered(spendClass, namesModelPerResponse ? named ?? _sessionModel : null))
+        {
+            return Refused("input_not_metered", $"{spendClass}: {what}");
         }
 
         if (!creates || responses is null || await responses.ReserveAsync(bytes, cap, named ?? _sessionModel).ConfigureAwait(false) is not { } refusal)

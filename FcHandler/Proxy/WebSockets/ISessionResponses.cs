@@ -15,6 +15,13 @@ internal interface ISessionResponses
     /// </summary>
     Task<CloseFrame?> ReserveAsync(long messageBytes, long? maxOutputTokens, string? model);
 
+    /// <summary>
+    /// Whether a client message may carry input the proxy cannot meter, of the class <paramref name="spendClass"/>
+    /// (<c>stored_input</c>, <c>hosted_tools</c>): yes when the limits allow the class, or when no budget or TPM limit
+    /// counts the tokens of <paramref name="model"/> (null: of any model the session may use).
+    /// </summary>
+    bool AllowsUnmetered(string spendClass, string? model);
+
     /// <summary>The upstream's <c>response.created</c>: the oldest reservation not yet matched is this response's.</summary>
     void Created(string? responseId, string? model);
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
+using FcHandler.Limits;
 using FcHandler.Usage;
 
 namespace FcHandler.Proxy.WebSockets;
@@ -15,6 +16,14 @@ namespace FcHandler.Proxy.WebSockets;
 /// <item>output caps: the top-level <c>max_output_tokens</c> (Responses) and <c>response.max_output_tokens</c>
 /// (Realtime), a whole number or <c>"inf"</c>;</item>
 /// <item>in the upstream's events: <c>response.id</c> and <c>response.usage</c>.</item>
+/// <item>in a client's (<paramref name="readsInput"/>): the first input whose cost its bytes do not bound
+/// (<see cref="Unmetered"/>, as <see cref="UnboundedInputScan"/> finds it in an HTTP body), read only where OpenAI reads
+/// input: the top-level <c>previous_response_id</c>, <c>conversation</c> and <c>prompt</c> (Responses);
+/// <c>session.prompt</c> and <c>response.prompt</c> (Realtime); inside the top-level <c>input</c> and <c>item</c> and
+/// <c>response.input</c>, an <c>item_reference</c>, a <c>file_id</c> or <c>file_url</c>, an <c>image_url</c> that is not
+/// a data: URL; each entry of <c>tools</c>, <c>session.tools</c> and <c>response.tools</c>, by its type. A tool's
+/// JSON schema and metadata are never read. (Realtime's <c>response.conversation</c>, <c>"auto"</c> or
+/// <c>"none"</c>, is not stored input.)</item>
 /// </list>
 /// Utf8JsonReader (as in <c>Access/JsonTopLevelScan</c>) needs each token whole, and an
 /// <c>input_audio_buffer.append</c> carries megabytes of audio in one string; this tokenizer skips strings it does not
@@ -25,7 +34,8 @@ namespace FcHandler.Proxy.WebSockets;
 /// https://platform.openai.com/docs/api-reference/realtime-client-events,
 /// https://developers.openai.com/api/reference/resources/responses/websocket-events
 /// </summary>
-internal sealed class JsonMessageScan
+/// <param name="readsInput">A client's messages: looks for input the message only refers to, and tools OpenAI runs.</param>
+internal sealed class JsonMessageScan(bool readsInput = false)
 {
     /// <summary>Deeper nesting than this is refused (Utf8JsonReader's own default limit).</summary>
     public const int MaxDepth = 64;
@@ -33,13 +43,12 @@ internal sealed class JsonMessageScan
     // Watched values (type, model, ids, caps) are short; a longer one cannot be a model id a scope names.
     private const int MaxText = 256;
     private const int MaxUsageBytes = UsageScanner.MaxUsageBytes;
-    private const int WatchedDepth = 6;
 
     private static readonly SearchValues<byte> StringStops = SearchValues.Create("\"\\"u8);
 
     private readonly byte[] _text = new byte[MaxText];
-    private readonly Field[] _containers = new Field[WatchedDepth];
-    private readonly uint[] _seen = new uint[WatchedDepth];
+    private readonly Field[] _containers = new Field[MaxDepth];
+    private readonly uint[] _seen = new uint[MaxDepth];
     private readonly List<string> _models = [];
     private byte[]? _usage;
     private int _usageLength;
@@ -61,6 +70,11 @@ internal sealed class JsonMessageScan
     private string? _problem;
     private long? _capMax;
     private bool _capInfinite;
+    private Field _region; // Input or Tools while inside one (they never nest), from the container at _regionDepth
+    private int _regionDepth;
+    private string? _toolType; // the tools entry under way
+    private string? _toolEnvironment;
+    private string? _toolExecution;
 
     private enum Lex : byte
     {
@@ -93,6 +107,22 @@ internal sealed class JsonMessageScan
         Transcription,
         ResponseId,
         Usage,
+
+        // Where a client's message carries input (readsInput), and what is read there.
+        PreviousResponseId,
+        Conversation,
+        Prompt,
+        Input,
+        Tools,
+        InputType,
+        FileId,
+        FileUrl,
+        ImageUrl,
+        ToolEntry,
+        ToolType,
+        ToolExecution,
+        ToolEnvironment,
+        EnvironmentType,
     }
 
     /// <summary>Why the message cannot be read one way only (for the close reason); null while it can.</summary>
@@ -116,6 +146,12 @@ internal sealed class JsonMessageScan
     /// <summary>The counts of <c>response.usage</c>, in the upstream's events.</summary>
     public TokenUsage? Usage { get; private set; }
 
+    /// <summary>
+    /// In a client's message, the first input whose cost its bytes do not bound: the class <c>unmetered=</c> names, and
+    /// what it is (<see cref="UnmeteredInput"/>); null when none.
+    /// </summary>
+    public (string Class, string What)? Unmetered { get; private set; }
+
     /// <summary>Made ready for the next message.</summary>
     public void Reset()
     {
@@ -134,6 +170,8 @@ internal sealed class JsonMessageScan
         Usage = null;
         _capMax = null;
         _capInfinite = false;
+        _region = Field.None;
+        Unmetered = null;
     }
 
     /// <summary>The next bytes of the message (unmasked).</summary>
@@ -313,7 +351,7 @@ internal sealed class JsonMessageScan
     }
 
     // Keys are watched only in watched objects; their values only under a watched key.
-    private bool Watching => _depth < WatchedDepth && _containers[_depth] != Field.None;
+    private bool Watching => _containers[_depth] != Field.None;
 
     private void StartValue(byte b)
     {
@@ -328,6 +366,12 @@ internal sealed class JsonMessageScan
             }
 
             field = Field.Root;
+        }
+
+        if (field is Field.PreviousResponseId or Field.Conversation or Field.Prompt && b != 'n')
+        {
+            // There and not null, whatever its shape: OpenAI reads the stored input it names.
+            Find(UnmeteredInput.StoredReference(Name(field)));
         }
 
         switch (b)
@@ -354,20 +398,35 @@ internal sealed class JsonMessageScan
                 _depth++;
                 var array = b == '[';
                 _arrays = array ? _arrays | (1UL << _depth) : _arrays & ~(1UL << _depth);
-                if (_depth < WatchedDepth)
+                if (field is Field.Input or Field.Tools && _region == Field.None)
                 {
-                    _containers[_depth] = array || field is not (Field.Root or Field.Session or Field.Response or Field.SessionAudio or Field.AudioInput or Field.Transcription)
-                        ? Field.None
-                        : field;
-                    _seen[_depth] = 0;
+                    (_region, _regionDepth) = (field, _depth);
+                }
+
+                _containers[_depth] = array ? Field.None : Container(field);
+                _seen[_depth] = 0;
+                if (_containers[_depth] == Field.ToolEntry)
+                {
+                    (_toolType, _toolEnvironment, _toolExecution) = (null, null, null);
                 }
 
                 _lex = array ? Lex.ValueOrEnd : Lex.KeyOrEnd;
                 _valueField = Field.None;
                 return;
             case (byte)'"':
-                (_lex, _inKey, _keepText, _textLength, _textOverflow, _highSurrogate) =
-                    (Lex.String, false, field is Field.Type or Field.Model or Field.ResponseId or Field.MaxOutputTokens, 0, false, 0);
+                (_lex, _inKey, _keepText, _textLength, _textOverflow, _highSurrogate) = (Lex.String, false, field is Field.Type or Field.Model
+                    or Field.ResponseId or Field.MaxOutputTokens or Field.InputType or Field.ImageUrl or Field.ToolType or Field.ToolExecution or Field.EnvironmentType,
+                    0, false, 0);
+                switch (field)
+                {
+                    case Field.FileId:
+                        Find(UnmeteredInput.FileById);
+                        break;
+                    case Field.FileUrl:
+                        Find(UnmeteredInput.FileByUrl);
+                        break;
+                }
+
                 return;
             case (byte)'t':
                 StartLiteral("true", b);
@@ -401,6 +460,16 @@ internal sealed class JsonMessageScan
         {
             Usage = UsageParser.TryParse(_usage.AsSpan(0, _usageLength), out var usage) ? usage : null; // a count named twice reads as none
             _usageDepth = -2; // one usage object per event
+        }
+
+        if (_containers[_depth] == Field.ToolEntry && UnmeteredInput.IsHosted(_toolType, _toolEnvironment, _toolExecution))
+        {
+            Find(UnmeteredInput.HostedTool(_toolType));
+        }
+
+        if (_region != Field.None && _depth == _regionDepth)
+        {
+            _region = Field.None;
         }
 
         _depth--;
@@ -452,6 +521,21 @@ internal sealed class JsonMessageScan
                 break;
             case Field.ResponseId:
                 ResponseId = text;
+                break;
+            case Field.InputType when text == "item_reference":
+                Find(UnmeteredInput.ItemReference);
+                break;
+            case Field.ImageUrl when !UnmeteredInput.IsInline(_text.AsSpan(0, _textLength)): // its first bytes are kept, decoded
+                Find(UnmeteredInput.ImageByUrl);
+                break;
+            case Field.ToolType:
+                _toolType = text ?? Encoding.UTF8.GetString(_text, 0, _textLength) + "...";
+                break;
+            case Field.ToolExecution:
+                _toolExecution = text;
+                break;
+            case Field.EnvironmentType:
+                _toolEnvironment = text;
                 break;
             case Field.MaxOutputTokens:
                 if (text != "inf")
@@ -557,13 +641,27 @@ internal sealed class JsonMessageScan
 
         if (_textLength + run.Length > MaxText)
         {
-            _textOverflow = true;
+            // Too long to be what is watched; its first bytes are kept (an image URL's "data:", a model for the log).
+            run[..(MaxText - _textLength)].CopyTo(_text.AsSpan(_textLength));
+            (_textLength, _textOverflow) = (MaxText, true);
             return;
         }
 
         run.CopyTo(_text.AsSpan(_textLength));
         _textLength += run.Length;
     }
+
+    // The first found is the one said.
+    private void Find((string Class, string What) found) => Unmetered ??= found;
+
+    // The object a value opens: watched for the keys its place gives it, or not at all (a tool's schema, metadata).
+    private Field Container(Field field) => field switch
+    {
+        Field.Root or Field.Session or Field.Response or Field.SessionAudio or Field.AudioInput or Field.Transcription or Field.ImageUrl or Field.ToolEnvironment => field,
+        _ when _region == Field.Input => Field.Input,
+        _ when _region == Field.Tools && _depth == _regionDepth + 1 => Field.ToolEntry,
+        _ => Field.None,
+    };
 
     private void KeyByte(byte b) => Keep(new ReadOnlySpan<byte>(in b));
 
@@ -606,17 +704,25 @@ internal sealed class JsonMessageScan
         _usageLength += bytes.Length;
     }
 
-    private static Field KeyField(Field container, ReadOnlySpan<byte> key) => container switch
+    private Field KeyField(Field container, ReadOnlySpan<byte> key) => container switch
     {
         Field.Root => key.SequenceEqual("type"u8) ? Field.Type
             : key.SequenceEqual("model"u8) ? Field.Model
             : key.SequenceEqual("max_output_tokens"u8) ? Field.MaxOutputTokens
             : key.SequenceEqual("session"u8) ? Field.Session
             : key.SequenceEqual("response"u8) ? Field.Response
+            : !readsInput ? Field.None
+            : key.SequenceEqual("previous_response_id"u8) ? Field.PreviousResponseId // the Responses API's
+            : key.SequenceEqual("conversation"u8) ? Field.Conversation
+            : key.SequenceEqual("prompt"u8) ? Field.Prompt
+            : key.SequenceEqual("input"u8) || key.SequenceEqual("item"u8) ? Field.Input // item: conversation.item.create's
+            : key.SequenceEqual("tools"u8) ? Field.Tools
             : Field.None,
         Field.Session => key.SequenceEqual("model"u8) ? Field.Model
             : key.SequenceEqual("audio"u8) ? Field.SessionAudio
             : key.SequenceEqual("input_audio_transcription"u8) ? Field.Transcription // the beta interface's
+            : readsInput && key.SequenceEqual("prompt"u8) ? Field.Prompt
+            : readsInput && key.SequenceEqual("tools"u8) ? Field.Tools
             : Field.None,
         Field.SessionAudio => key.SequenceEqual("input"u8) ? Field.AudioInput : Field.None,
         Field.AudioInput => key.SequenceEqual("transcription"u8) ? Field.Transcription : Field.None,
@@ -625,7 +731,22 @@ internal sealed class JsonMessageScan
             : key.SequenceEqual("max_output_tokens"u8) ? Field.MaxOutputTokens
             : key.SequenceEqual("id"u8) ? Field.ResponseId
             : key.SequenceEqual("usage"u8) ? Field.Usage
+            : !readsInput ? Field.None
+            : key.SequenceEqual("prompt"u8) ? Field.Prompt // Realtime's; its conversation ("auto", "none") is not stored input
+            : key.SequenceEqual("tools"u8) ? Field.Tools
+            : key.SequenceEqual("input"u8) ? Field.Input
             : Field.None,
+        Field.Input => key.SequenceEqual("type"u8) ? Field.InputType
+            : key.SequenceEqual("file_id"u8) ? Field.FileId
+            : key.SequenceEqual("file_url"u8) ? Field.FileUrl
+            : key.SequenceEqual("image_url"u8) ? Field.ImageUrl
+            : Field.None,
+        Field.ImageUrl => key.SequenceEqual("url"u8) ? Field.ImageUrl : KeyField(Field.Input, key), // chat's shape: {"image_url":{"url":...}}
+        Field.ToolEntry => key.SequenceEqual("type"u8) ? Field.ToolType
+            : key.SequenceEqual("execution"u8) ? Field.ToolExecution
+            : key.SequenceEqual("environment"u8) ? Field.ToolEnvironment
+            : Field.None,
+        Field.ToolEnvironment => key.SequenceEqual("type"u8) ? Field.EnvironmentType : Field.None,
         _ => Field.None,
     };
 
@@ -639,8 +760,19 @@ internal sealed class JsonMessageScan
         Field.Response => "response",
         Field.Usage => "usage",
         Field.SessionAudio => "audio",
-        Field.AudioInput => "input",
-        _ => "transcription",
+        Field.AudioInput or Field.Input => "input",
+        Field.Transcription => "transcription",
+        Field.PreviousResponseId => "previous_response_id",
+        Field.Conversation => "conversation",
+        Field.Prompt => "prompt",
+        Field.Tools => "tools",
+        Field.InputType or Field.ToolType or Field.EnvironmentType => "type",
+        Field.FileId => "file_id",
+        Field.FileUrl => "file_url",
+        Field.ImageUrl => "image_url",
+        Field.ToolExecution => "execution",
+        Field.ToolEnvironment => "environment",
+        _ => "?",
     };
 
     private static bool IsNumberByte(byte b) => b is (>= (byte)'0' and <= (byte)'9') or (byte)'-' or (byte)'+' or (byte)'.' or (byte)'e' or (byte)'E';
