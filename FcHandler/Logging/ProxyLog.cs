@@ -215,6 +215,12 @@ internal static partial class ProxyLog
         EventName = "KeyCooldownsUnshared")]
     public static partial void KeyCooldownsUnshared(ILogger logger, string store, string reason, long heldBack);
 
+    // Information when every key answered 200, a warning otherwise; the refused keys have their key_refused line too.
+    [LoggerMessage(EventId = 106, Message =
+        "Keys probed at initialize with GET /v1/models: {Healthy} of {Count} answered 200 in {ElapsedMs} ms ({Keys})",
+        EventName = "KeysProbed")]
+    public static partial void KeysProbed(ILogger logger, LogLevel level, int healthy, int count, double elapsedMs, string keys);
+
     [LoggerMessage(122, LogLevel.Information,
         "WebSocket message refused: {Code} for subject={Subject}; the session is closed with 1008 and the message never reaches the upstream whole request_id={RequestId}",
         EventName = "WebSocketMessageRefused")]
