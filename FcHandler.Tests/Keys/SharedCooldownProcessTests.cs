@@ -12,30 +12,31 @@ namespace FcHandler.Tests.Keys;
 /// </summary>
 public sealed class SharedCooldownProcessTests : IAsyncLifetime
 {
-    private const string Chat = """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""";
     private const string Subject = "static-1";
 
-    private RedisServer? _redis;
-    private FakeOpenAI _upstream = null!;
-    private KeyedAnswers _keys = null!;
+    private SharedPoolKit? _kit;
     private ProxyProcess _a = null!;
     private ProxyProcess _b = null!;
     private HttpClient _clientA = null!;
     private HttpClient _clientB = null!;
 
+    private RedisServer Redis => _kit!.Redis;
+
+    private FakeOpenAI Upstream => _kit!.Upstream;
+
+    private KeyedAnswers Keys => _kit!.Keys;
+
     public async Task InitializeAsync()
     {
-        if (RedisServer.Binary is null)
+        _kit = await SharedPoolKit.StartAsync();
+        if (_kit is null)
         {
             return;
         }
 
-        _redis = await RedisServer.StartAsync();
-        _upstream = await FakeOpenAI.StartAsync();
-        _keys = new KeyedAnswers(_upstream);
-        var settings = PoolKit.Settings(("LIMITS_STORE", _redis.Url), ("LIMITS_STORE_TIMEOUT", "2s"), ("PROXY_FC_EMULATION", "on"))
+        var settings = _kit.Settings(("PROXY_FC_EMULATION", "on")) // FC's /initialize, outside FC
             .ToDictionary(setting => setting.Key, setting => setting.Value!);
-        var started = await Task.WhenAll(ProxyProcess.StartAsync(_upstream.BaseAddress, settings), ProxyProcess.StartAsync(_upstream.BaseAddress, settings));
+        var started = await Task.WhenAll(ProxyProcess.StartAsync(Upstream.BaseAddress, settings), ProxyProcess.StartAsync(Upstream.BaseAddress, settings));
         (_a, _b) = (started[0], started[1]);
         _clientA = new HttpClient { BaseAddress = _a.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         _clientB = new HttpClient { BaseAddress = _b.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
@@ -44,7 +45,7 @@ public sealed class SharedCooldownProcessTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_redis is null)
+        if (_kit is null)
         {
             return;
         }
@@ -53,21 +54,20 @@ public sealed class SharedCooldownProcessTests : IAsyncLifetime
         _clientB.Dispose();
         await _a.DisposeAsync();
         await _b.DisposeAsync();
-        await _upstream.DisposeAsync();
-        await _redis.DisposeAsync();
+        await _kit.DisposeAsync();
     }
 
     private static bool Connected(string line) => line.Contains("Limits store", StringComparison.Ordinal) && line.Contains("connected in", StringComparison.Ordinal);
 
     private static async Task<HttpStatusCode> ChatAsync(HttpClient client, string token = AccessKit.StaticToken)
     {
-        using var response = await client.SendAsync(AccessKit.Post("/v1/chat/completions", Chat, token));
+        using var response = await client.SendAsync(AccessKit.Post("/v1/chat/completions", PoolKit.Chat, token));
         return response.StatusCode;
     }
 
     /// <summary>The keys the chat requests after the <paramref name="skip"/>-th upstream request carried.</summary>
     private string[] ChatKeysAfter(int skip)
-        => [.. _upstream.Requests.Skip(skip).Where(request => request.Path == "/v1/chat/completions").Select(PoolKit.KeyOf)];
+        => [.. Upstream.Requests.Skip(skip).Where(request => request.Path == "/v1/chat/completions").Select(PoolKit.KeyOf)];
 
     /// <summary>A key that answers chat requests so, and GET /v1/models (the initializer's probe) as a working key.</summary>
     private static Func<HttpContext, RecordedRequest, Task> OnChat(Func<HttpContext, RecordedRequest, Task> answer)
@@ -77,21 +77,6 @@ public sealed class SharedCooldownProcessTests : IAsyncLifetime
     private static string SubjectFirstOn(string key, bool not = false)
         => Enumerable.Range(1, 100).Select(i => $"subject-{i}").First(subject => (PoolKit.Order(subject)[0] == key) != not);
 
-    // The store holds the rest once the instance's background write has landed; each look is one round trip, within a
-    // deadline that covers the write's own (LIMITS_STORE_TIMEOUT, which a write waiting for a reconnect may take).
-    private async Task WaitForStoreEntryAsync(string name)
-    {
-        var entry = "fcp:{keypool}:cooldown:" + new UpstreamKey(PoolKit.Secrets[name], name).Fingerprint;
-        var deadline = System.Diagnostics.Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(10) && await PttlAsync(entry) <= 0)
-        {
-        }
-
-        Assert.True(await PttlAsync(entry) > 0, $"no cooldown of key {name} in the store");
-    }
-
-    private async Task<long> PttlAsync(string entry)
-        => long.Parse((await _redis!.CommandAsync("PTTL", entry)).TrimStart(':'), System.Globalization.CultureInfo.InvariantCulture);
 
     // Both processes' connections back after a restart (StackExchange.Redis reconnects every second); one round trip a look.
     private async Task WaitForClientsAsync(int count)
@@ -106,7 +91,7 @@ public sealed class SharedCooldownProcessTests : IAsyncLifetime
 
     // Connected clients, this look's own included; the helper reads one line, so a script turns INFO's text into a number.
     private async Task<int> ClientsAsync()
-        => int.Parse((await _redis!.CommandAsync("EVAL", "return tonumber(string.match(redis.call('INFO', 'clients'), 'connected_clients:(%d+)'))", "0")).TrimStart(':'),
+        => int.Parse((await Redis.CommandAsync("EVAL", "return tonumber(string.match(redis.call('INFO', 'clients'), 'connected_clients:(%d+)'))", "0")).TrimStart(':'),
             System.Globalization.CultureInfo.InvariantCulture);
 
     [RedisFact]
@@ -115,28 +100,28 @@ public sealed class SharedCooldownProcessTests : IAsyncLifetime
         var order = PoolKit.Order(Subject);
 
         // A meets the first key's 429 and writes its rest to the store.
-        _keys[order[0]] = OnChat(PoolKit.Answer(429, PoolKit.RateLimitBody, ("retry-after", "60")));
+        Keys[order[0]] = OnChat(PoolKit.Answer(429, PoolKit.RateLimitBody, ("retry-after", "60")));
         Assert.Equal(HttpStatusCode.OK, await ChatAsync(_clientA));
         Assert.Equal([order[0], order[1]], ChatKeysAfter(0));
-        await WaitForStoreEntryAsync(order[0]);
+        await PoolKit.WaitForStoredCooldownAsync(Redis, order[0]);
 
         // B's first request (another subject's) reads the store; then the subject's request goes straight to its second key.
         Assert.Equal(HttpStatusCode.OK, await ChatAsync(_clientB, AccessKit.Signed(SubjectFirstOn(order[0], not: true))));
         await _b.Logs.WaitForLineAsync(l => l.Contains($"Key {order[0]} cooling down for", StringComparison.Ordinal)
             && l.Contains("as another instance found: 429 rate_limit_exceeded", StringComparison.Ordinal));
-        var before = _upstream.Requests.Count;
+        var before = Upstream.Requests.Count;
         Assert.Equal(HttpStatusCode.OK, await ChatAsync(_clientB));
         Assert.Equal([order[1]], ChatKeysAfter(before));
 
         // The store killed: the second key fails too. Both keep serving (no 5xx of the store's), each with its own rests:
         // neither tries the first key again, each finds the second key's failure itself.
         var clients = await ClientsAsync();
-        await _redis!.KillAsync();
-        _keys[order[1]] = OnChat(PoolKit.Answer(503, """{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}"""));
-        before = _upstream.Requests.Count;
+        await Redis.KillAsync();
+        Keys[order[1]] = OnChat(PoolKit.Answer(503, """{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}"""));
+        before = Upstream.Requests.Count;
         Assert.Equal(HttpStatusCode.OK, await ChatAsync(_clientA));
         Assert.Equal([order[1], order[2]], ChatKeysAfter(before));
-        before = _upstream.Requests.Count;
+        before = Upstream.Requests.Count;
         Assert.Equal(HttpStatusCode.OK, await ChatAsync(_clientB));
         Assert.Equal([order[1], order[2]], ChatKeysAfter(before));
         await Task.WhenAll(
@@ -145,16 +130,16 @@ public sealed class SharedCooldownProcessTests : IAsyncLifetime
 
         // Restarted (empty): A meets a 429 on the third key and writes it; B, at FC's /initialize, reads it and keeps off it.
         // (The empty store also no longer holds the first key's rest: B, which had it from the store, uses that key again.)
-        await _redis.RestartAsync();
+        await Redis.RestartAsync();
         await WaitForClientsAsync(clients);
-        _keys.Reset(order[0]);
-        _keys.Reset(order[1]);
-        _keys[order[2]] = OnChat(PoolKit.Answer(429, PoolKit.RateLimitBody, ("retry-after", "60")));
+        Keys.Reset(order[0]);
+        Keys.Reset(order[1]);
+        Keys[order[2]] = OnChat(PoolKit.Answer(429, PoolKit.RateLimitBody, ("retry-after", "60")));
         var third = SubjectFirstOn(order[2]);
-        before = _upstream.Requests.Count;
+        before = Upstream.Requests.Count;
         await ChatAsync(_clientA, AccessKit.Signed(third));
         Assert.Equal(order[2], ChatKeysAfter(before)[0]);
-        await WaitForStoreEntryAsync(order[2]);
+        await PoolKit.WaitForStoredCooldownAsync(Redis, order[2]);
 
         using (var initialize = FcCalls.Control(HttpMethod.Post, "/initialize", "init-b"))
         using (var response = await _clientB.SendAsync(initialize))
@@ -164,7 +149,7 @@ public sealed class SharedCooldownProcessTests : IAsyncLifetime
 
         await _b.Logs.WaitForLineAsync(l => l.Contains($"Key {order[2]} cooling down for", StringComparison.Ordinal)
             && l.Contains("as another instance found", StringComparison.Ordinal));
-        before = _upstream.Requests.Count;
+        before = Upstream.Requests.Count;
         Assert.Equal(HttpStatusCode.OK, await ChatAsync(_clientB, AccessKit.Signed(third)));
         Assert.NotEqual(order[2], Assert.Single(ChatKeysAfter(before)));
     }
