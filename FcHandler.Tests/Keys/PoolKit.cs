@@ -40,23 +40,24 @@ public static class PoolKit
     public const string Chat = """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""";
 
     /// <summary>
-    /// Waits until the limits store holds key <paramref name="name"/>'s rest (an instance writes it in the background):
-    /// one round trip a look, within a deadline that covers the write's own timeout, which a write waiting for a
-    /// reconnect may take.
+    /// Waits until the limits store holds key <paramref name="name"/>'s rest (an instance writes it in the background),
+    /// or, with <paramref name="gone"/>, no longer holds it: one round trip a look, within a deadline that covers the
+    /// write's own timeout, which a write waiting for a reconnect may take.
     /// </summary>
-    public static async Task WaitForStoredCooldownAsync(RedisServer redis, string name)
+    public static async Task WaitForStoredCooldownAsync(RedisServer redis, string name, bool gone = false)
     {
-        var entry = "fcp:{keypool}:cooldown:" + new UpstreamKey(Secrets[name], name).Fingerprint;
         var deadline = System.Diagnostics.Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(10) && await PttlAsync(redis, entry) <= 0)
+        while (deadline.Elapsed < TimeSpan.FromSeconds(10) && await StoredRestMsAsync(redis, name) > 0 == gone)
         {
         }
 
-        Assert.True(await PttlAsync(redis, entry) > 0, $"no cooldown of key {name} in the store");
+        Assert.True(await StoredRestMsAsync(redis, name) > 0 != gone, $"the store {(gone ? "still holds" : "holds no")} cooldown of key {name}");
     }
 
-    private static async Task<long> PttlAsync(RedisServer redis, string entry)
-        => long.Parse((await redis.CommandAsync("PTTL", entry)).TrimStart(':'), System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>What is left of key <paramref name="name"/>'s rest in the store, by its clock (ms; -2 for none).</summary>
+    public static async Task<long> StoredRestMsAsync(RedisServer redis, string name)
+        => long.Parse((await redis.CommandAsync("PTTL", "fcp:{keypool}:cooldown:" + new UpstreamKey(Secrets[name], name).Fingerprint)).TrimStart(':'),
+            System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Answers <paramref name="status"/> with <paramref name="body"/> and <paramref name="headers"/>.</summary>
     public static Func<HttpContext, RecordedRequest, Task> Answer(int status, string body, params (string Name, string Value)[] headers)

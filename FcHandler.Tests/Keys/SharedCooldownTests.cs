@@ -60,6 +60,31 @@ public sealed class SharedCooldownTests : IAsyncLifetime
 
     private string[] KeysSeen => [.. Upstream.Requests.Select(PoolKit.KeyOf)];
 
+    [RedisFact]
+    public async Task SharedRest_LastsAsLongAsTheKeysReset_AndAWorkingAnswerLiftsItForEveryInstance()
+    {
+        var order = PoolKit.Order(Subject);
+        Keys[order[0]] = PoolKit.Answer(429, PoolKit.RateLimitBody, ("retry-after", "20"));
+        Assert.Equal(HttpStatusCode.OK, await ChatAsync(_a));
+        await PoolKit.WaitForStoredCooldownAsync(Redis, order[0]);
+
+        // The entry lives as long as OpenAI's reset said, on the store's clock: not a fixed stretch.
+        Assert.InRange(await PoolKit.StoredRestMsAsync(Redis, order[0]), 15_000, 20_000);
+        Assert.True(await Pool(_b).Shared!.RefreshAsync(Pool(_b)));
+        await _b.Logs.WaitForLineAsync(l => l.Contains($"Key {order[0]} cooling down for", StringComparison.Ordinal));
+
+        // The key answers A's probe (reported here as the request that won the probe reports it): the entry is lifted,
+        // and B, whose rest came from the store, puts the key back in service at its next read.
+        var index = Pool(_a).Keys.Select(key => key.Label).ToList().IndexOf(order[0]);
+        Pool(_a).Report(new KeyChoice(index, Pool(_a).Keys[index], Probe: true), KeyVerdict.Works, "probe-1");
+        await PoolKit.WaitForStoredCooldownAsync(Redis, order[0], gone: true);
+        Assert.True(await Pool(_b).Shared!.RefreshAsync(Pool(_b)));
+        await _b.Logs.WaitForLineAsync(l => l.Contains($"Key {order[0]} back in service: the shared store no longer holds its cooldown", StringComparison.Ordinal));
+        Keys.Reset(order[0]);
+        var before = Upstream.Requests.Count;
+        Assert.Equal(HttpStatusCode.OK, await ChatAsync(_b));
+        Assert.Equal([order[0]], KeysSeen[before..]);
+    }
 
     [RedisFact]
     public async Task KeyRestedByOneInstance_IsAvoidedByTheOther_AndTheStoreGoingDownLeavesLocalCooldowns()
