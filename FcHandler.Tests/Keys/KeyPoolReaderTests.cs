@@ -60,4 +60,49 @@ public sealed class KeyPoolReaderTests
 
         Assert.Contains("entry 2 (b) is the same key as entry 1", exception.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("a=KEY1,b=KEY2", "OPENAI_API_KEYS (2)", "Key pool of OPENAI_API_KEYS: 2 keys (a, b)")]
+    [InlineData("solo=KEY1", "OPENAI_API_KEYS (1)", null)]
+    public async Task Proxy_WithAPool_StartUpLinesNameOpenAIApiKeys_NeverAKey(string pool, string keyMode, string? poolLine)
+    {
+        await using var proxy = await ProxyHost.StartAsync("http://127.0.0.1:9", new Dictionary<string, string?>
+        {
+            ["OPENAI_API_KEYS"] = pool.Replace("KEY1", Key1, StringComparison.Ordinal).Replace("KEY2", Key2, StringComparison.Ordinal),
+            ["PROXY_ACCESS_TOKENS"] = "static-TOKEN-alpha-0123456789abcdef",
+        });
+
+        var lines = proxy.Logs.Lines;
+        Assert.Contains(lines, l => l.Contains($"[11] Access control on: the OpenAI keys of {keyMode} stay server-side", StringComparison.Ordinal));
+        var poolLines = lines.Where(l => l.Contains("[100] ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(poolLine is null ? 0 : 1, poolLines.Length);
+        Assert.All(poolLines, l => Assert.Contains("[100] " + poolLine + ";", l, StringComparison.Ordinal));
+        Assert.DoesNotMatch(@"OPENAI_API_KEY\b", proxy.Logs.All);
+        Assert.DoesNotContain(Key1, proxy.Logs.All, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key2, proxy.Logs.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Proxy_WithOneKey_StartUpLineNamesOpenAIApiKey()
+    {
+        await using var proxy = await ProxyHost.StartAsync("http://127.0.0.1:9", new Dictionary<string, string?>
+        {
+            ["OPENAI_API_KEY"] = Key1,
+            ["PROXY_ACCESS_TOKENS"] = "static-TOKEN-alpha-0123456789abcdef",
+        });
+
+        Assert.Contains(proxy.Logs.Lines, l => l.Contains("[11] Access control on: the OpenAI keys of OPENAI_API_KEY (1) stay server-side", StringComparison.Ordinal));
+        Assert.DoesNotContain(proxy.Logs.Lines, l => l.Contains("[100] ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Proxy_WithAPoolButNoTokens_DoesNotStart_NamingOpenAIApiKeys()
+    {
+        var exception = await Assert.ThrowsAsync<ConfigurationException>(() => ProxyHost.StartAsync(
+            "http://127.0.0.1:9", new Dictionary<string, string?> { ["OPENAI_API_KEYS"] = $"a={Key1},b={Key2}" }));
+
+        Assert.StartsWith("OPENAI_API_KEYS is set, so the proxy keeps the key", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("or remove OPENAI_API_KEYS to let clients", exception.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key1, exception.Message, StringComparison.Ordinal);
+    }
 }

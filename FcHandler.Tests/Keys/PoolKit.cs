@@ -37,6 +37,28 @@ public static class PoolKit
     public const string QuotaBody = """{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}""";
     public const string RevokedBody = """{"error":{"message":"Incorrect API key provided: sk-pool-****6789.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""";
 
+    public const string Chat = """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""";
+
+    /// <summary>
+    /// Waits until the limits store holds key <paramref name="name"/>'s rest (an instance writes it in the background),
+    /// or, with <paramref name="gone"/>, no longer holds it: one round trip a look, within a deadline that covers the
+    /// write's own timeout, which a write waiting for a reconnect may take.
+    /// </summary>
+    public static async Task WaitForStoredCooldownAsync(RedisServer redis, string name, bool gone = false)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(10) && await StoredRestMsAsync(redis, name) > 0 == gone)
+        {
+        }
+
+        Assert.True(await StoredRestMsAsync(redis, name) > 0 != gone, $"the store {(gone ? "still holds" : "holds no")} cooldown of key {name}");
+    }
+
+    /// <summary>What is left of key <paramref name="name"/>'s rest in the store, by its clock (ms; -2 for none).</summary>
+    public static async Task<long> StoredRestMsAsync(RedisServer redis, string name)
+        => long.Parse((await redis.CommandAsync("PTTL", "fcp:{keypool}:cooldown:" + new UpstreamKey(Secrets[name], name).Fingerprint)).TrimStart(':'),
+            System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Answers <paramref name="status"/> with <paramref name="body"/> and <paramref name="headers"/>.</summary>
     public static Func<HttpContext, RecordedRequest, Task> Answer(int status, string body, params (string Name, string Value)[] headers)
         => async (context, _) =>

@@ -13,76 +13,88 @@ namespace FcHandler.Tests.Keys;
 /// </summary>
 public sealed class SharedCooldownTests : IAsyncLifetime
 {
-    private const string Chat = """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""";
     private const string Subject = "static-1";
 
-    private RedisServer? _redis;
-    private FakeOpenAI _upstream = null!;
-    private KeyedAnswers _keys = null!;
+    private SharedPoolKit? _kit;
     private ProxyHost _a = null!;
     private ProxyHost _b = null!;
 
+    private RedisServer Redis => _kit!.Redis;
+
+    private FakeOpenAI Upstream => _kit!.Upstream;
+
+    private KeyedAnswers Keys => _kit!.Keys;
+
     public async Task InitializeAsync()
     {
-        if (RedisServer.Binary is null)
+        _kit = await SharedPoolKit.StartAsync();
+        if (_kit is null)
         {
             return;
         }
 
-        _redis = await RedisServer.StartAsync();
-        _upstream = await FakeOpenAI.StartAsync();
-        _keys = new KeyedAnswers(_upstream);
-        var settings = PoolKit.Settings(("LIMITS_STORE", _redis.Url), ("LIMITS_STORE_TIMEOUT", "2s"));
-        _a = await ProxyHost.StartAsync(_upstream, settings);
-        _b = await ProxyHost.StartAsync(_upstream, settings);
+        var settings = _kit.Settings();
+        _a = await ProxyHost.StartAsync(Upstream, settings);
+        _b = await ProxyHost.StartAsync(Upstream, settings);
     }
 
     public async Task DisposeAsync()
     {
-        if (_redis is null)
+        if (_kit is null)
         {
             return;
         }
 
         await _a.DisposeAsync();
         await _b.DisposeAsync();
-        await _upstream.DisposeAsync();
-        await _redis.DisposeAsync();
+        await _kit.DisposeAsync();
     }
 
     private static async Task<HttpStatusCode> ChatAsync(ProxyHost proxy)
     {
-        using var response = await proxy.Client.SendAsync(AccessKit.Post("/v1/chat/completions", Chat, AccessKit.StaticToken));
+        using var response = await proxy.Client.SendAsync(AccessKit.Post("/v1/chat/completions", PoolKit.Chat, AccessKit.StaticToken));
         return response.StatusCode;
     }
 
     private static KeyPool Pool(ProxyHost proxy) => proxy.Services.GetRequiredService<KeyPool>();
 
-    private string[] KeysSeen => [.. _upstream.Requests.Select(PoolKit.KeyOf)];
+    private string[] KeysSeen => [.. Upstream.Requests.Select(PoolKit.KeyOf)];
 
-    // The store holds the rest once the instance's background write has landed; each look is one round trip.
-    private async Task WaitForStoreEntryAsync(string name)
+    [RedisFact]
+    public async Task SharedRest_LastsAsLongAsTheKeysReset_AndAWorkingAnswerLiftsItForEveryInstance()
     {
-        var entry = "fcp:{keypool}:cooldown:" + new UpstreamKey(PoolKit.Secrets[name], name).Fingerprint;
-        for (var i = 0; i < 1000 && await PttlAsync(entry) <= 0; i++)
-        {
-        }
+        var order = PoolKit.Order(Subject);
+        Keys[order[0]] = PoolKit.Answer(429, PoolKit.RateLimitBody, ("retry-after", "20"));
+        Assert.Equal(HttpStatusCode.OK, await ChatAsync(_a));
+        await PoolKit.WaitForStoredCooldownAsync(Redis, order[0]);
 
-        Assert.True(await PttlAsync(entry) > 0);
+        // The entry lives as long as OpenAI's reset said, on the store's clock: not a fixed stretch.
+        Assert.InRange(await PoolKit.StoredRestMsAsync(Redis, order[0]), 15_000, 20_000);
+        Assert.True(await Pool(_b).Shared!.RefreshAsync(Pool(_b)));
+        await _b.Logs.WaitForLineAsync(l => l.Contains($"Key {order[0]} cooling down for", StringComparison.Ordinal));
+
+        // The key answers A's probe (reported here as the request that won the probe reports it): the entry is lifted,
+        // and B, whose rest came from the store, puts the key back in service at its next read.
+        var index = Pool(_a).Keys.Select(key => key.Label).ToList().IndexOf(order[0]);
+        Pool(_a).Report(new KeyChoice(index, Pool(_a).Keys[index], Probe: true), KeyVerdict.Works, "probe-1");
+        await PoolKit.WaitForStoredCooldownAsync(Redis, order[0], gone: true);
+        Assert.True(await Pool(_b).Shared!.RefreshAsync(Pool(_b)));
+        await _b.Logs.WaitForLineAsync(l => l.Contains($"Key {order[0]} back in service: the shared store no longer holds its cooldown", StringComparison.Ordinal));
+        Keys.Reset(order[0]);
+        var before = Upstream.Requests.Count;
+        Assert.Equal(HttpStatusCode.OK, await ChatAsync(_b));
+        Assert.Equal([order[0]], KeysSeen[before..]);
     }
-
-    private async Task<long> PttlAsync(string entry)
-        => long.Parse((await _redis!.CommandAsync("PTTL", entry)).TrimStart(':'), System.Globalization.CultureInfo.InvariantCulture);
 
     [RedisFact]
     public async Task KeyRestedByOneInstance_IsAvoidedByTheOther_AndTheStoreGoingDownLeavesLocalCooldowns()
     {
         var order = PoolKit.Order(Subject);
-        _keys[order[0]] = PoolKit.Answer(429, PoolKit.RateLimitBody, ("retry-after", "60"));
+        Keys[order[0]] = PoolKit.Answer(429, PoolKit.RateLimitBody, ("retry-after", "60"));
 
         Assert.Equal(HttpStatusCode.OK, await ChatAsync(_a));
         Assert.Equal([order[0], order[1]], KeysSeen);
-        await WaitForStoreEntryAsync(order[0]);
+        await PoolKit.WaitForStoredCooldownAsync(Redis, order[0]);
 
         // B never met the first key's 429: it learns of it from the store and goes straight to the second key.
         Assert.True(await Pool(_b).Shared!.RefreshAsync(Pool(_b)));
@@ -91,8 +103,8 @@ public sealed class SharedCooldownTests : IAsyncLifetime
         Assert.Equal([order[0], order[1], order[1]], KeysSeen);
 
         // The store gone: B rests the second key by itself when it fails, and says the rests are not shared.
-        await _redis!.KillAsync();
-        _keys[order[1]] = PoolKit.Answer(503, """{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}""");
+        await Redis.KillAsync();
+        Keys[order[1]] = PoolKit.Answer(503, """{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}""");
         Assert.False(await Pool(_b).Shared!.RefreshAsync(Pool(_b)));
         Assert.Equal(HttpStatusCode.OK, await ChatAsync(_b));
         Assert.Equal(order[2], KeysSeen[^1]);
@@ -101,12 +113,12 @@ public sealed class SharedCooldownTests : IAsyncLifetime
         Assert.Equal(order[2], KeysSeen[^1]);
 
         // Back (empty): the instances share again.
-        await _redis.RestartAsync();
+        await Redis.RestartAsync();
         var connection = _b.Services.GetRequiredService<GuardedLimitStore>().Connection!;
         Assert.True(await connection.WaitConnectedAsync(TimeSpan.FromSeconds(30), CancellationToken.None));
-        _keys[order[2]] = PoolKit.Answer(429, PoolKit.RateLimitBody, ("retry-after", "60"));
+        Keys[order[2]] = PoolKit.Answer(429, PoolKit.RateLimitBody, ("retry-after", "60"));
         Assert.Equal(HttpStatusCode.TooManyRequests, await ChatAsync(_b)); // every key rests or refuses: the last answer
-        await WaitForStoreEntryAsync(order[2]);
+        await PoolKit.WaitForStoredCooldownAsync(Redis, order[2]);
         Assert.True(await Pool(_a).Shared!.RefreshAsync(Pool(_a)));
         await _a.Logs.WaitForLineAsync(l => l.Contains($"Key {order[2]} cooling down for", StringComparison.Ordinal) && l.Contains("as another instance found", StringComparison.Ordinal));
     }

@@ -39,7 +39,7 @@ internal static class AccessExtensions
 
         if (options.Enabled)
         {
-            ProxyLog.ServerKeyMode(logger, options.StaticTokens.Count, options.TokenSecret is null ? "off" : "on", options.RevokedTokenIds.Count);
+            ProxyLog.ServerKeyMode(logger, options.ServerKeysSetting, options.ServerKeys.Count, options.StaticTokens.Count, options.TokenSecret is null ? "off" : "on", options.RevokedTokenIds.Count);
             if (options.ServerKeys.Count > 1)
             {
                 ProxyLog.KeyPool(logger, options.ServerKeys.Count, string.Join(", ", options.ServerKeys.Select(key => key.Label)));

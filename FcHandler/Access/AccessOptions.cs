@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using FcHandler.Hosting;
 using FcHandler.Keys;
 
 namespace FcHandler.Access;
@@ -15,6 +16,9 @@ internal sealed class AccessOptions
     /// <c>OPENAI_API_KEYS</c>'s pool. Empty by default (pass-through mode). Never logged, never echoed in an error.
     /// </summary>
     public IReadOnlyList<UpstreamKey> ServerKeys { get; init; } = [];
+
+    /// <summary>The setting the keys came from, for the start-up line and messages: <c>OPENAI_API_KEY</c> (the default) or <c>OPENAI_API_KEYS</c>.</summary>
+    public string ServerKeysSetting { get; init; } = ConfigKeys.OpenAIApiKey;
 
     /// <summary>Static access tokens (<c>PROXY_ACCESS_TOKENS</c>, comma-separated). Empty by default.</summary>
     public IReadOnlyList<string> StaticTokens { get; init; } = [];

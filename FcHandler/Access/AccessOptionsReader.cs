@@ -26,6 +26,9 @@ internal static class AccessOptionsReader
     public static AccessOptions Read(IConfiguration configuration)
     {
         var serverKeys = KeyPoolReader.Read(configuration);
+
+        // Messages name the setting the keys are in (KeyPoolReader has refused both at once).
+        var keySetting = string.IsNullOrWhiteSpace(configuration[ConfigKeys.OpenAIApiKeys]) ? ConfigKeys.OpenAIApiKey : ConfigKeys.OpenAIApiKeys;
         var staticTokens = ReadStaticTokens(configuration[ConfigKeys.ProxyAccessTokens]);
         var secret = ReadSecret(configuration[ConfigKeys.ProxyTokenSecret], ConfigKeys.ProxyTokenSecret);
 
@@ -34,10 +37,10 @@ internal static class AccessOptionsReader
             if (staticTokens.Length == 0 && secret is null)
             {
                 throw new ConfigurationException(
-                    $"{ConfigKeys.OpenAIApiKey} is set, so the proxy keeps the key and clients must present an access token, " +
+                    $"{keySetting} is set, so the proxy keeps the key and clients must present an access token, " +
                     $"but neither {ConfigKeys.ProxyAccessTokens} nor {ConfigKeys.ProxyTokenSecret} is set. Set {ConfigKeys.ProxyAccessTokens} " +
                     $"(comma-separated tokens of at least {MinStaticTokenLength} characters) or {ConfigKeys.ProxyTokenSecret} (at least " +
-                    $"{MinTokenSecretLength} characters, for tokens from 'token issue'); or remove {ConfigKeys.OpenAIApiKey} to let clients send their own keys.");
+                    $"{MinTokenSecretLength} characters, for tokens from 'token issue'); or remove {keySetting} to let clients send their own keys.");
             }
         }
         else if (staticTokens.Length > 0 || secret is not null)
@@ -46,12 +49,13 @@ internal static class AccessOptionsReader
             var setting = staticTokens.Length > 0 ? ConfigKeys.ProxyAccessTokens : ConfigKeys.ProxyTokenSecret;
             throw new ConfigurationException(
                 $"{setting} is set but {ConfigKeys.OpenAIApiKey} is not: access tokens only apply when the proxy holds the OpenAI key " +
-                $"(clients then send a token instead of a key). Set {ConfigKeys.OpenAIApiKey}, or remove {setting}.");
+                $"(clients then send a token instead of a key). Set {ConfigKeys.OpenAIApiKey} (or a pool in {ConfigKeys.OpenAIApiKeys}), or remove {setting}.");
         }
 
         return new AccessOptions
         {
             ServerKeys = serverKeys,
+            ServerKeysSetting = keySetting,
             StaticTokens = staticTokens,
             TokenSecret = secret,
             RevokedTokenIds = List(configuration[ConfigKeys.ProxyRevokedTokenIds]).ToFrozenSet(StringComparer.Ordinal),

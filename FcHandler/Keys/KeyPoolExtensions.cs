@@ -1,3 +1,4 @@
+using FcHandler.Fc;
 using FcHandler.Limits;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -22,6 +23,9 @@ internal static class KeyPoolExtensions
 
             return pool;
         });
+
+        // At FC's /initialize, beside the warm-up: every key asked once, a refused one put to rest before a client meets it.
+        services.AddSingleton<IInstanceInitializer, KeyProbe>();
         return services;
     }
 }

@@ -38,9 +38,9 @@ internal static partial class ProxyLog
     public static partial void AccessDenied(ILogger logger, string code, string requestId);
 
     [LoggerMessage(11, LogLevel.Information,
-        "Access control on: the OpenAI key stays server-side; clients need a token ({StaticTokens} static, signed tokens {SignedTokens}, {RevokedIds} revoked ids)",
+        "Access control on: the OpenAI keys of {KeySetting} ({KeyCount}) stay server-side; clients need a token ({StaticTokens} static, signed tokens {SignedTokens}, {RevokedIds} revoked ids)",
         EventName = "ServerKeyMode")]
-    public static partial void ServerKeyMode(ILogger logger, int staticTokens, string signedTokens, int revokedIds);
+    public static partial void ServerKeyMode(ILogger logger, string keySetting, int keyCount, int staticTokens, string signedTokens, int revokedIds);
 
     [LoggerMessage(12, LogLevel.Information, "Access control off: clients send their own OpenAI keys (set OPENAI_API_KEY to keep one server-side)",
         EventName = "PassThroughKeyMode")]
@@ -191,7 +191,7 @@ internal static partial class ProxyLog
     public static partial void LimitsCapFitted(ILogger logger, string subject, long left, long cap, string requestId);
 
     // The key pool (FcHandler/Keys/), ids from 100. Keys by name or fingerprint only, never a key.
-    [LoggerMessage(100, LogLevel.Information, "Key pool: {Count} keys ({Keys}); a subject keeps to its key while it is in service, and fails over before the first byte",
+    [LoggerMessage(100, LogLevel.Information, "Key pool of OPENAI_API_KEYS: {Count} keys ({Keys}); a subject keeps to its key while it is in service, and fails over before the first byte",
         EventName = "KeyPool")]
     public static partial void KeyPool(ILogger logger, int count, string keys);
 
@@ -214,6 +214,12 @@ internal static partial class ProxyLog
         "Key cooldowns not shared: the limits store {Store} did not answer ({Reason}); this instance keeps its own meanwhile. Logged once a minute at most; {HeldBack} more since the last such line.",
         EventName = "KeyCooldownsUnshared")]
     public static partial void KeyCooldownsUnshared(ILogger logger, string store, string reason, long heldBack);
+
+    // Information when every key answered 200, a warning otherwise; the refused keys have their key_refused line too.
+    [LoggerMessage(EventId = 106, Message =
+        "Keys probed at initialize with GET /v1/models: {Healthy} of {Count} answered 200 in {ElapsedMs} ms ({Keys})",
+        EventName = "KeysProbed")]
+    public static partial void KeysProbed(ILogger logger, LogLevel level, int healthy, int count, double elapsedMs, string keys);
 
     [LoggerMessage(122, LogLevel.Information,
         "WebSocket message refused: {Code} for subject={Subject}; the session is closed with 1008 and the message never reaches the upstream whole request_id={RequestId}",
