@@ -25,14 +25,15 @@ public sealed class RawWebSocket(Stream stream, IDisposable? owner = null) : IAs
     private const string Guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     /// <summary>Opens a WebSocket through the proxy at <paramref name="server"/>, as a client with no pings of its own.</summary>
-    public static async Task<RawWebSocket> ConnectAsync(Uri server, string pathAndQuery = "/v1/realtime?model=" + RealtimeSockets.Model)
+    /// <param name="headers">Further request header lines, each ending in CRLF.</param>
+    public static async Task<RawWebSocket> ConnectAsync(Uri server, string pathAndQuery = "/v1/realtime?model=" + RealtimeSockets.Model, string headers = "")
     {
         var client = new TcpClient();
         await client.ConnectAsync(server.Host, server.Port).WaitAsync(TimeSpan.FromSeconds(30));
         var stream = client.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes(
             $"GET {pathAndQuery} HTTP/1.1\r\nHost: {server.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
-            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"));
+            $"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{headers}\r\n"));
 
         // The answer's head, byte by byte so that no frame after it is taken with it.
         var head = new StringBuilder();
