@@ -133,8 +133,10 @@ public sealed class WebSocketRelayStreamTests : IDisposable
         Assert.Equal(ClosedBy.ClientGone, Session.ClosedBy);
     }
 
-    [Fact]
-    public async Task SteadyState_RelayingFrames_AllocatesNothingPerFrame()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // WEBSOCKET_PING on, as by default: the pong filters and the silence clocks on every read and write
+    public async Task SteadyState_RelayingFrames_AllocatesNothingPerFrame(bool pings)
     {
         // Inner streams that complete at once, so what is measured is the wrapper's own work per frame.
         const int Frames = 2_000;
@@ -142,7 +144,7 @@ public sealed class WebSocketRelayStreamTests : IDisposable
         var toClient = WebSockets.Frames.Text("response.output_audio.delta", masked: false);
         using var clientBytes = new MemoryStream([.. Enumerable.Repeat(fromClient, 2 * Frames).SelectMany(f => f)]);
         using var sink = new MemoryStream(2 * Frames * toClient.Length);
-        using var session = new WebSocketSession(TimeSpan.FromMinutes(1));
+        using var session = new WebSocketSession(TimeSpan.FromMinutes(1)) { Pings = pings ? new WebSocketPings(TimeSpan.FromMinutes(1), TimeProvider.System) : null };
         using var relay = session.Attach(new DuplexStream(clientBytes, sink));
         var buffer = new byte[fromClient.Length];
         var shortReads = 0;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FcHandler.Proxy.WebSockets;
 
 /// <summary>
@@ -40,6 +42,7 @@ internal sealed class OwnPongReader(Stream client, byte[] pingPayload) : Stream
         return passed > 0 || read == 0 ? new ValueTask<int>(passed) : ReadLaterAsync(client.ReadAsync(buffer, cancellationToken), buffer, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // a silent client's reads wait: no allocation for each
     private async ValueTask<int> ReadLaterAsync(ValueTask<int> reading, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (true)

@@ -34,6 +34,7 @@ internal sealed class RelayToClient(Stream client, WebSocketSession session, Can
             : RelayWithoutOwnPongsAsync(buffer, looked, pass, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask RelayWithoutOwnPongsAsync(ReadOnlyMemory<byte> buffer, int looked, bool pass, CancellationToken cancellationToken)
     {
         while (true)
