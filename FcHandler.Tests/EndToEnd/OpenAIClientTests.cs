@@ -37,32 +37,10 @@ public sealed class OpenAIClientTests : ProxyTest
     [Fact]
     public async Task ChatCompletion_Streaming_ArrivesUpdateByUpdate()
     {
-        var firstUpdateSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var upstreamSentRest = false;
-        Upstream.Handler = async (context, _) =>
-        {
-            await FakeResponses.StartSseAsync(context);
-            await FakeResponses.WriteEventAsync(context, FakeResponses.ChatChunk("Hel"));
-            await firstUpdateSeen.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            upstreamSentRest = true;
-            await FakeResponses.WriteEventAsync(context, FakeResponses.ChatChunk("lo"));
-            await FakeResponses.WriteEventAsync(context, "[DONE]");
-        };
+        var stream = new HeldChatStream();
+        Upstream.Handler = stream.ServeAsync;
 
-        var texts = new List<string>();
-        await foreach (var update in Chat.CompleteChatStreamingAsync([new UserChatMessage("Say hello")]))
-        {
-            foreach (var part in update.ContentUpdate)
-            {
-                if (texts.Count == 0)
-                {
-                    Assert.False(upstreamSentRest, "the first update arrived only after the upstream sent the rest");
-                    firstUpdateSeen.SetResult();
-                }
-
-                texts.Add(part.Text);
-            }
-        }
+        var texts = await stream.ReadAsync(Chat);
 
         Assert.Equal(["Hel", "lo"], texts);
         Assert.Contains("\"stream\":true", Upstream.SingleRequest.BodyText, StringComparison.Ordinal);

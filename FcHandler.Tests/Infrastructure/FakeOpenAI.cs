@@ -36,6 +36,9 @@ public sealed class FakeOpenAI : IAsyncDisposable
 
     public bool AcceptWebSockets { get; set; } = true;
 
+    /// <summary>When set, serves each WebSocket handshake instead of <see cref="WebSocketHandler"/>, with every frame in view.</summary>
+    public Func<RawWebSocket, Task>? RawWebSocketHandler { get; set; }
+
     /// <summary>Decides per handshake instead of <see cref="AcceptWebSockets"/> when set (a key pool's test refuses one key's).</summary>
     public Func<HttpContext, bool>? AcceptWebSocket { get; set; }
 
@@ -118,8 +121,9 @@ public sealed class FakeOpenAI : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         using var body = new MemoryStream();
+        var raw = RawWebSocketHandler is not null && context.WebSockets.IsWebSocketRequest;
         var webSocket = (AcceptWebSocket?.Invoke(context) ?? AcceptWebSockets) && context.WebSockets.IsWebSocketRequest;
-        if (!webSocket)
+        if (!webSocket && !raw)
         {
             await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         }
@@ -134,6 +138,13 @@ public sealed class FakeOpenAI : IAsyncDisposable
             headers,
             body.ToArray());
         _requests.Enqueue(recorded);
+
+        if (raw)
+        {
+            await using var socket = await RawWebSocket.AcceptAsync(context);
+            await RawWebSocketHandler!(socket);
+            return;
+        }
 
         if (webSocket)
         {

@@ -95,7 +95,7 @@ public sealed partial class ProxyProcess : IAsyncDisposable
     private static bool IsProxySetting(string name)
         => name.StartsWith("FC_", StringComparison.Ordinal) || name.StartsWith("PROXY_", StringComparison.Ordinal) || name.StartsWith("LIMITS_", StringComparison.Ordinal)
             || name is "OPENAI_API_KEY" or "UPSTREAM_BASE_URL" or "LISTEN_HOST" or "MAX_REQUEST_BODY_MB" or "TEMP_STORAGE_MB" or "TEMP_STORAGE_DIR"
-                or "UPSTREAM_CA_FILE" or "CLIENT_TIMEOUT" or "SSE_HEARTBEAT" or "PRE_STOP_TIMEOUT" or "GENERATION_TIMEOUT" or "DEFAULT_TIMEOUT" or "CONNECT_TIMEOUT";
+                or "UPSTREAM_CA_FILE" or "CLIENT_TIMEOUT" or "SSE_HEARTBEAT" or "WEBSOCKET_PING" or "PRE_STOP_TIMEOUT" or "GENERATION_TIMEOUT" or "DEFAULT_TIMEOUT" or "CONNECT_TIMEOUT";
 
     [GeneratedRegex(@"http://127\.0\.0\.1:\d+")]
     private static partial Regex ListeningAddress();

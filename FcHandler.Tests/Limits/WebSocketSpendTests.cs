@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using FcHandler.Limits;
 using FcHandler.Tests.Access;
 using FcHandler.Tests.Infrastructure;
+using FcHandler.Tests.Proxy.WebSockets;
 
 namespace FcHandler.Tests.Limits;
 
@@ -210,6 +211,45 @@ public sealed class WebSocketSpendTests : IAsyncLifetime
 
         var line = await proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/responses generation 101 websocket", StringComparison.Ordinal));
         Assert.Contains("model=o3-pro", line, StringComparison.Ordinal);
+        Assert.Equal(150, Assert.Single(await ShowAsync(proxy, "static-1", "budget=50000/day")).BudgetUsed);
+    }
+
+    [Fact]
+    public async Task Budget_ProxysPingsAndTheClientsPongsAndPings_NeitherChargedNorRefused()
+    {
+        _sessions.TotalTokens = 150;
+        var proxy = await StartAsync(("LIMITS_DEFAULT", "budget=50000/day"), ("WEBSOCKET_PING", "100ms"));
+        await using var client = await RawWebSocket.ConnectAsync(proxy.BaseAddress, "/v1/responses", $"Authorization: Bearer {AccessKit.StaticToken}\r\n");
+
+        // Two of the proxy's pings answered, each with a ping of the client's own after the pong: all go through the
+        // gate's reading of the client's frames before the message that is metered.
+        for (var i = 0; i < 2; i++)
+        {
+            var ping = await client.ReceiveAsync();
+            while (ping!.Opcode != Frames.Ping)
+            {
+                Assert.Equal(("mine", 0xA), (ping.Text, ping.Opcode)); // the upstream's answer to the client's own
+                ping = await client.ReceiveAsync();
+            }
+
+            await client.SendAsync([.. Frames.Build(0xA, ping.Payload, masked: true), .. Frames.Build(Frames.Ping, "mine"u8.ToArray(), masked: true)]);
+        }
+
+        await client.SendAsync(Frames.Text(ResponseCreate("o3-pro", maxOutputTokens: 5000), masked: true));
+        var events = new List<string>();
+        while (events.Count < 3)
+        {
+            var frame = await client.ReceiveAsync();
+            if (frame!.Opcode == Frames.TextOpcode)
+            {
+                events.Add(frame.Text);
+            }
+        }
+
+        await client.SendAsync(Frames.CloseWith(1000, "", masked: true));
+        var line = await proxy.Logs.WaitForLineAsync(l => l.Contains("GET /v1/responses generation 101 websocket", StringComparison.Ordinal));
+        Assert.Contains("response.completed", events[2], StringComparison.Ordinal);
+        Assert.Contains(" closed_by=client client_close=1000 ", line, StringComparison.Ordinal);
         Assert.Equal(150, Assert.Single(await ShowAsync(proxy, "static-1", "budget=50000/day")).BudgetUsed);
     }
 

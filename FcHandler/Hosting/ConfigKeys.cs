@@ -19,6 +19,7 @@ internal static class ConfigKeys
     public const string LogFormat = "LOG_FORMAT";
     public const string ChatStreamUsage = "CHAT_STREAM_USAGE";
     public const string SseHeartbeat = "SSE_HEARTBEAT";
+    public const string WebSocketPing = "WEBSOCKET_PING";
 
     /// <summary>
     /// .NET's logging section: <c>Logging__LogLevel__&lt;category&gt;=Warning</c> sets the lowest level logged for a

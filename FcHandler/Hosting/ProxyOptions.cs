@@ -31,6 +31,18 @@ internal sealed class ProxyOptions
     /// </summary>
     public TimeSpan SseHeartbeat { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The longest a relayed WebSocket stays silent in one direction (<c>WEBSOCKET_PING</c>): after that long without a
+    /// frame toward the client, or toward the upstream, the proxy sends that side a ping between two frames and keeps
+    /// its pong (<see cref="Proxy.WebSockets.WebSocketPings"/>). Defaults to 30 seconds: FC's WebSocket guide advises
+    /// pings because middleboxes such as NAT drop idle connections
+    /// (https://help.aliyun.com/document_detail/424823.html), nginx closes a proxied WebSocket after 60 s without data
+    /// unless the server pings (https://nginx.org/en/docs/http/websocket.html), and .NET's own clients ping every 30 s
+    /// (<see cref="System.Net.WebSockets.WebSocket.DefaultKeepAliveInterval"/>). <see cref="TimeSpan.Zero"/>
+    /// (<c>0</c> or <c>off</c>) sends none.
+    /// </summary>
+    public TimeSpan WebSocketPing { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Time allowed to open a TCP and TLS connection to the upstream (<c>CONNECT_TIMEOUT</c>). Defaults to 10 seconds.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

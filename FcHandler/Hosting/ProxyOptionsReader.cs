@@ -17,14 +17,17 @@ internal static class ProxyOptionsReader
             GenerationTimeout = Duration.Read(configuration, ConfigKeys.GenerationTimeout) ?? defaults.GenerationTimeout,
             DefaultTimeout = Duration.Read(configuration, ConfigKeys.DefaultTimeout) ?? defaults.DefaultTimeout,
             ConnectTimeout = Duration.Read(configuration, ConfigKeys.ConnectTimeout) ?? defaults.ConnectTimeout,
-            SseHeartbeat = configuration[ConfigKeys.SseHeartbeat]?.Trim() is "0" or "off" or "OFF" or "Off"
-                ? TimeSpan.Zero
-                : Duration.Read(configuration, ConfigKeys.SseHeartbeat) ?? defaults.SseHeartbeat,
+            SseHeartbeat = ReadInterval(configuration, ConfigKeys.SseHeartbeat) ?? defaults.SseHeartbeat,
+            WebSocketPing = ReadInterval(configuration, ConfigKeys.WebSocketPing) ?? defaults.WebSocketPing,
             UpstreamTrustAnchors = ReadTrustAnchors(configuration[ConfigKeys.UpstreamCaFile]),
             CorsAllowedOrigins = ReadOrigins(configuration[ConfigKeys.CorsAllowedOrigins]),
             ForwardHeaders = ForwardHeadersReader.Read(configuration[ConfigKeys.ProxyForwardHeaders]),
         };
     }
+
+    // A keep-alive interval: a duration, or 0 / off for none (zero); null when unset.
+    private static TimeSpan? ReadInterval(IConfiguration configuration, string key)
+        => configuration[key]?.Trim() is "0" or "off" or "OFF" or "Off" ? TimeSpan.Zero : Duration.Read(configuration, key);
 
     private static Uri? ReadUpstream(string? value)
     {

@@ -12,7 +12,9 @@ namespace FcHandler.Tests.Infrastructure.FcGateway;
 /// unexpectedly before completing request", <see cref="KeepAliveFaq"/>).</item>
 /// <item>FC's request headers added to each call (<see cref="AddFcHeaders"/>).</item>
 /// <item>The request limits (400 InvalidArgument) and the response-header rules (502 BadResponse over 8 KB).</item>
-/// <item>Chunked bodies relayed as they arrive, never buffered: <see cref="FcResponse.ReadChunkAsync"/>.</item>
+/// <item>Chunked bodies relayed as they arrive, never buffered: <see cref="FcResponse.ReadChunkAsync"/>; for clients that
+/// need a URL, <see cref="FcGatewayFront"/>.</item>
+/// <item>WebSockets passed through, one connection each: <see cref="UpgradeAsync"/>.</item>
 /// <item>Freezes: the process stopped (SIGSTOP) while nothing is in flight, its clocks moved on by the freeze's length
 /// (<see cref="FakeClock"/>), then thawed (SIGCONT), as FC freezes an idle instance.</item>
 /// </list>
@@ -24,6 +26,7 @@ public sealed class FcGateway : IAsyncDisposable
     /// <summary>FC 2.0/3.0 HTTP handler limits: https://www.alibabacloud.com/help/en/functioncompute/fc-2-0/user-guide/http-handlers-2 .</summary>
     public const string HttpHandlerLimits = "https://www.alibabacloud.com/help/en/functioncompute/fc-2-0/user-guide/http-handlers-2";
 
+    // FC's limits on HTTP calls (HttpHandlerLimits; fc-platform.md section 2, "Limits").
     private const int MaxRequestHeaderBytes = 8 * 1024;
     private const int MaxPathAndQueryBytes = 4 * 1024;
     private const int MaxSyncBodyBytes = 32 * 1024 * 1024;
@@ -93,7 +96,9 @@ public sealed class FcGateway : IAsyncDisposable
     public static FcGateway InFrontOf(Uri function) => new(function, null, null);
 
     /// <summary>
-    /// FC freezes an instance with no request in flight; the next request thaws it. The process is stopped, its clocks
+    /// FC freezes an instance with no request in flight; the next request thaws it (fc-platform.md section 6,
+    /// "Freezing": FC 2.0 called a PreFreeze hook before each freeze,
+    /// https://alibabacloud.com/help/en/functioncompute/fc-3-0/user-guide/lifecycle-hooks-for-function-instances-6-1). The process is stopped, its clocks
     /// are moved on by <paramref name="length"/>, and it is resumed: to the process, <paramref name="length"/> passed
     /// frozen, and every timer due in that time fires at once on thaw. Returns once Kestrel's heartbeat has run twice
     /// on the new clock (its Date header, updated by each heartbeat just before the connections' timeouts are checked,
@@ -202,6 +207,47 @@ public sealed class FcGateway : IAsyncDisposable
             Interlocked.Decrement(ref _inFlight);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A WebSocket handshake as a client sends it to the custom domain. FC's HTTP trigger passes a custom runtime's
+    /// WebSockets through, each one call on its own connection to the function for as long as it lasts
+    /// (https://help.aliyun.com/document_detail/424823.html; fc-platform.md, "WebSocket"): FC's request headers are
+    /// added, the same request limits apply, and after the function's 101 the connection carries the frames both ways.
+    /// </summary>
+    /// <returns>The function's answer; after a 101, <see cref="FcUpgrade.Connection"/> is the WebSocket's connection.</returns>
+    public async Task<FcUpgrade> UpgradeAsync(string target, IDictionary<string, string>? headers = null, CancellationToken cancellationToken = default)
+    {
+        headers ??= new Dictionary<string, string>();
+        if (Refusal(target, headers, null) is { } refusal)
+        {
+            return new FcUpgrade(FcResponse.FromGateway(400, "InvalidArgument", refusal), null);
+        }
+
+        List<KeyValuePair<string, string>> sent =
+        [
+            new("Host", "api.example.com"), new("Upgrade", "websocket"), new("Sec-WebSocket-Version", "13"),
+            new("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), .. headers,
+        ];
+        AddFcHeaders(sent, $"fc-gw-{Interlocked.Increment(ref _requestNumber)}");
+        sent.Add(new("Connection", "Upgrade"));
+
+        Interlocked.Increment(ref _opened);
+        var connection = await FunctionConnection.OpenAsync(FunctionAddress, cancellationToken);
+        await connection.WriteRequestAsync("GET", target, sent, null, cancellationToken);
+        var (status, responseHeaders, _) = await connection.ReadHeadAsync(cancellationToken) ?? throw new IOException("The function closed the connection without answering.");
+        var relayed = Screen(responseHeaders);
+        if (status == 101)
+        {
+            return new FcUpgrade(FcResponse.Upgraded(relayed), connection.Upgraded());
+        }
+
+        Interlocked.Increment(ref _inFlight);
+        return new FcUpgrade(FcResponse.Start(status, relayed, responseHeaders, head: false, connection, (used, _) =>
+        {
+            Interlocked.Decrement(ref _inFlight);
+            used.Dispose();
+        }), null);
     }
 
     /// <summary>FC's limits on a client's request: 400 InvalidArgument (HttpHandlerLimits; fc-platform.md section 2, "Limits").</summary>

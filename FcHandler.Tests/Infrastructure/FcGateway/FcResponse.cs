@@ -32,7 +32,7 @@ public sealed class FcResponse : IDisposable
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; }
 
     /// <summary>True when the gateway answered itself (400 InvalidArgument, 502), not the function.</summary>
-    public bool FromFc => _connection is null;
+    public bool FromFc { get; private init; }
 
     public string? Header(string name) => Headers.FirstOrDefault(header => header.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
 
@@ -40,7 +40,11 @@ public sealed class FcResponse : IDisposable
         => new(status, [new("Content-Type", "application/json"), new("x-fc-error-type", code)], null, null, false, 0)
         {
             _gatewayBody = Encoding.UTF8.GetBytes($$"""{"ErrorCode":"{{code}}","ErrorMessage":"{{message}}"}"""),
+            FromFc = true,
         };
+
+    /// <summary>A 101: the function's headers, and no body (the connection is the WebSocket's now).</summary>
+    internal static FcResponse Upgraded(List<KeyValuePair<string, string>> relayed) => new(101, relayed, null, null, false, 0) { _done = true };
 
     internal static FcResponse Start(
         int status, List<KeyValuePair<string, string>> relayed, List<KeyValuePair<string, string>> sent, bool head,

@@ -140,5 +140,8 @@ internal sealed class FunctionConnection : IDisposable
         return _end > 0;
     }
 
+    /// <summary>After a 101: the connection as the WebSocket's, both ways, starting with what was read past the head.</summary>
+    public Stream Upgraded() => new UpgradedConnection(_buffer[_start.._end], _stream, this);
+
     public void Dispose() => _client.Dispose();
 }

@@ -10,35 +10,19 @@ namespace FcHandler.Tests.Proxy.WebSockets;
 /// </summary>
 public sealed class WebSocketRelayStreamTests : IDisposable
 {
-    private readonly Pipe _fromClient = new();
-    private readonly Pipe _toClient = new();
-    private readonly WebSocketSession _session = new(TimeSpan.FromMinutes(1));
-    private readonly WebSocketRelayStream _relay;
+    private readonly PipedRelay _piped = new(new WebSocketSession(TimeSpan.FromMinutes(1)));
 
-    public WebSocketRelayStreamTests()
-        => _relay = _session.Attach(new DuplexStream(_fromClient.Reader.AsStream(), _toClient.Writer.AsStream()));
+    private WebSocketSession Session => _piped.Session;
 
-    public void Dispose()
-    {
-        _relay.Dispose();
-        _session.Dispose();
-    }
+    private WebSocketRelayStream Relay => _piped.Relay;
 
-    private async Task ClientSendsAsync(byte[] bytes) => await _fromClient.Writer.WriteAsync(bytes);
+    public void Dispose() => _piped.Dispose();
 
-    private async Task<byte[]> RelayReadAsync()
-    {
-        var buffer = new byte[64 * 1024];
-        var read = await _relay.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
-        return buffer[..read];
-    }
+    private Task ClientSendsAsync(byte[] bytes) => _piped.ClientSendsAsync(bytes);
 
-    private async Task<byte[]> ClientReceivedAsync()
-    {
-        _toClient.Writer.Complete();
-        var result = await _toClient.Reader.ReadAtLeastAsync(int.MaxValue);
-        return result.Buffer.ToArray();
-    }
+    private Task<byte[]> RelayReadAsync() => _piped.RelayReadAsync();
+
+    private Task<byte[]> ClientReceivedAsync() => _piped.ClientReceivedAsync();
 
     [Fact]
     public async Task RequestClose_InTheMiddleOfAnUpstreamFrame_ClosesRightAfterIt()
@@ -46,16 +30,16 @@ public sealed class WebSocketRelayStreamTests : IDisposable
         var frame = Frames.Text(new string('x', 300), masked: false);
         var next = Frames.Text("never relayed", masked: false);
 
-        await _relay.WriteAsync(frame.AsMemory(0, 100));
-        _relay.RequestClose();
+        await Relay.WriteAsync(frame.AsMemory(0, 100));
+        Relay.RequestClose();
         byte[] rest = [.. frame[100..], .. next];
-        await _relay.WriteAsync(rest);
-        await _relay.WriteAsync(Frames.CloseWith(1001, "", masked: false)); // the upstream's answer to ours
+        await Relay.WriteAsync(rest);
+        await Relay.WriteAsync(Frames.CloseWith(1001, "", masked: false)); // the upstream's answer to ours
 
         var received = await ClientReceivedAsync();
         Assert.Equal([.. frame, .. CloseFrame.GoingAway.ToClient], received);
-        Assert.Equal(ClosedBy.Proxy, _session.ClosedBy);
-        Assert.Equal(1001, _session.UpstreamCloseCode);
+        Assert.Equal(ClosedBy.Proxy, Session.ClosedBy);
+        Assert.Equal(1001, Session.UpstreamCloseCode);
     }
 
     [Fact]
@@ -63,26 +47,26 @@ public sealed class WebSocketRelayStreamTests : IDisposable
     {
         var frame = Frames.Text(new string('x', 300), masked: false);
 
-        await _relay.WriteAsync(frame.AsMemory(0, 100));
-        _relay.RequestClose();
+        await Relay.WriteAsync(frame.AsMemory(0, 100));
+        Relay.RequestClose();
         // The proxy's close went upstream at once (the client side was between frames), and the upstream's answer
         // comes in the same read as the end of its frame, before the client has had the proxy's close.
         byte[] rest = [.. frame[100..], .. Frames.CloseWith(1001, "", masked: false)];
-        await _relay.WriteAsync(rest);
+        await Relay.WriteAsync(rest);
 
         var received = await ClientReceivedAsync();
         Assert.Equal([.. frame, .. CloseFrame.GoingAway.ToClient], received);
-        Assert.Equal(1001, _session.UpstreamCloseCode);
-        Assert.True(_session.UpstreamClosed.IsCompleted);
+        Assert.Equal(1001, Session.UpstreamCloseCode);
+        Assert.True(Session.UpstreamClosed.IsCompleted);
     }
 
     [Fact]
     public async Task RequestClose_WithNothingUnderWay_SendsTheCloseToTheClientAtOnce()
     {
-        await _relay.WriteAsync(Frames.Text("before", masked: false));
+        await Relay.WriteAsync(Frames.Text("before", masked: false));
 
-        _relay.RequestClose();
-        var received = await _toClient.Reader.ReadAtLeastAsync(Frames.Text("before", masked: false).Length + CloseFrame.GoingAway.ToClient.Length)
+        Relay.RequestClose();
+        var received = await _piped.ToClient.Reader.ReadAtLeastAsync(Frames.Text("before", masked: false).Length + CloseFrame.GoingAway.ToClient.Length)
             .AsTask().WaitAsync(TimeSpan.FromSeconds(30));
 
         var bytes = received.Buffer.ToArray();
@@ -94,29 +78,29 @@ public sealed class WebSocketRelayStreamTests : IDisposable
     {
         var pending = RelayReadAsync();
 
-        _relay.RequestClose();
+        Relay.RequestClose();
         var close = await pending;
 
         Assert.Equal(0x80, close[1] & 0x80); // masked, as a client's frame must be
         Assert.Equal(CloseFrame.GoingAwayCode, Frames.CloseCodeOf(close));
         var end = RelayReadAsync();
         Assert.False(end.IsCompleted, "the client's direction ended before the upstream answered the close");
-        await _relay.WriteAsync(Frames.CloseWith(1001, "", masked: false)); // the upstream's answer to ours
+        await Relay.WriteAsync(Frames.CloseWith(1001, "", masked: false)); // the upstream's answer to ours
         Assert.Empty(await end);
-        Assert.Equal(1001, _session.UpstreamCloseCode);
-        Assert.False(_session.Aborted.IsCancellationRequested);
+        Assert.Equal(1001, Session.UpstreamCloseCode);
+        Assert.False(Session.Aborted.IsCancellationRequested);
     }
 
     [Fact]
     public async Task RequestClose_UpstreamNeverAnswers_TheSessionsAbortEndsTheClientsDirection()
     {
         var pending = RelayReadAsync();
-        _relay.RequestClose();
+        Relay.RequestClose();
         await pending;
-        using var yarpCancellation = CancellationTokenSource.CreateLinkedTokenSource(_session.Aborted); // as YARP links it
+        using var yarpCancellation = CancellationTokenSource.CreateLinkedTokenSource(Session.Aborted); // as YARP links it
 
-        var end = _relay.ReadAsync(new byte[1024], yarpCancellation.Token).AsTask();
-        _session.Abort(); // the grace period ran out
+        var end = Relay.ReadAsync(new byte[1024], yarpCancellation.Token).AsTask();
+        Session.Abort(); // the grace period ran out
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => end.WaitAsync(TimeSpan.FromSeconds(30)));
     }
@@ -128,12 +112,12 @@ public sealed class WebSocketRelayStreamTests : IDisposable
         await ClientSendsAsync(frame[..50]);
         Assert.Equal(frame[..50], await RelayReadAsync());
 
-        _relay.RequestClose();
+        Relay.RequestClose();
         await ClientSendsAsync([.. frame[50..], .. Frames.Text("never relayed", masked: true)]);
 
         Assert.Equal(frame[50..], await RelayReadAsync());
         Assert.Equal(CloseFrame.GoingAwayCode, Frames.CloseCodeOf(await RelayReadAsync()));
-        await _relay.WriteAsync(Frames.CloseWith(1001, "", masked: false));
+        await Relay.WriteAsync(Frames.CloseWith(1001, "", masked: false));
         Assert.Empty(await RelayReadAsync());
     }
 
@@ -141,16 +125,18 @@ public sealed class WebSocketRelayStreamTests : IDisposable
     public async Task ClientConnectionEnds_ReadEndsAndTheSessionIsAborted()
     {
         await ClientSendsAsync(Frames.Text("last words", masked: true));
-        await _fromClient.Writer.CompleteAsync();
+        await _piped.FromClient.Writer.CompleteAsync();
 
         Assert.NotEmpty(await RelayReadAsync());
         Assert.Empty(await RelayReadAsync());
-        Assert.True(_session.Aborted.IsCancellationRequested);
-        Assert.Equal(ClosedBy.ClientGone, _session.ClosedBy);
+        Assert.True(Session.Aborted.IsCancellationRequested);
+        Assert.Equal(ClosedBy.ClientGone, Session.ClosedBy);
     }
 
-    [Fact]
-    public async Task SteadyState_RelayingFrames_AllocatesNothingPerFrame()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // WEBSOCKET_PING on, as by default: the pong filters and the silence clocks on every read and write
+    public async Task SteadyState_RelayingFrames_AllocatesNothingPerFrame(bool pings)
     {
         // Inner streams that complete at once, so what is measured is the wrapper's own work per frame.
         const int Frames = 2_000;
@@ -158,7 +144,7 @@ public sealed class WebSocketRelayStreamTests : IDisposable
         var toClient = WebSockets.Frames.Text("response.output_audio.delta", masked: false);
         using var clientBytes = new MemoryStream([.. Enumerable.Repeat(fromClient, 2 * Frames).SelectMany(f => f)]);
         using var sink = new MemoryStream(2 * Frames * toClient.Length);
-        using var session = new WebSocketSession(TimeSpan.FromMinutes(1));
+        using var session = new WebSocketSession(TimeSpan.FromMinutes(1)) { Pings = pings ? new WebSocketPings(TimeSpan.FromMinutes(1), TimeProvider.System) : null };
         using var relay = session.Attach(new DuplexStream(clientBytes, sink));
         var buffer = new byte[fromClient.Length];
         var shortReads = 0;
@@ -182,27 +168,5 @@ public sealed class WebSocketRelayStreamTests : IDisposable
         Assert.Equal(0, shortReads);
         Assert.Equal(2 * Frames * fromClient.Length, session.BytesFromClient);
         Assert.Equal(2 * Frames * toClient.Length, session.BytesToClient);
-    }
-
-    /// <summary>Reads from one stream and writes to another, as an upgraded connection does.</summary>
-    private sealed class DuplexStream(Stream reads, Stream writes) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanWrite => true;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => reads.ReadAsync(buffer, cancellationToken);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => writes.WriteAsync(buffer, cancellationToken);
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => writes.FlushAsync(cancellationToken);
-
-        public override void Flush() => writes.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

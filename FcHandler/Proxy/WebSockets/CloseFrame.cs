@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace FcHandler.Proxy.WebSockets;
@@ -33,7 +32,7 @@ internal sealed class CloseFrame
         Code = code;
         Reason = reason;
         _payload = [(byte)(code >> 8), (byte)(code & 0xFF), .. text];
-        ToClient = [0x88, (byte)_payload.Length, .. _payload];
+        ToClient = ControlFrames.ToClient(ControlFrames.Close, _payload);
     }
 
     public int Code { get; }
@@ -44,22 +43,6 @@ internal sealed class CloseFrame
     /// <summary>To the client, as a server sends it: unmasked. The same bytes every time.</summary>
     public byte[] ToClient { get; }
 
-    /// <summary>
-    /// To the upstream, as a client sends it: masked with a fresh random key (section 5.3 requires an unpredictable one,
-    /// so a frame's bytes cannot be chosen by whoever chose its payload).
-    /// </summary>
-    public byte[] ToUpstream()
-    {
-        var frame = new byte[2 + 4 + _payload.Length];
-        frame[0] = 0x88;
-        frame[1] = (byte)(0x80 | _payload.Length);
-        var mask = frame.AsSpan(2, 4);
-        RandomNumberGenerator.Fill(mask);
-        for (var i = 0; i < _payload.Length; i++)
-        {
-            frame[6 + i] = (byte)(_payload[i] ^ mask[i & 3]);
-        }
-
-        return frame;
-    }
+    /// <summary>To the upstream, as a client sends it: masked with a fresh random key.</summary>
+    public byte[] ToUpstream() => ControlFrames.ToUpstream(ControlFrames.Close, _payload);
 }

@@ -16,6 +16,11 @@ namespace FcHandler.Proxy.WebSockets;
 /// the middle of a frame). Holding the whole message instead would hold megabytes of audio; one byte is enough, as a
 /// WebSocket server acts on a message only once it is whole (RFC 6455 section 6.2). Sessions without a gate pay nothing.
 /// </para>
+/// <para>
+/// When the proxy pings (<see cref="WebSocketPings"/>), a ping due to the upstream wakes the read that waits for a silent
+/// client, and the read hands YARP the ping, masked, once what went up ends at a frame boundary and no message's last
+/// byte is held; then the read goes on. The client's pongs to the proxy's pings never get here (<see cref="OwnPongReader"/>).
+/// </para>
 /// </summary>
 internal sealed class RelayFromClient(Stream client, WebSocketSession session, CancellationToken closing) : IDisposable
 {
@@ -30,6 +35,8 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
     private byte[]? _close;
     private bool _ended;
     private bool _closeHandedOver;
+    private volatile bool _pingDue;
+    private CancellationTokenSource _pingWake = new(); // cancelled to wake the read for a ping; replaced once it has
 
     private bool Closing => closing.IsCancellationRequested;
 
@@ -43,6 +50,11 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
         if (Closing || _ended)
         {
             return ReadWhileClosingAsync(buffer, cancellationToken);
+        }
+
+        if (_pingDue && _frames.AtBoundary)
+        {
+            return new ValueTask<int>(HandOverPing(buffer));
         }
 
         if (_stashLength > 0)
@@ -90,7 +102,7 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
 
         buffer.Span[0] = _stash![_stashStart];
         (_stashStart, _stashLength, _holding) = (_stashStart + 1, _stashLength - 1, false);
-        session.BytesFromClient++;
+        session.RelayedFromClient(1);
         return 1;
     }
 
@@ -123,6 +135,10 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
         catch (OperationCanceledException) when (Closing && !cancellationToken.IsCancellationRequested)
         {
             return await ReadWhileClosingAsync(buffer, cancellationToken).ConfigureAwait(false); // woken by the close
+        }
+        catch (OperationCanceledException) when (_pingDue && !cancellationToken.IsCancellationRequested)
+        {
+            return await ReadAsync(buffer, cancellationToken).ConfigureAwait(false); // woken for a ping
         }
 
         return await Relay(buffer, Received(buffer, read)).ConfigureAwait(false);
@@ -199,7 +215,7 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
             }
         }
 
-        session.BytesFromClient += relayed;
+        session.RelayedFromClient(relayed);
         return relayed;
     }
 
@@ -223,6 +239,28 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
         (_stashStart, _stashLength) = (0, rest.Length);
     }
 
+    /// <summary>A ping is due to the upstream: the read that waits for the client wakes, and hands it over at a boundary.</summary>
+    public void PingUpstream()
+    {
+        _pingDue = true;
+        Volatile.Read(ref _pingWake).Cancel();
+    }
+
+    private int HandOverPing(Memory<byte> buffer)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0; // a zero-byte read: "data is ready"; the next read gets it
+        }
+
+        // Not counted in the access line's bytes, and never seen by the gate: the client did not send it.
+        var ping = session.Pings!.ToUpstream();
+        ping.CopyTo(buffer);
+        _pingDue = false;
+        session.Pings.SentToUpstream();
+        return ping.Length;
+    }
+
     private int HandOverClose(Memory<byte> buffer)
     {
         if (buffer.IsEmpty)
@@ -235,17 +273,25 @@ internal sealed class RelayFromClient(Stream client, WebSocketSession session, C
         _close = null;
         _ended = true; // after the close, the upstream hears nothing more from this client
         _closeHandedOver = true;
-        session.BytesFromClient += close.Length;
+        session.RelayedFromClient(close.Length);
         return close.Length;
     }
 
-    // YARP passes the same token to every read of a session; link it with the close once.
+    // YARP passes the same token to every read of a session; link it with the close once, and with a ping's wake until
+    // one has woken a read.
     private CancellationToken ReadCancellation(CancellationToken cancellationToken)
     {
-        if (_readCancellation is null || _readCancellationFor != cancellationToken)
+        if (_readCancellation is null || _readCancellationFor != cancellationToken || _pingWake.IsCancellationRequested)
         {
+            if (_pingWake.IsCancellationRequested)
+            {
+                Volatile.Write(ref _pingWake, new CancellationTokenSource());
+            }
+
             _readCancellation?.Dispose();
-            _readCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing);
+            _readCancellation = session.Pings is null
+                ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing)
+                : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing, _pingWake.Token);
             _readCancellationFor = cancellationToken;
         }
 

@@ -1,5 +1,6 @@
 using FcHandler.Access;
 using FcHandler.Errors;
+using FcHandler.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -11,7 +12,13 @@ namespace FcHandler.Proxy.WebSockets;
 /// bytes both ways); this adds the session the relay is watched and closed through, and its own forwarding policy.
 /// </summary>
 internal sealed class WebSocketForwarder(
-    IHttpForwarder forwarder, UpstreamClient upstream, ProxyTransformer transformer, WebSocketSessions sessions, ILogger<WebSocketForwarder> logger)
+    IHttpForwarder forwarder,
+    UpstreamClient upstream,
+    ProxyTransformer transformer,
+    WebSocketSessions sessions,
+    ProxyOptions options,
+    TimeProvider time,
+    ILogger<WebSocketForwarder> logger)
 {
     /// <summary>Whether the request asks for a WebSocket, by YARP's own test (<c>Upgrade: websocket</c>).</summary>
     public static bool IsRequested(HttpRequest request)
@@ -47,7 +54,11 @@ internal sealed class WebSocketForwarder(
         }
 
         var exchange = context.Features.Get<ProxyExchange>();
-        using var session = new WebSocketSession(upstream.HandshakeTimeout) { Gate = GateFor(context, exchange) };
+        using var session = new WebSocketSession(upstream.HandshakeTimeout)
+        {
+            Gate = GateFor(context, exchange),
+            Pings = options.WebSocketPing > TimeSpan.Zero ? new WebSocketPings(options.WebSocketPing, time) : null,
+        };
         exchange?.WebSocket = session;
         session.Usage.Responses = exchange?.SessionResponses;
         context.Features.Set<IHttpUpgradeFeature>(new RelayUpgradeFeature(upgrade, session, sessions));

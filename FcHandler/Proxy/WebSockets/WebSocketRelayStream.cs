@@ -5,8 +5,8 @@ namespace FcHandler.Proxy.WebSockets;
 /// sends and writes it upstream, and writes here what the upstream sends); this wrapper lets every byte through as
 /// it comes, unbuffered, and on the way follows the frames of both directions (<see cref="RelayFromClient"/>,
 /// <see cref="RelayToClient"/>) to count them, read close codes, notice a client that vanished, and, when the instance
-/// stops or ends the session, put its close frame (1001 for a stop) between two frames of each direction. Steady state allocates nothing per read or
-/// write.
+/// stops or ends the session, put its close frame (1001 for a stop) between two frames of each direction, and its pings
+/// (<see cref="WebSocketPings"/>) likewise. Steady state allocates nothing per read or write.
 /// </summary>
 internal sealed class WebSocketRelayStream : Stream
 {
@@ -22,7 +22,9 @@ internal sealed class WebSocketRelayStream : Stream
     {
         _client = client;
         _session = session;
-        _fromClient = new RelayFromClient(client, session, _closing.Token);
+        // The client's pongs to the proxy's pings are taken out before anything follows its frames.
+        var fromClient = session.Pings is { } pings ? new OwnPongReader(client, pings.Payload) : client;
+        _fromClient = new RelayFromClient(fromClient, session, _closing.Token);
         _toClient = new RelayToClient(client, session, _closing.Token);
     }
 
@@ -41,6 +43,12 @@ internal sealed class WebSocketRelayStream : Stream
         _closing.Cancel();
         _ = _toClient.CloseIfIdleAsync();
     }
+
+    /// <summary>Sends the client the proxy's ping now, if no frame is under way (<see cref="WebSocketPings"/>).</summary>
+    public Task PingClientAsync(byte[] ping) => _toClient.PingAsync(ping);
+
+    /// <summary>Has the proxy's ping go to the upstream at the client's next frame boundary (<see cref="WebSocketPings"/>).</summary>
+    public void PingUpstream() => _fromClient.PingUpstream();
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         => _fromClient.ReadAsync(buffer, cancellationToken);

@@ -23,11 +23,14 @@ internal sealed class WebSocketSession : IDisposable
     /// <summary>The relay, once the upstream answered 101 and the client's connection was upgraded.</summary>
     public WebSocketRelayStream? Relay { get; private set; }
 
-    /// <summary>Frame bytes the client sent, relayed to the upstream.</summary>
-    public long BytesFromClient { get; internal set; }
+    /// <summary>Frame bytes the client sent, relayed to the upstream (and the proxy's own close frame, if it sent one).</summary>
+    public long BytesFromClient { get; private set; }
 
     /// <summary>Frame bytes the upstream sent, relayed to the client (and the proxy's own close frame, if it sent one).</summary>
-    public long BytesToClient { get; internal set; }
+    public long BytesToClient { get; private set; }
+
+    /// <summary>Pings each side after a silence toward it (<c>WEBSOCKET_PING</c>); null when off.</summary>
+    public WebSocketPings? Pings { get; init; }
 
     /// <summary>Decides each message the client sends, where a model scope or a limit applies; null to relay them unread.</summary>
     public ClientMessageGate? Gate { get; init; }
@@ -52,6 +55,20 @@ internal sealed class WebSocketSession : IDisposable
     /// <summary>Completes when the proxy's own close frame has been written to the client.</summary>
     public Task ClientCloseSent => _clientCloseSent.Task;
 
+    /// <summary>Bytes went to the upstream: counted, and that side's silence starts again.</summary>
+    public void RelayedFromClient(int bytes)
+    {
+        BytesFromClient += bytes;
+        Pings?.SentToUpstream();
+    }
+
+    /// <summary>Bytes went to the client: counted, and that side's silence starts again.</summary>
+    public void RelayedToClient(int bytes)
+    {
+        BytesToClient += bytes;
+        Pings?.SentToClient();
+    }
+
     /// <summary>The proxy's close frame reached the client's connection.</summary>
     public void NoteClientCloseSent() => _clientCloseSent.TrySetResult();
 
@@ -59,7 +76,9 @@ internal sealed class WebSocketSession : IDisposable
     public WebSocketRelayStream Attach(Stream clientStream)
     {
         _abort.CancelAfter(Timeout.InfiniteTimeSpan);
-        return Relay = new WebSocketRelayStream(clientStream, this);
+        Relay = new WebSocketRelayStream(clientStream, this);
+        Pings?.Start(Relay);
+        return Relay;
     }
 
     /// <summary>Records the code of a side's close frame (0: none yet), and the side as the first to close if it was.</summary>
@@ -96,6 +115,7 @@ internal sealed class WebSocketSession : IDisposable
     public void Close(TimeSpan grace, CloseFrame? frame = null)
     {
         Interlocked.CompareExchange(ref _proxyClose, frame ?? CloseFrame.GoingAway, null);
+        Pings?.Dispose(); // nothing after the close
         try
         {
             Relay?.RequestClose();
@@ -107,5 +127,9 @@ internal sealed class WebSocketSession : IDisposable
         }
     }
 
-    public void Dispose() => _abort.Dispose();
+    public void Dispose()
+    {
+        Pings?.Dispose();
+        _abort.Dispose();
+    }
 }
