@@ -71,10 +71,12 @@ internal sealed class SseHeartbeat : ResponseBodyWrapper
                 return;
             }
 
-            await Inner.Stream.WriteAsync(Comment).ConfigureAwait(false);
-            await Inner.Stream.FlushAsync().ConfigureAwait(false);
+            // Timed as it starts, like a relayed write, and the next beat scheduled before the comment can be read, so
+            // the interval runs from the comment and not from whenever a slow client took it.
             Volatile.Write(ref _lastWrite, _time.GetTimestamp());
             Schedule(_interval);
+            await Inner.Stream.WriteAsync(Comment).ConfigureAwait(false);
+            await Inner.Stream.FlushAsync().ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
