@@ -38,6 +38,11 @@ def system_under_test(sc, host):
                   if sc["procedure"] in ("limits", "store") else [])
 
 
+def brief(arg):
+    """An argument as the table shows it: a long list (the key pool's 30 access tokens) by its count."""
+    return f"<{arg.count(',') + 1} values>" if len(arg) > 60 and "," in arg else arg
+
+
 def listing(markdown):
     """The scenario table: bench/README.md's is this with --markdown."""
     rows = []
@@ -45,7 +50,7 @@ def listing(markdown):
         cg = sc["cgroup"]
         shape = "whole cores: each system alone on CPU 1" if cg is None else (
             f"{cg['quota_us'] / cg['period_us']:g} vCPU, {cg['memory_mb']} MB{' (the seed’s)' if cg == SEED else ''}")
-        load = "; ".join(f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in sc["load"].items())
+        load = "; ".join(f"{k}: {' '.join(map(brief, v)) if isinstance(v, list) else v}" for k, v in sc["load"].items())
         rows.append([f"`{name}`", sc["what"], ", ".join(f"`{s}`" for s in sc["systems"]), shape, load,
                      ", ".join(m.replace("_", " ") for m in sc["metrics"]),
                      "-" if sc["latest"] is None else f"`bench/latest/{sc['latest']}`".replace("/`", "`"),
