@@ -78,7 +78,7 @@ internal sealed class LimitsMiddleware(
             return;
         }
 
-        if (spend == SpendKind.Free && IsRead(request.Method) && HasBody(request) && rules.Any(rule => rule.Budget is not null || rule.TokensPerMinute is not null))
+        if (spend == SpendKind.Free && SpendTable.IsRead(request.Method) && HasBody(request) && rules.Any(rule => rule.Budget is not null || rule.TokensPerMinute is not null))
         {
             await RefuseAsync(context, subject!, ProxyError.BodyOnARead(request.Method));
             return;
@@ -307,9 +307,6 @@ internal sealed class LimitsMiddleware(
 
     // Free is decided by method and path alone: a GET, HEAD, DELETE or OPTIONS that carries a body is not a read the
     // table knows. Chunked bodies were buffered by admission, which set their length.
-    private static bool IsRead(string method)
-        => HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsDelete(method) || HttpMethods.IsOptions(method);
-
     private static bool HasBody(HttpRequest request)
         => request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
 

@@ -55,10 +55,14 @@ internal static class SpendTable
         "/v1/edits", "/v1/answers", // retired: OpenAI answers 404 and charges nothing
     ];
 
+    /// <summary>A read or a delete: free by its method alone, whatever the path.</summary>
+    public static bool IsRead(string method)
+        => HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsDelete(method) || HttpMethods.IsOptions(method);
+
     /// <summary>The kind of <paramref name="method"/> on <paramref name="path"/>, and for an unmetered one its class.</summary>
     public static (SpendKind Kind, string? Class) Of(string method, string path)
     {
-        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsDelete(method) || HttpMethods.IsOptions(method))
+        if (IsRead(method))
         {
             return (SpendKind.Free, null); // reads and deletes run no model
         }

@@ -53,7 +53,8 @@ internal sealed class UnboundedInputScan(bool responses) : IJsonChunkScan
     {
         var path = request.Path.Value ?? "";
         var responses = path == "/v1/responses";
-        if (!(responses || path is "/v1/chat/completions" or "/v1/images/edits" || path.EndsWith("/chat/completions", StringComparison.Ordinal))
+        // Chat is /v1/chat/completions, or the legacy /v1/engines/{id}/chat/completions.
+        if (!(responses || path == "/v1/images/edits" || path.EndsWith("/chat/completions", StringComparison.Ordinal))
             || request.ContentLength is null or 0 || !request.Body.CanSeek || !ModelReader.IsJson(request.ContentType))
         {
             return null;
